@@ -1,0 +1,63 @@
+import { Command, CommanderError, Option } from 'commander';
+import { UserError } from '../errors.ts';
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+const setOption = () => new Option('--set <key=value>', 'override a config key (repeatable); the value is read as YAML').argParser(collect).default([]);
+
+// Commands load their modules on use: `validate` should not pay for TensorFlow.js start-up.
+const program = new Command('dcgan-run')
+  .description('Declarative DCGAN experiments: YAML config in, trained TensorFlow.js models, samples and metrics out.')
+  .showHelpAfterError()
+  .exitOverride();
+
+program
+  .command('run', { isDefault: true })
+  .description('train the experiment (or run its sweep)')
+  .argument('<file>', 'experiment YAML file')
+  .argument('[overrides...]', 'key.path=value overrides, like --set')
+  .addOption(setOption())
+  .option('-q, --quiet', 'print only warnings and errors')
+  .action(async (...args: Parameters<typeof import('./run.ts').runCommand>) => (await import('./run.ts')).runCommand(...args));
+
+program
+  .command('validate')
+  .description('check experiment files; exit 0 if all are valid, 2 otherwise')
+  .argument('<files...>', 'experiment YAML files')
+  .action(async (...args: Parameters<typeof import('./validate.ts').validateCommand>) => (await import('./validate.ts')).validateCommand(...args));
+
+program
+  .command('plan')
+  .description('print the resolved config, both networks layer by layer, and the sweep size, without training')
+  .argument('<file>', 'experiment YAML file')
+  .argument('[overrides...]', 'key.path=value overrides, like --set')
+  .addOption(setOption())
+  .action(async (...args: Parameters<typeof import('./plan.ts').planCommand>) => (await import('./plan.ts')).planCommand(...args));
+
+program
+  .command('sample')
+  .description("generate an image grid from a run's latest checkpoint")
+  .argument('<run-dir>', 'a run directory, runs/<experiment>/<run-id>')
+  .option('--count <n>', 'images in the grid', (v) => Number.parseInt(v, 10), 64)
+  .option('--out <file>', 'PNG file to write', 'grid.png')
+  .option('--seed <n>', 'noise seed (default: the run config seed)', (v) => Number.parseInt(v, 10))
+  .action(async (...args: Parameters<typeof import('./sample.ts').sampleCommand>) => (await import('./sample.ts')).sampleCommand(...args));
+
+program
+  .command('setup')
+  .description('build an optional backend: `setup tensorflow [--gpu]` builds tfjs-node against a TensorFlow pip wheel')
+  .argument('<backend>', 'tensorflow')
+  .option('--gpu', 'build the CUDA variant (tfjs-node-gpu); untested on machines without an NVIDIA GPU')
+  .action(async (...args: Parameters<typeof import('./setup.ts').setupCommand>) => (await import('./setup.ts')).setupCommand(...args));
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode === 0 ? 0 : 2;
+  } else if (error instanceof UserError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exitCode = 2;
+  } else {
+    throw error;
+  }
+}

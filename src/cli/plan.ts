@@ -1,0 +1,30 @@
+import * as tf from '@tensorflow/tfjs';
+import { stringify } from 'yaml';
+import { loadExperiment } from '../config/validate.ts';
+import { outputShape } from '../data/dataset.ts';
+import { buildDiscriminator, buildGenerator } from '../model/build.ts';
+import { describeModel, formatModelSummary } from '../model/summary.ts';
+import { expandSweep } from '../sweep/expand.ts';
+
+export async function planCommand(file: string, overrides: string[], options: { set: string[] }): Promise<void> {
+  const { config } = loadExperiment(file, [...options.set, ...overrides]);
+  await tf.setBackend('cpu');
+  const channels = outputShape(config.data).channels;
+  const out: string[] = ['# Resolved config (defaults filled)', stringify(config).trimEnd(), ''];
+  for (const [title, build] of [
+    ['Generator', buildGenerator],
+    ['Discriminator', buildDiscriminator],
+  ] as const) {
+    const model = build(config.model, channels, config.seed);
+    out.push(`# ${title} (${channels === 1 ? 'grayscale' : 'RGB'} ${config.model.imageSize}x${config.model.imageSize})`, formatModelSummary(describeModel(model)), '');
+    model.dispose();
+  }
+  const trials = expandSweep(config);
+  if (config.sweep) {
+    out.push(`# Sweep: ${config.sweep.strategy}, ${trials.length} trial${trials.length === 1 ? '' : 's'}, ${config.sweep.parallel} at a time`);
+    for (const trial of trials) out.push(`  ${trial.name}: ${Object.entries(trial.values).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('  ')}`);
+  } else {
+    out.push('# Runs: 1 (no sweep)');
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+}

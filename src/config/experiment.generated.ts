@@ -1,0 +1,522 @@
+// Generated from schemas/experiment.schema.json by `npm run gen:types`. Do not edit.
+// Keys with a default are required here: these are the types of a config after validation filled them.
+
+export type Transform =
+  | {
+      /**
+       * Composite the alpha channel onto a background colour, leaving RGB.
+       */
+      kind: 'flatten';
+      /**
+       * Background colour as #rrggbb.
+       */
+      background: string;
+    }
+  | {
+      /**
+       * Resize to [height, width]; must agree with model.imageSize unless a crop follows.
+       */
+      kind: 'resize';
+      size: Size2;
+      /**
+       * fill: stretch (torchvision Resize((h,w))); cover: crop to the aspect ratio; contain: letterbox onto the background.
+       */
+      fit: 'fill' | 'cover' | 'contain';
+      /**
+       * Letterbox colour for fit: contain.
+       */
+      background: string;
+    }
+  | {
+      /**
+       * Crop the central [height, width].
+       */
+      kind: 'centerCrop';
+      size: Size2;
+    }
+  | {
+      /**
+       * Crop a random [height, width] window, drawn per image per epoch.
+       */
+      kind: 'randomCrop';
+      size: Size2;
+    }
+  | {
+      /**
+       * Convert to one channel (ITU-R BT.601 luma).
+       */
+      kind: 'grayscale';
+    }
+  | {
+      /**
+       * Mirror left-right with probability p, drawn per image per epoch.
+       */
+      kind: 'randomHorizontalFlip';
+      /**
+       * Flip probability.
+       */
+      p: number;
+    }
+  | {
+      /**
+       * (x - mean) / std per channel, on pixels scaled to [0, 1] (torchvision's ToTensor + Normalize). mean 0.5, std 0.5 maps to [-1, 1], the range of the generator's tanh.
+       */
+      kind: 'normalize';
+      /**
+       * One value per image channel.
+       *
+       * @minItems 1
+       * @maxItems 4
+       */
+      mean: [number] | [number, number] | [number, number, number] | [number, number, number, number];
+      /**
+       * One value per image channel, each > 0.
+       *
+       * @minItems 1
+       * @maxItems 4
+       */
+      std: [number] | [number, number] | [number, number, number] | [number, number, number, number];
+    };
+/**
+ * [height, width] in pixels.
+ *
+ * @minItems 2
+ * @maxItems 2
+ */
+export type Size2 = [number, number];
+/**
+ * Hidden-layer activation.
+ */
+export type Activation =
+  | {
+      /**
+       * max(0, x).
+       */
+      kind: 'relu';
+    }
+  | {
+      /**
+       * x for x > 0, alpha * x otherwise.
+       */
+      kind: 'leakyRelu';
+      /**
+       * Negative slope, in [0, 1] (the lesson: 0.2).
+       */
+      alpha: number;
+    }
+  | {
+      /**
+       * x for x > 0, alpha * (exp(x) - 1) otherwise.
+       */
+      kind: 'elu';
+      /**
+       * Saturation value for negative inputs, > 0.
+       */
+      alpha: number;
+    }
+  | {
+      /**
+       * Scaled ELU.
+       */
+      kind: 'selu';
+    }
+  | {
+      /**
+       * x * sigmoid(x) (SiLU).
+       */
+      kind: 'swish';
+    }
+  | {
+      /**
+       * Hyperbolic tangent.
+       */
+      kind: 'tanh';
+    };
+/**
+ * Batch normalization after each block's convolution: an object of settings, or false for none.
+ */
+export type GeneratorBatchNorm = false | {momentum: number; epsilon: number};
+/**
+ * Hidden-layer activation.
+ */
+export type Activation1 =
+  | {
+      /**
+       * max(0, x).
+       */
+      kind: 'relu';
+    }
+  | {
+      /**
+       * x for x > 0, alpha * x otherwise.
+       */
+      kind: 'leakyRelu';
+      /**
+       * Negative slope, in [0, 1] (the lesson: 0.2).
+       */
+      alpha: number;
+    }
+  | {
+      /**
+       * x for x > 0, alpha * (exp(x) - 1) otherwise.
+       */
+      kind: 'elu';
+      /**
+       * Saturation value for negative inputs, > 0.
+       */
+      alpha: number;
+    }
+  | {
+      /**
+       * Scaled ELU.
+       */
+      kind: 'selu';
+    }
+  | {
+      /**
+       * x * sigmoid(x) (SiLU).
+       */
+      kind: 'swish';
+    }
+  | {
+      /**
+       * Hyperbolic tangent.
+       */
+      kind: 'tanh';
+    };
+/**
+ * Batch normalization after each block's convolution: an object of settings, or false for none.
+ */
+export type DiscriminatorBatchNorm = false | {momentum: number; epsilon: number; firstBlock: boolean};
+
+/**
+ * A dcgan-run experiment: data, DCGAN architecture, training, tracking and an optional sweep. Keys left out take the defaults shown here; `dcgan-run plan` prints the resolved result.
+ */
+export interface Experiment {
+  /**
+   * Path or URL of this schema, for editors (yaml-language-server reads the `# yaml-language-server: $schema=...` modeline too).
+   */
+  $schema?: string;
+  /**
+   * Experiment name: letters, digits, '.', '_' and '-'. Names the run folder runs/<name>/ and the MLflow experiment unless tracking.mlflow.experiment is set.
+   */
+  name: string;
+  /**
+   * Another experiment file (path relative to this file) deep-merged under this one: objects merge key by key, lists and scalars are replaced. Chains are allowed; cycles are errors.
+   */
+  extends?: string;
+  /**
+   * Seed of everything random: weight init, noise, shuffling, random transforms, sample noise. Same seed, config and backend give the same losses.
+   */
+  seed: number;
+  data: Data;
+  model: Model;
+  train: Train;
+  tracking: Tracking;
+  sweep?: Sweep;
+}
+/**
+ * Where the training images come from and how they are transformed.
+ */
+export interface Data {
+  /**
+   * The image source: a folder of images, or MNIST-style IDX files.
+   */
+  source: ImageFolderSource | IdxSource;
+  /**
+   * Applied in order to every image. Deterministic transforms (flatten, resize, centerCrop, grayscale, normalize) are cached on disk; random ones (randomCrop, randomHorizontalFlip) are drawn per epoch from the seed.
+   */
+  transforms: Transform[];
+  /**
+   * Images per training step (the lesson uses 256). The last, smaller batch of an epoch is kept.
+   */
+  batchSize: number;
+  /**
+   * Reshuffle the images every epoch (seeded).
+   */
+  shuffle: boolean;
+  /**
+   * Use only the first N images (after sorting by path or IDX order): for quick runs and tests.
+   */
+  limit?: number;
+  /**
+   * What an undecodable image file does: `error` stops with the file's name; `skip` leaves it out and reports how many were skipped.
+   */
+  onBadImage: 'error' | 'skip';
+  /**
+   * Cache the decoded, deterministic part of the pipeline under .cache/data/, keyed by the source files (paths, sizes, mtimes) and the transforms.
+   */
+  cache: boolean;
+}
+export interface ImageFolderSource {
+  /**
+   * Every PNG/JPEG/WebP/GIF (first frame) under `root`, recursively: flat, or in class sub-folders as torchvision's ImageFolder.
+   */
+  kind: 'imageFolder';
+  /**
+   * Folder of images, relative to the config file.
+   */
+  root: string;
+}
+export interface IdxSource {
+  /**
+   * MNIST/Fashion-MNIST IDX files, gzip'd (.gz) or raw.
+   */
+  kind: 'idx';
+  /**
+   * IDX3 image file (magic 2051), relative to the config file.
+   */
+  images: string;
+  /**
+   * IDX1 label file (magic 2049), relative to the config file. Required with `classes`.
+   */
+  labels?: string;
+  /**
+   * Keep only these label ids (Fashion-MNIST: 0 T-shirt/top, 1 Trouser, 2 Pullover, 3 Dress, 4 Coat, 5 Sandal, 6 Shirt, 7 Sneaker, 8 Bag, 9 Ankle boot).
+   *
+   * @minItems 1
+   */
+  classes?: [number, ...number[]];
+}
+/**
+ * The DCGAN: a generator from latentDim x 1 x 1 noise up to imageSize, and a discriminator back down to one logit. Image channels (1 or 3) are taken from the data.
+ */
+export interface Model {
+  /**
+   * Length of the noise vector z ~ N(0, 1).
+   */
+  latentDim: number;
+  /**
+   * Square image side. Must equal startSize * 2^blocks for an integer startSize >= 1 in both networks (64 = 4 * 2^4; 28 = 7 * 2^2).
+   */
+  imageSize: number;
+  generator: Generator;
+  discriminator: Discriminator;
+  init: Init;
+}
+/**
+ * Blocks of transposed convolution + batch norm + activation. The first block maps 1x1 to startSize x startSize (kernel startSize, stride 1), each further block doubles the side (stride 2, padding 1), and a final transposed convolution doubles it once more to the image's channels.
+ */
+export interface Generator {
+  /**
+   * Number of upsampling blocks before the output layer (the lesson: 4).
+   */
+  blocks: number;
+  /**
+   * Channels of the last block; each earlier block doubles them (64 -> 512, 256, 128, 64). Ignored when `channels` is given.
+   */
+  baseChannels: number;
+  /**
+   * Explicit output channels per block, first to last; length must equal `blocks`.
+   *
+   * @minItems 1
+   */
+  channels?: [number, ...number[]];
+  /**
+   * Kernel side of the stride-2 layers (4 with padding 1 doubles exactly, as in the lesson).
+   */
+  kernelSize: number;
+  activation: Activation;
+  batchNorm: GeneratorBatchNorm;
+  /**
+   * Output activation: tanh for images normalized to [-1, 1], sigmoid for [0, 1].
+   */
+  output: 'tanh' | 'sigmoid' | 'linear';
+}
+/**
+ * Blocks of convolution (stride 2, padding 1) + batch norm + activation, each halving the side down to startSize, then a startSize x startSize convolution to one logit (the sigmoid is part of the loss).
+ */
+export interface Discriminator {
+  /**
+   * Number of downsampling blocks (the lesson: 4).
+   */
+  blocks: number;
+  /**
+   * Channels of the first block; each later block doubles them (64, 128, 256, 512). Ignored when `channels` is given.
+   */
+  baseChannels: number;
+  /**
+   * Explicit output channels per block, first to last; length must equal `blocks`.
+   *
+   * @minItems 1
+   */
+  channels?: [number, ...number[]];
+  /**
+   * Kernel side of the stride-2 layers.
+   */
+  kernelSize: number;
+  activation: Activation1;
+  batchNorm: DiscriminatorBatchNorm;
+}
+/**
+ * Weight initialization, seeded from `seed`: convolution kernels ~ N(mean, std); batch-norm gamma ~ N(1, std), beta = 0 (as the lesson's weights_init_normal).
+ */
+export interface Init {
+  /**
+   * Only normal is supported.
+   */
+  kind: 'normal';
+  /**
+   * Mean of the kernel weights.
+   */
+  mean: number;
+  /**
+   * Standard deviation of the kernel weights and of gamma around 1.
+   */
+  std: number;
+}
+/**
+ * The training loop: per batch a discriminator update on real and fake images, then a generator update (the lesson's algorithm).
+ */
+export interface Train {
+  /**
+   * Passes over the data (the lesson: 50).
+   */
+  epochs: number;
+  /**
+   * bce: discriminator (BCE(D(x), 1) + BCE(D(G(z)), 0)) / 2, generator BCE(D(G(z)), 1), computed from logits for numerical stability.
+   */
+  loss: 'bce';
+  optimizers: {
+    generator: Adam;
+    discriminator: Adam1;
+  };
+  /**
+   * Sample grids from fixed noise, so epochs are comparable.
+   */
+  samples: {
+    /**
+     * Write a grid every N epochs (and after the last).
+     */
+    every: number;
+    /**
+     * Images per grid (the lesson shows 21).
+     */
+    count: number;
+  };
+  /**
+   * Checkpoints (both networks in TF.js LayersModel format, optimizer state and epoch), written atomically.
+   */
+  checkpoint: {
+    /**
+     * Checkpoint every N epochs (and after the last).
+     */
+    every: number;
+  };
+  /**
+   * Record per-step metrics every N steps (per-epoch metrics are always recorded).
+   */
+  logEvery: number;
+  /**
+   * TensorFlow.js backend. auto takes the fastest installed: tensorflow (tfjs-node, see `npm run setup:tensorflow`), then wasm, then cpu.
+   */
+  backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+}
+/**
+ * Adam optimizer.
+ */
+export interface Adam {
+  /**
+   * Only adam is supported.
+   */
+  kind: 'adam';
+  /**
+   * Step size, > 0 (the lesson: 0.005).
+   */
+  learningRate: number;
+  /**
+   * First-moment decay in [0, 1) (the lesson: 0.5).
+   */
+  beta1: number;
+  /**
+   * Second-moment decay in [0, 1).
+   */
+  beta2: number;
+  /**
+   * Added to the denominator (PyTorch's eps).
+   */
+  epsilon: number;
+}
+/**
+ * Adam optimizer.
+ */
+export interface Adam1 {
+  /**
+   * Only adam is supported.
+   */
+  kind: 'adam';
+  /**
+   * Step size, > 0 (the lesson: 0.005).
+   */
+  learningRate: number;
+  /**
+   * First-moment decay in [0, 1) (the lesson: 0.5).
+   */
+  beta1: number;
+  /**
+   * Second-moment decay in [0, 1).
+   */
+  beta2: number;
+  /**
+   * Added to the denominator (PyTorch's eps).
+   */
+  epsilon: number;
+}
+/**
+ * Where runs are recorded. The local run directory is always written.
+ */
+export interface Tracking {
+  /**
+   * Root of run directories, relative to the current directory: <runsDir>/<experiment>/<run-id>/.
+   */
+  runsDir: string;
+  /**
+   * MLflow tracking server. Used when `uri` or the MLFLOW_TRACKING_URI environment variable is set.
+   */
+  mlflow?: {
+    /**
+     * Tracking server URL, e.g. http://127.0.0.1:5000. Overrides MLFLOW_TRACKING_URI.
+     */
+    uri?: string;
+    /**
+     * MLflow experiment name; defaults to the experiment's `name`.
+     */
+    experiment?: string;
+  };
+}
+/**
+ * Expands this experiment into trials, each the base config with some keys replaced.
+ */
+export interface Sweep {
+  /**
+   * grid: every combination of the listed values; random: `trials` seeded draws.
+   */
+  strategy: 'grid' | 'random';
+  /**
+   * random: how many trials to draw.
+   */
+  trials?: number;
+  /**
+   * Trials run at once, each in its own process.
+   */
+  parallel: number;
+  /**
+   * Dotted config path -> list of values (any YAML value, whole objects included), or for random a distribution.
+   */
+  parameters: {
+    [k: string]:
+      | [unknown, ...unknown[]]
+      | {
+          /**
+           * uniform / logUniform over [min, max); intUniform over the integers min..max.
+           */
+          distribution: 'uniform' | 'logUniform' | 'intUniform';
+          min: number;
+          max: number;
+        };
+  };
+  /**
+   * Groups of paths that take the same value in each trial (the first path's values are used).
+   */
+  link?: [string, string, ...string[]][];
+}

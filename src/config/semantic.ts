@@ -1,0 +1,99 @@
+import type { Experiment, Transform } from './experiment.generated.ts';
+import type { Diagnostic } from './diagnostics.ts';
+import type { Origins } from './origins.ts';
+import { toPointer } from './pointer.ts';
+import { startSize } from '../model/geometry.ts';
+
+/** Checks that the schema cannot express: geometry, list lengths, channel counts. Each points at the key to change. */
+export function semanticDiagnostics(config: Experiment, origins: Origins): Diagnostic[] {
+  return [...geometry(config, origins), ...channelLists(config, origins), ...transforms(config, origins)];
+}
+
+function geometry(config: Experiment, origins: Origins): Diagnostic[] {
+  const { imageSize } = config.model;
+  const diagnostics: Diagnostic[] = [];
+  for (const net of ['generator', 'discriminator'] as const) {
+    const { blocks } = config.model[net];
+    if (startSize(imageSize, blocks) !== null) continue;
+    const workable = Array.from({ length: 10 }, (_, i) => i + 1).filter((b) => startSize(imageSize, b) !== null);
+    const hint = workable.length
+      ? ` (blocks ${workable.map((b) => `${b} starts from ${imageSize / 2 ** b}x${imageSize / 2 ** b}`).join(', ')})`
+      : ` (${imageSize} is odd: no block count works; use an even image size such as 28, 32 or 64)`;
+    // Point at what the user wrote: the block count if they set it, else the image size.
+    const blocksPointer = toPointer(['model', net, 'blocks']);
+    const written = origins.values.has(blocksPointer) ? blocksPointer : toPointer(['model', 'imageSize']);
+    diagnostics.push({
+      origin: origins.ofValue(written),
+      message: `model.imageSize ${imageSize} must equal startSize * 2^blocks with an integer startSize >= 1, but model.${net}.blocks ${blocks} gives ${imageSize} / ${2 ** blocks} = ${+(imageSize / 2 ** blocks).toFixed(3)}${hint}`,
+    });
+  }
+  return diagnostics;
+}
+
+function channelLists(config: Experiment, origins: Origins): Diagnostic[] {
+  return (['generator', 'discriminator'] as const).flatMap((net) => {
+    const { channels, blocks } = config.model[net];
+    if (!channels || channels.length === blocks) return [];
+    return [
+      {
+        origin: origins.ofValue(toPointer(['model', net, 'channels'])),
+        message: `model.${net}.channels lists ${channels.length} values but model.${net}.blocks is ${blocks}: give one channel count per block`,
+      },
+    ];
+  });
+}
+
+/** Channels and size as the transforms change them; size is unknown for an image folder until a resize or crop. */
+function transforms(config: Experiment, origins: Origins): Diagnostic[] {
+  const { data, model } = config;
+  const diagnostics: Diagnostic[] = [];
+  let channels = data.source.kind === 'idx' ? 1 : 3;
+  let size: [number, number] | undefined = undefined;
+  let sizeSetAt = -1;
+  data.transforms.forEach((transform: Transform, index) => {
+    const at = (...path: string[]) => origins.ofValue(toPointer(['data', 'transforms', String(index), ...path]));
+    switch (transform.kind) {
+      case 'flatten':
+        channels = 3;
+        break;
+      case 'grayscale':
+        channels = 1;
+        break;
+      case 'resize':
+        size = transform.size;
+        sizeSetAt = index;
+        break;
+      case 'centerCrop':
+      case 'randomCrop':
+        if (size && (transform.size[0] > size[0] || transform.size[1] > size[1])) {
+          diagnostics.push({
+            origin: at('size'),
+            message: `data.transforms[${index}] crops ${transform.size.join('x')} out of ${size.join('x')} images: the crop must fit inside the image`,
+          });
+        }
+        size = transform.size;
+        sizeSetAt = index;
+        break;
+      case 'normalize':
+        for (const key of ['mean', 'std'] as const) {
+          if (transform[key].length !== channels) {
+            diagnostics.push({
+              origin: at(key),
+              message: `data.transforms[${index}].${key} has ${transform[key].length} values but the images have ${channels} channel${channels === 1 ? '' : 's'} at this point: give one value per channel`,
+            });
+          }
+        }
+        break;
+      case 'randomHorizontalFlip':
+        break;
+    }
+  });
+  const final = size as [number, number] | undefined;
+  if (final && (final[0] !== model.imageSize || final[1] !== model.imageSize)) {
+    diagnostics.push({
+      origin: origins.ofValue(toPointer(['data', 'transforms', String(sizeSetAt), 'size'])),
+      message: `data.transforms[${sizeSetAt}] makes ${final.join('x')} images but model.imageSize is ${model.imageSize}: the last resize or crop must give [${model.imageSize}, ${model.imageSize}]`,
+    });
+  }
+  return diagnostics;
+}

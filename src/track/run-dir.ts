@@ -1,0 +1,90 @@
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { stringify } from 'yaml';
+import type { Experiment } from '../config/experiment.generated.ts';
+import { writeFileAtomic } from './atomic.ts';
+
+export type RunStatus = 'running' | 'finished' | 'stopped' | 'failed';
+
+/** One line of metrics.jsonl. */
+export type MetricRecord =
+  | { type: 'step'; step: number; epoch: number; lossD: number; lossG: number; dReal: number; dFake: number; imagesPerSec: number; time: number }
+  | { type: 'epoch'; step: number; epoch: number; lossD: number; lossG: number; dReal: number; dFake: number; imagesPerSec: number; epochSeconds: number; time: number };
+
+export interface RunSummary {
+  status: RunStatus;
+  experiment: string;
+  runId: string;
+  epochsDone: number;
+  epochs: number;
+  steps: number;
+  finalLosses: { lossD: number; lossG: number } | null;
+  backend: string;
+  versions: Record<string, string>;
+  dataset: string;
+  startedAt: string;
+  wallSeconds: number;
+  error?: string;
+}
+
+/** A new run id: sortable by start time, unique across parallel runs. */
+export function newRunId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+/** The local record of a run: runs/<experiment>/<run-id>/, written as the run goes. */
+export class RunDirectory {
+  readonly path: string;
+
+  constructor(
+    root: string,
+    readonly experiment: string,
+    readonly runId: string,
+  ) {
+    this.path = join(root, experiment, runId);
+    mkdirSync(join(this.path, 'samples'), { recursive: true });
+  }
+
+  static open(path: string): { summary: RunSummary; config: string } {
+    return {
+      summary: JSON.parse(readFileSync(join(path, 'summary.json'), 'utf8')) as RunSummary,
+      config: readFileSync(join(path, 'config.yaml'), 'utf8'),
+    };
+  }
+
+  file(...parts: string[]): string {
+    return join(this.path, ...parts);
+  }
+
+  writeConfig(config: Experiment): void {
+    writeFileAtomic(this.file('config.yaml'), `# Resolved config of run ${this.runId} (defaults filled)\n${stringify(config)}`);
+  }
+
+  appendMetrics(records: MetricRecord[]): void {
+    if (records.length === 0) return;
+    appendFileSync(this.file('metrics.jsonl'), records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  }
+
+  writeSummary(summary: RunSummary): void {
+    writeFileAtomic(this.file('summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  }
+
+  writeSample(epoch: number, png: Uint8Array): string {
+    const path = this.file('samples', `epoch-${String(epoch).padStart(4, '0')}.png`);
+    writeFileAtomic(path, png);
+    return path;
+  }
+
+  writeLossPlot(png: Uint8Array): void {
+    writeFileAtomic(this.file('losses.png'), png);
+  }
+}
+
+export function readMetrics(path: string): MetricRecord[] {
+  return readFileSync(join(path, 'metrics.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as MetricRecord);
+}

@@ -1,0 +1,75 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { UserError } from '../errors.ts';
+import { writeDirAtomic, writeFileAtomic } from '../track/atomic.ts';
+
+export interface TrainingState {
+  generator: tf.LayersModel;
+  discriminator: tf.LayersModel;
+  optimizers: { generator: tf.Optimizer; discriminator: tf.Optimizer };
+  epoch: number;
+  step: number;
+}
+
+/** Writes a LayersModel as model.json + weights.bin, the format tf.loadLayersModel reads. */
+async function saveLayersModel(model: tf.LayersModel, dir: string): Promise<void> {
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData ?? new ArrayBuffer(0)));
+      const manifest = [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }];
+      const modelJson: tf.io.ModelJSON = {
+        modelTopology: artifacts.modelTopology as object,
+        format: 'layers-model',
+        generatedBy: artifacts.generatedBy,
+        convertedBy: null,
+        weightsManifest: manifest,
+      };
+      writeFileSync(join(dir, 'model.json'), JSON.stringify(modelJson));
+      writeFileSync(join(dir, 'weights.bin'), weights);
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+    }),
+  );
+}
+
+async function saveOptimizer(optimizer: tf.Optimizer, path: string): Promise<void> {
+  const { data, specs } = await tf.io.encodeWeights(await optimizer.getWeights());
+  writeFileSync(`${path}.bin`, new Uint8Array(data));
+  writeFileSync(`${path}.json`, JSON.stringify({ className: optimizer.getClassName(), config: optimizer.getConfig(), specs }));
+}
+
+/** checkpoints/epoch-NNNN/ with both networks, both optimizers' state and the position; then `latest.json` points at it. */
+export async function saveCheckpoint(runDir: string, state: TrainingState): Promise<string> {
+  const name = `epoch-${String(state.epoch).padStart(4, '0')}`;
+  const dir = join(runDir, 'checkpoints', name);
+  await writeDirAtomic(dir, async (temporary) => {
+    for (const net of ['generator', 'discriminator'] as const) {
+      const netDir = join(temporary, net);
+      mkdirSync(netDir);
+      await saveLayersModel(state[net], netDir);
+      await saveOptimizer(state.optimizers[net], join(temporary, `optimizer-${net}`));
+    }
+    writeFileSync(join(temporary, 'state.json'), JSON.stringify({ epoch: state.epoch, step: state.step }));
+  });
+  writeFileAtomic(join(runDir, 'checkpoints', 'latest.json'), JSON.stringify({ checkpoint: name, epoch: state.epoch, step: state.step }));
+  return dir;
+}
+
+/** The newest checkpoint folder of a run directory. */
+export function latestCheckpoint(runDir: string): string {
+  const pointer = join(runDir, 'checkpoints', 'latest.json');
+  if (!existsSync(pointer)) throw new UserError(`${runDir}: no checkpoint found (checkpoints/latest.json is missing)`);
+  return join(runDir, 'checkpoints', (JSON.parse(readFileSync(pointer, 'utf8')) as { checkpoint: string }).checkpoint);
+}
+
+export async function loadLayersModel(dir: string): Promise<tf.LayersModel> {
+  const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as tf.io.ModelJSON;
+  const weights = readFileSync(join(dir, 'weights.bin'));
+  return tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs: json.weightsManifest.flatMap((group) => group.weights),
+      weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
+    }),
+  );
+}

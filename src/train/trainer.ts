@@ -1,0 +1,219 @@
+// The training loop, top to bottom: backend, data, models, optimizers, then epochs of the lesson's
+// two-update step, with metrics, sample grids and checkpoints written as it goes.
+import { readFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import type { Experiment } from '../config/experiment.generated.ts';
+import { UserError } from '../errors.ts';
+import { useBackend } from '../backend/select.ts';
+import { batchShape, batchesPerEpoch, epochBatches, loadDataset } from '../data/dataset.ts';
+import { buildDiscriminator, buildGenerator } from '../model/build.ts';
+import { deriveSeed, Rng } from '../random/rng.ts';
+import { imageGridPng, type PixelScale } from '../render/grid.ts';
+import { lineChartPng } from '../render/loss-plot.ts';
+import { newRunId, RunDirectory, type MetricRecord, type RunStatus, type RunSummary } from '../track/run-dir.ts';
+import type { Tracker } from '../track/tracker.ts';
+import { saveCheckpoint } from './checkpoint.ts';
+import type { Progress } from './progress.ts';
+import { makeAdam, trainStep, type StepMetrics } from './step.ts';
+
+export interface TrainOptions {
+  configFile: string;
+  progress: Progress;
+  trackers?: Tracker[];
+  /** Polled after every step: true stops the run after that step, with a checkpoint (Ctrl-C). */
+  shouldStop?: () => boolean;
+  cacheDir?: string;
+  runId?: string;
+  parentRunId?: string;
+}
+
+export interface TrainResult {
+  runDir: string;
+  summary: RunSummary;
+}
+
+const PACKAGE = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** Undoes the config's normalize transform for display; without one, pixels are taken as [0, 1]. */
+export function pixelScale(config: Experiment, channels: number): PixelScale {
+  const normalize = config.data.transforms.findLast((t) => t.kind === 'normalize');
+  if (normalize?.kind === 'normalize') return { mean: [...normalize.mean], std: [...normalize.std] };
+  return { mean: Array(channels).fill(0), std: Array(channels).fill(1) };
+}
+
+function versions(backend: string): Record<string, string> {
+  return {
+    'dcgan-run': PACKAGE.version,
+    tfjs: tf.version.tfjs,
+    node: process.versions.node,
+    backend,
+    ...(backend === 'tensorflow' ? { tensorflow: String((tf.backend() as unknown as { binding?: { TF_Version?: string } }).binding?.TF_Version ?? 'unknown') } : {}),
+  };
+}
+
+const mean = (values: ArrayLike<number>) => (values.length ? Array.from(values).reduce((a, b) => a + b, 0) / values.length : NaN);
+
+export async function train(config: Experiment, options: TrainOptions): Promise<TrainResult> {
+  const { progress, trackers = [] } = options;
+  const started = Date.now();
+
+  // Backend and data.
+  const backend = await useBackend(config.train.backend);
+  progress.log(`backend: ${backend}${config.train.backend === 'auto' ? ' (auto: the fastest installed)' : ''}`);
+  const dataset = await loadDataset(config.data, { cacheDir: options.cacheDir ?? '.cache/data', log: progress.log });
+  progress.log(`data: ${dataset.description}${dataset.fromCache ? ' (from cache)' : ''}`);
+  const shape = batchShape(dataset, config.data);
+  if (shape.height !== config.model.imageSize || shape.width !== config.model.imageSize) {
+    throw new UserError(
+      `data: the images are ${shape.height}x${shape.width} after the transforms but model.imageSize is ${config.model.imageSize}: add { kind: resize, size: [${config.model.imageSize}, ${config.model.imageSize}] } to data.transforms`,
+    );
+  }
+  const channels = shape.channels as 1 | 3;
+
+  // Models and optimizers, all seeded from the config.
+  const generator = buildGenerator(config.model, channels, config.seed);
+  const discriminator = buildDiscriminator(config.model, channels, config.seed);
+  const optimizers = { generator: makeAdam(config.train.optimizers.generator), discriminator: makeAdam(config.train.optimizers.discriminator) };
+  const noiseRng = new Rng(deriveSeed(config.seed, 'noise'));
+  const { latentDim } = config.model;
+  const sampleCount = config.train.samples.count;
+  const sampleNoise = tf.tensor2d(new Rng(deriveSeed(config.seed, 'samples')).normals(sampleCount * latentDim), [sampleCount, latentDim]);
+  const scale = pixelScale(config, channels);
+
+  // The run directory and trackers.
+  const run = new RunDirectory(config.tracking.runsDir, config.name, options.runId ?? newRunId());
+  run.writeConfig(config);
+  const batches = batchesPerEpoch(dataset, config.data.batchSize);
+  const { epochs, logEvery } = config.train;
+  const summary: RunSummary = {
+    status: 'running',
+    experiment: config.name,
+    runId: run.runId,
+    epochsDone: 0,
+    epochs,
+    steps: 0,
+    finalLosses: null,
+    backend,
+    versions: versions(backend),
+    dataset: dataset.description,
+    startedAt: new Date(started).toISOString(),
+    wallSeconds: 0,
+  };
+  run.writeSummary(summary);
+  const info = { experiment: config.name, runId: run.runId, runDir: run.path, config, configFile: options.configFile, backend, versions: summary.versions, datasetSize: dataset.count, parentRunId: options.parentRunId };
+  for (const tracker of trackers) await tracker.start(info);
+  const record = (records: MetricRecord[]) => {
+    run.appendMetrics(records);
+    for (const tracker of trackers) tracker.logMetrics(records);
+  };
+  progress.log(`run: ${run.path}`);
+
+  const history = { lossD: [] as number[], lossG: [] as number[] };
+  let step = 0;
+  let status: RunStatus = 'finished';
+  let failure: string | undefined;
+  const checkpoint = async (epoch: number) => {
+    const dir = await saveCheckpoint(run.path, { generator, discriminator, optimizers, epoch, step });
+    for (const tracker of trackers) tracker.logArtifact(dir, `checkpoints/${dir.split('/').pop()}`);
+  };
+
+  try {
+    for (let epoch = 1; epoch <= epochs && status === 'finished'; epoch++) {
+      const epochStart = Date.now();
+      const epochValues = { lossD: [] as number[], lossG: [] as number[], dReal: [] as number[], dFake: [] as number[] };
+      let pending: { metrics: StepMetrics; step: number; images: number }[] = [];
+      let windowStart = Date.now();
+      let imagesThisEpoch = 0;
+      progress.startEpoch(epoch, epochs, batches);
+
+      // Reading values back waits for the device, so losses are read every `logEvery` steps, all at once.
+      const flush = async () => {
+        if (pending.length === 0) return;
+        const stacked = (key: keyof StepMetrics) => tf.stack(pending.map((p) => p.metrics[key]));
+        const columns = await Promise.all((['lossD', 'lossG', 'dReal', 'dFake'] as const).map(async (key) => {
+          const tensor = stacked(key);
+          const values = await tensor.data();
+          tensor.dispose();
+          return values;
+        }));
+        const seconds = (Date.now() - windowStart) / 1000;
+        const imagesPerSec = pending.reduce((n, p) => n + p.images, 0) / Math.max(seconds, 1e-9);
+        const time = Date.now();
+        record(pending.map((p, i) => ({ type: 'step', step: p.step, epoch, lossD: columns[0][i], lossG: columns[1][i], dReal: columns[2][i], dFake: columns[3][i], imagesPerSec, time })));
+        epochValues.lossD.push(...columns[0]);
+        epochValues.lossG.push(...columns[1]);
+        epochValues.dReal.push(...columns[2]);
+        epochValues.dFake.push(...columns[3]);
+        for (const p of pending) tf.dispose(Object.values(p.metrics));
+        pending = [];
+        windowStart = Date.now();
+      };
+
+      for (const batch of epochBatches(dataset, config.data, { seed: config.seed, epoch })) {
+        const real = tf.tensor4d(batch.images, [batch.count, shape.height, shape.width, channels]);
+        const noise = tf.tensor2d(noiseRng.normals(batch.count * latentDim), [batch.count, latentDim]);
+        const metrics = trainStep(generator, discriminator, optimizers, real, noise);
+        tf.dispose([real, noise]);
+        step += 1;
+        imagesThisEpoch += batch.count;
+        pending.push({ metrics, step, images: batch.count });
+        if (pending.length >= logEvery) await flush();
+        progress.step(batch.index + 1, imagesThisEpoch / Math.max((Date.now() - epochStart) / 1000, 1e-9));
+        if (options.shouldStop?.()) {
+          status = 'stopped';
+          break;
+        }
+      }
+      await flush();
+      if (epochValues.lossD.length === 0) break;
+
+      const epochSeconds = (Date.now() - epochStart) / 1000;
+      const lossD = mean(epochValues.lossD);
+      const lossG = mean(epochValues.lossG);
+      history.lossD.push(lossD);
+      history.lossG.push(lossG);
+      record([{ type: 'epoch', step: epoch, epoch, lossD, lossG, dReal: mean(epochValues.dReal), dFake: mean(epochValues.dFake), imagesPerSec: imagesThisEpoch / epochSeconds, epochSeconds, time: Date.now() }]);
+      progress.endEpoch(`epoch ${epoch}/${epochs}: loss D ${lossD.toFixed(4)}, loss G ${lossG.toFixed(4)}, ${(imagesThisEpoch / epochSeconds).toFixed(1)} images/s, ${epochSeconds.toFixed(1)} s`);
+
+      const last = epoch === epochs || status !== 'finished';
+      if (epoch % config.train.samples.every === 0 || last) {
+        const images = tf.tidy(() => generator.apply(sampleNoise, { training: false }) as tf.Tensor4D);
+        const png = await imageGridPng(await images.data() as Float32Array, { count: sampleCount, height: shape.height, width: shape.width, channels }, scale, Math.min(7, sampleCount));
+        images.dispose();
+        run.writeSample(epoch, png);
+        for (const tracker of trackers) tracker.logImage('samples', epoch, png);
+      }
+      run.writeLossPlot(await lineChartPng(
+        [{ label: 'discriminator', colour: 'orange', values: history.lossD }, { label: 'generator', colour: 'blue', values: history.lossG }],
+        { x: 'epoch', y: 'loss' },
+      ));
+      if (epoch % config.train.checkpoint.every === 0 || last) await checkpoint(epoch);
+      summary.epochsDone = epoch;
+      summary.steps = step;
+      summary.finalLosses = { lossD, lossG };
+      summary.wallSeconds = (Date.now() - started) / 1000;
+      run.writeSummary(summary);
+    }
+  } catch (error) {
+    status = 'failed';
+    failure = error instanceof Error ? error.message : String(error);
+    throw error;
+  } finally {
+    summary.status = status;
+    summary.wallSeconds = (Date.now() - started) / 1000;
+    if (failure) summary.error = failure;
+    run.writeSummary(summary);
+    for (const tracker of trackers) {
+      tracker.logArtifact(run.file('config.yaml'), 'config.yaml');
+      if (summary.epochsDone > 0) tracker.logArtifact(run.file('losses.png'), 'losses.png');
+      tracker.logArtifact(run.file('summary.json'), 'summary.json');
+      await tracker.finish(status, failure);
+    }
+    tf.dispose([sampleNoise]);
+    generator.dispose();
+    discriminator.dispose();
+    optimizers.generator.dispose();
+    optimizers.discriminator.dispose();
+  }
+  return { runDir: run.path, summary };
+}
