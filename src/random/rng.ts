@@ -1,9 +1,9 @@
 // Seeded randomness. Every random choice in a run derives from the config's seed through named streams,
 // so adding a new consumer of randomness does not shift the numbers any other consumer sees.
 
-/** A 32-bit seed for the stream `label` of a run seeded with `seed` (FNV-1a over both, then mixed). */
+/** A 32-bit seed for the stream `label` of a run seeded with `seed` (FNV-1a over "seed:label", then mixed). */
 export function deriveSeed(seed: number, label: string): number {
-  let hash = 0x811c9dc5 ^ (seed >>> 0);
+  let hash = 0x811c9dc5;
   for (const char of `${seed}:${label}`) {
     hash = Math.imul(hash ^ char.charCodeAt(0), 0x01000193);
   }

@@ -33,7 +33,10 @@ async function saveLayersModel(model: tf.LayersModel, dir: string): Promise<void
 }
 
 async function saveOptimizer(optimizer: tf.Optimizer, path: string): Promise<void> {
-  const { data, specs } = await tf.io.encodeWeights(await optimizer.getWeights());
+  const weights = await optimizer.getWeights();
+  const { data, specs } = await tf.io.encodeWeights(weights);
+  // The iteration count is a fresh tensor; the rest are the optimizer's own variables, which stay alive.
+  tf.dispose(weights.filter((w) => w.name === 'iter').map((w) => w.tensor));
   writeFileSync(`${path}.bin`, new Uint8Array(data));
   writeFileSync(`${path}.json`, JSON.stringify({ className: optimizer.getClassName(), config: optimizer.getConfig(), specs }));
 }
