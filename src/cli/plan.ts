@@ -3,7 +3,7 @@ import { stringify } from 'yaml';
 import { loadExperiment } from '../config/validate.ts';
 import { outputShape } from '../data/dataset.ts';
 import { buildDiscriminator, buildGenerator } from '../model/build.ts';
-import { describeModel, formatModelSummary } from '../model/summary.ts';
+import { describeModel, formatModelDescription } from '../model/summary.ts';
 import { expandSweep } from '../sweep/expand.ts';
 
 export async function planCommand(file: string, overrides: string[], options: { set: string[] }): Promise<void> {
@@ -16,7 +16,8 @@ export async function planCommand(file: string, overrides: string[], options: { 
     ['Discriminator', buildDiscriminator],
   ] as const) {
     const model = build(config.model, channels, config.seed);
-    out.push(`# ${title} (${channels === 1 ? 'grayscale' : 'RGB'} ${config.model.imageSize}x${config.model.imageSize})`, formatModelSummary(describeModel(model)), '');
+    const heading = `# ${title} (${channels === 1 ? 'grayscale' : 'RGB'} ${config.model.imageSize}x${config.model.imageSize})`;
+    out.push(formatModelDescription(heading, describeModel(model)), '');
     model.dispose();
   }
   const trials = expandSweep(config);
