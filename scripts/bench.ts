@@ -1,0 +1,116 @@
+// Training-speed benchmark: the lesson's model through the real data pipeline and training loop, per backend
+// and batch size, against PyTorch's step measured in the same run. Prints JSON lines, then a table.
+//
+//   npm run bench [-- --backends tensorflow,wasm --batches 16,64,256 --steps 5 --warmup 2]
+import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { loadExperiment } from '../src/config/validate.ts';
+import { availableBackends } from '../src/backend/select.ts';
+import type { Progress } from '../src/train/progress.ts';
+import { train } from '../src/train/trainer.ts';
+
+const root = join(import.meta.dirname, '..');
+const { values } = parseArgs({
+  options: {
+    backends: { type: 'string' },
+    batches: { type: 'string', default: '16,64,256' },
+    steps: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '2' },
+    child: { type: 'string' },
+    python: { type: 'string', default: process.env.BENCH_PYTHON ?? '/usr/bin/python3' },
+  },
+});
+const steps = Number(values.steps);
+const warmup = Number(values.warmup);
+
+interface Figure {
+  impl: string;
+  batch: number;
+  secondsPerStep: number;
+  imagesPerSec: number;
+  [key: string]: unknown;
+}
+
+/** One backend and batch size in this process: the lesson's config, shortened to warmup + steps batches. */
+async function measure(backend: string, batch: number): Promise<Figure> {
+  const { config } = loadExperiment(join(root, 'configs/pokemon.yaml'), [
+    `train.backend=${backend}`,
+    `data.batchSize=${batch}`,
+    `data.limit=${batch * (warmup + steps)}`,
+    'train.epochs=1',
+    `tracking.runsDir=${join(root, '.cache/bench-runs')}`,
+  ]);
+  const stamps: number[] = [];
+  const tensors: number[] = [];
+  const progress: Progress = {
+    startEpoch() {},
+    endEpoch() {},
+    log() {},
+    step() {
+      stamps.push(performance.now());
+      tensors.push(tf.memory().numTensors);
+    },
+  };
+  const started = performance.now();
+  await train(config, { configFile: 'configs/pokemon.yaml', progress, cacheDir: join(root, '.cache/data') });
+  // A step's time runs from the previous step's end; it includes the read-back of losses every
+  // train.logEvery steps, as in a real run.
+  const durations = stamps.slice(warmup).map((t, i) => (t - stamps[warmup + i - 1]) / 1000);
+  const secondsPerStep = durations.sort((a, b) => a - b)[Math.floor(durations.length / 2)];
+  return {
+    impl: `tfjs-${backend}`,
+    batch,
+    steps,
+    secondsPerStep,
+    imagesPerSec: batch / secondsPerStep,
+    peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+    liveTensorsPerStep: [...new Set(tensors.slice(1))],
+    wallSeconds: (performance.now() - started) / 1000,
+  };
+}
+
+function runChild(args: string[], command = process.execPath): Figure | { error: string } {
+  const result = spawnSync(command, args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const line = result.stdout.trim().split('\n').findLast((l) => l.startsWith('{'));
+  if (result.status !== 0 || !line) return { error: (result.stderr || result.stdout).trim().split('\n').slice(-3).join(' | ') };
+  return JSON.parse(line) as Figure;
+}
+
+if (values.child) {
+  const [backend, batch] = values.child.split(':');
+  process.stdout.write(`${JSON.stringify(await measure(backend, Number(batch)))}\n`);
+} else {
+  const backends = values.backends ? values.backends.split(',') : (await availableBackends()).filter((b) => b !== 'cpu');
+  const batches = values.batches.split(',').map(Number);
+  const threads = availableParallelism();
+  const rows: Figure[] = [];
+  for (const batch of batches) {
+    const torch = runChild([join(root, 'scripts/bench_torch.py'), String(batch), String(steps), String(warmup), String(threads)], values.python);
+    if ('error' in torch) process.stdout.write(`${JSON.stringify({ impl: 'pytorch', batch, skipped: torch.error })}\n`);
+    else {
+      rows.push(torch);
+      process.stdout.write(`${JSON.stringify(torch)}\n`);
+    }
+    for (const backend of backends) {
+      // A backend per process: TF.js backends and their memory do not mix.
+      const figure = runChild(['--import', 'tsx', join(root, 'scripts/bench.ts'), `--child=${backend}:${batch}`, `--steps=${steps}`, `--warmup=${warmup}`]);
+      if ('error' in figure) {
+        process.stdout.write(`${JSON.stringify({ impl: `tfjs-${backend}`, batch, error: figure.error })}\n`);
+        continue;
+      }
+      const reference = 'error' in torch ? undefined : torch.secondsPerStep;
+      const withRatio = { ...figure, ratioToPytorch: reference ? figure.secondsPerStep / reference : null };
+      rows.push(withRatio);
+      process.stdout.write(`${JSON.stringify(withRatio)}\n`);
+    }
+  }
+  process.stdout.write(`\n${'impl'.padEnd(16)}${'batch'.padStart(6)}${'s/step'.padStart(10)}${'images/s'.padStart(10)}${'x PyTorch'.padStart(11)}${'peak RSS'.padStart(10)}\n`);
+  for (const r of rows) {
+    const ratio = typeof r.ratioToPytorch === 'number' ? r.ratioToPytorch.toFixed(2) : '';
+    const rss = r.peakRssMB ? `${r.peakRssMB} MB` : '';
+    process.stdout.write(`${r.impl.padEnd(16)}${String(r.batch).padStart(6)}${r.secondsPerStep.toFixed(3).padStart(10)}${r.imagesPerSec.toFixed(1).padStart(10)}${ratio.padStart(11)}${rss.padStart(10)}\n`);
+  }
+}

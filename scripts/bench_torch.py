@@ -1,0 +1,57 @@
+"""Times the lesson's DCGAN training step in PyTorch (CPU), for scripts/bench.ts to compare against.
+
+Usage: bench_torch.py <batch> <steps> <warmup> <threads>. Prints one JSON line.
+The step is the lesson's update_D then update_G (Adam lr 0.005, betas (0.5, 0.999), BCE), on random
+images in [-1, 1]: the data pipeline is not part of PyTorch's figure.
+"""
+import json
+import os
+import re
+import sys
+import time
+
+import torch
+from torch import nn
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'test', 'parity'))
+from lesson_dcgan import net_D, net_G  # noqa: E402
+
+
+def blas():
+    config = torch.__config__.show()
+    found = re.search(r'BLAS_INFO=([^,\s]+)', config)
+    mkldnn = 'oneDNN' if torch.backends.mkldnn.is_available() else 'no oneDNN'
+    return f"{found.group(1) if found else 'unknown'} BLAS, {mkldnn}"
+
+
+def main():
+    batch, steps, warmup, threads = (int(a) for a in sys.argv[1:5])
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    G, D = net_G(100), net_D(3)
+    loss = nn.BCELoss()
+    opt_g = torch.optim.Adam(G.parameters(), lr=0.005, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), lr=0.005, betas=(0.5, 0.999))
+    X = torch.rand(batch, 3, 64, 64) * 2 - 1
+    ones, zeros = torch.ones(batch, 1), torch.zeros(batch, 1)
+    times = []
+    for i in range(warmup + steps):
+        start = time.perf_counter()
+        Z = torch.randn(batch, 100, 1, 1)
+        opt_d.zero_grad()
+        loss_d = (loss(D(X).view(batch, -1), ones) + loss(D(G(Z)).view(batch, -1), zeros)) / 2
+        loss_d.backward()
+        opt_d.step()
+        opt_g.zero_grad()
+        loss_g = loss(D(G(Z)).view(batch, -1), ones)
+        loss_g.backward()
+        opt_g.step()
+        float(loss_d), float(loss_g)
+        if i >= warmup:
+            times.append(time.perf_counter() - start)
+    seconds = sorted(times)[len(times) // 2]
+    print(json.dumps({'impl': 'pytorch', 'version': torch.__version__, 'blas': blas(), 'threads': threads,
+                      'batch': batch, 'steps': steps, 'secondsPerStep': seconds, 'imagesPerSec': batch / seconds}))
+
+
+main()

@@ -1,0 +1,131 @@
+// The public entry of the data pipeline: load (decode + cached transforms, through the disk cache) and batch.
+import type { Data, IdxSource, ImageFolderSource } from '../config/experiment.generated.ts';
+import { UserError } from '../errors.ts';
+import { cacheKey, fingerprints, readCache, writeCache } from './cache.ts';
+import { decodeImages, listImageFiles } from './image-folder.ts';
+import { readIdx } from './idx.ts';
+import { mapLimit } from './pool.ts';
+import { planTransforms, transformedShape, type TransformPlan } from './plan.ts';
+import { applyCachedTransforms, dropAlpha } from './transforms.ts';
+import type { ImageDataset, RawImage } from './types.ts';
+
+export type { ImageDataset, Shape } from './types.ts';
+export { batchShape, batchesPerEpoch, epochBatches } from './batches.ts';
+export { outputShape, planTransforms, transformedShape } from './plan.ts';
+
+export interface LoadOptions {
+  /** Folder of cache entries, e.g. <project>/.cache/data. */
+  cacheDir: string;
+  log?: (line: string) => void;
+}
+
+/** The images of data.source after the deterministic transforms, from the cache when nothing changed. */
+export async function loadDataset(data: Data, opts: LoadOptions): Promise<ImageDataset> {
+  const log = opts.log ?? (() => {});
+  const plan = planTransforms(data.transforms);
+  const source = data.source;
+  const files = source.kind === 'imageFolder' ? await listImageFiles(source.root) : source.labels ? [source.images, source.labels] : [source.images];
+  const key = cacheKey({
+    kind: source.kind,
+    files: await fingerprints(files),
+    classes: source.kind === 'idx' ? (source.classes ?? null) : null,
+    limit: data.limit ?? null,
+    onBadImage: data.onBadImage,
+    transforms: plan.cached,
+  });
+
+  let dataset = data.cache ? await readCache(opts.cacheDir, key) : undefined;
+  if (dataset) {
+    log(`data: ${dataset.description} (from the cache)`);
+  } else {
+    const started = performance.now();
+    dataset = source.kind === 'imageFolder' ? await loadFolder(source, files, data, plan) : await loadIdx(source, data, plan);
+    const seconds = (performance.now() - started) / 1000;
+    log(`data: ${dataset.description} (decoded in ${seconds.toFixed(1)} s)`);
+    if (data.cache) await writeCache(opts.cacheDir, key, dataset);
+  }
+  if (dataset.skipped.length > 0) {
+    const first = dataset.skipped.slice(0, 3).join(', ');
+    log(`data: skipped ${plural(dataset.skipped.length, 'undecodable image')}: first ${first}`);
+  }
+  // The per-batch transforms must fit the loaded shape (e.g. a randomCrop no larger than the images).
+  transformedShape(
+    plan.perBatch.map((step) => step.transform),
+    dataset,
+    plan.cached.length,
+  );
+  return dataset;
+}
+
+async function loadFolder(source: ImageFolderSource, files: string[], data: Data, plan: TransformPlan): Promise<ImageDataset> {
+  // Without a flatten, alpha is dropped straight after decoding, as torchvision's loader (PIL convert('RGB')) does.
+  const keepAlpha = plan.cached.some((transform) => transform.kind === 'flatten');
+  let alphaDropped = 0;
+  const decoded = await decodeImages(files, {
+    limit: data.limit,
+    onBadImage: data.onBadImage,
+    prepare: async (image, file) => {
+      if (image.alpha && !keepAlpha) alphaDropped++;
+      return applyCachedTransforms(keepAlpha ? image : dropAlpha(image), plan.cached, file);
+    },
+  });
+  if (decoded.images.length === 0) {
+    throw new UserError(`data.source.root: none of the ${files.length} image files under ${source.root} could be decoded (first: ${files[0]})`);
+  }
+  const dataset = assemble(decoded.images, decoded.files);
+  const notes = [
+    alphaDropped > 0 ? `alpha channel dropped from ${plural(alphaDropped, 'image')} (add a flatten transform to composite it)` : '',
+    decoded.skipped.length > 0 ? `${decoded.skipped.length} undecodable skipped` : '',
+  ].filter(Boolean);
+  return {
+    ...dataset,
+    skipped: decoded.skipped,
+    description: `${describe(dataset, source.root, 'imageFolder')}${notes.map((note) => `; ${note}`).join('')}`,
+    fromCache: false,
+  };
+}
+
+async function loadIdx(source: IdxSource, data: Data, plan: TransformPlan): Promise<ImageDataset> {
+  const idx = await readIdx(source, data.limit);
+  const classes = source.classes ? `, classes ${source.classes.join(',')}` : '';
+  const missing = idx.missingClasses.length > 0 ? `; no images of class ${idx.missingClasses.join(', ')}` : '';
+  let shape = { count: idx.count, height: idx.height, width: idx.width, channels: 1 as 1 | 3, pixels: idx.pixels };
+  if (plan.cached.length > 0) {
+    const size = idx.height * idx.width;
+    const names = Array.from({ length: idx.count }, (_, i) => `${source.images} (image ${i})`);
+    const images = await mapLimit(names, 8, (name, i) =>
+      applyCachedTransforms(
+        { data: idx.pixels.subarray(i * size, (i + 1) * size), width: idx.width, height: idx.height, channels: 1, alpha: false },
+        plan.cached,
+        name,
+      ),
+    );
+    shape = assemble(images, names);
+  }
+  return { ...shape, labels: idx.labels, skipped: [], description: `${describe(shape, source.images, `idx${classes}`)}${missing}`, fromCache: false };
+}
+
+function describe(shape: { count: number; height: number; width: number; channels: number }, from: string, kind: string): string {
+  return `${plural(shape.count, 'image')} from ${from} (${kind}), ${shape.height}x${shape.width}x${shape.channels}`;
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/** One NHWC array; every image must have the first one's shape. */
+function assemble(images: RawImage[], files: string[]): Pick<ImageDataset, 'count' | 'height' | 'width' | 'channels' | 'pixels'> {
+  const { height, width, channels } = images[0];
+  const size = height * width * channels;
+  const pixels = new Uint8Array(images.length * size);
+  images.forEach((image, index) => {
+    if (image.height !== height || image.width !== width || image.channels !== channels || image.alpha) {
+      throw new UserError(
+        `images differ in size: ${files[index]} is ${image.height}x${image.width} but ${files[0]} is ${height}x${width} ` +
+          '(after the cached transforms); add a resize to data.transforms so that all images share one size',
+      );
+    }
+    pixels.set(image.data, index * size);
+  });
+  return { count: images.length, height, width, channels, pixels };
+}

@@ -1,0 +1,104 @@
+// Which transforms run once at load time (and are cached) and which run per batch, and the shapes they make.
+// Pure: the config validator uses this without loading anything.
+import type { Data, Transform } from '../config/experiment.generated.ts';
+import { UserError } from '../errors.ts';
+import type { Shape } from './types.ts';
+
+export type CachedTransform = Extract<Transform, { kind: 'flatten' | 'resize' | 'centerCrop' | 'grayscale' }>;
+export type BatchTransform = Extract<Transform, { kind: 'randomCrop' | 'randomHorizontalFlip' | 'centerCrop' | 'grayscale' | 'normalize' }>;
+
+export interface TransformPlan {
+  /** The prefix before the first random transform or normalize: applied once per image, cached as uint8. */
+  cached: CachedTransform[];
+  /** The rest, applied per batch in JS; `index` is the position in data.transforms (names the random stream). */
+  perBatch: { transform: BatchTransform; index: number }[];
+}
+
+const RANDOM_OR_FLOAT = new Set<Transform['kind']>(['randomCrop', 'randomHorizontalFlip', 'normalize']);
+
+/**
+ * Splits data.transforms. flatten and resize need the whole image pipeline (alpha, sharp), which only the
+ * cached stage has, so after a random transform or normalize they are rejected rather than run slowly or
+ * inexactly per batch.
+ */
+export function planTransforms(transforms: Transform[]): TransformPlan {
+  const boundary = transforms.findIndex((t) => RANDOM_OR_FLOAT.has(t.kind));
+  const split = boundary === -1 ? transforms.length : boundary;
+  const perBatch = transforms.slice(split).map((transform, offset) => {
+    const index = split + offset;
+    if (transform.kind === 'flatten' || transform.kind === 'resize') {
+      const first = transforms[split];
+      throw new UserError(
+        `data.transforms[${index}] (${transform.kind}) comes after data.transforms[${split}] (${first.kind}): ` +
+          `${transform.kind} must come before any randomCrop, randomHorizontalFlip or normalize; move it up`,
+      );
+    }
+    return { transform, index };
+  });
+  return { cached: transforms.slice(0, split) as CachedTransform[], perBatch };
+}
+
+/** The shape after `transforms`, in order; a crop larger than the image or a normalize of the wrong length is an error. */
+export function transformedShape(transforms: Transform[], input: Shape, firstIndex = 0): Shape {
+  let shape: Shape = { height: input.height, width: input.width, channels: input.channels };
+  transforms.forEach((transform, offset) => {
+    shape = step(transform, shape, firstIndex + offset);
+  });
+  return shape;
+}
+
+function step(transform: Transform, shape: Shape, index: number): Shape {
+  switch (transform.kind) {
+    case 'flatten':
+      return { ...shape, channels: 3 };
+    case 'grayscale':
+      return { ...shape, channels: 1 };
+    case 'resize':
+      return { ...shape, height: transform.size[0], width: transform.size[1] };
+    case 'centerCrop':
+    case 'randomCrop': {
+      const [height, width] = transform.size;
+      if (height > shape.height || width > shape.width) {
+        throw new UserError(
+          `data.transforms[${index}] (${transform.kind}) crops ${height}x${width} out of ${shape.height}x${shape.width} images: ` +
+            'the crop must fit inside the image (resize first)',
+        );
+      }
+      return { ...shape, height, width };
+    }
+    case 'normalize':
+      for (const key of ['mean', 'std'] as const) {
+        if (transform[key].length !== shape.channels) {
+          throw new UserError(
+            `data.transforms[${index}].${key} has ${transform[key].length} values but the images have ${shape.channels} ` +
+              `channel${shape.channels === 1 ? '' : 's'} at this point: give one value per channel`,
+          );
+        }
+      }
+      return shape;
+    case 'randomHorizontalFlip':
+      return shape;
+  }
+}
+
+/** Channels of the decoded images: an image folder is read as RGB (as torchvision's ImageFolder), IDX as gray. */
+export function sourceChannels(data: Data): 1 | 3 {
+  return data.source.kind === 'idx' ? 1 : 3;
+}
+
+/**
+ * The final [height, width, channels] of a batch image, without loading: height and width are null when no
+ * resize or crop fixes them (they then come from the files).
+ */
+export function outputShape(data: Data): { height: number | null; width: number | null; channels: 1 | 3 } {
+  let size: [number, number] | null = null;
+  let channels = sourceChannels(data);
+  for (const transform of data.transforms) {
+    if (transform.kind === 'flatten') channels = 3;
+    else if (transform.kind === 'grayscale') channels = 1;
+    else if (transform.kind === 'resize' || transform.kind === 'centerCrop' || transform.kind === 'randomCrop') {
+      size = transform.size;
+    }
+  }
+  return { height: size ? size[0] : null, width: size ? size[1] : null, channels };
+}
