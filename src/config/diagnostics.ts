@@ -37,7 +37,8 @@ export function formatDiagnostic({ origin, message }: Diagnostic): string {
   return [
     head,
     `  ${String(origin.line)} | ${origin.sourceLine}`,
-    `  ${' '.repeat(gutter)} | ${' '.repeat(origin.col - 1)}${caret}`,
+    // Keep the source line's tabs so the caret lines up however wide the terminal draws them.
+    `  ${' '.repeat(gutter)} | ${origin.sourceLine.slice(0, origin.col - 1).replace(/[^\t]/g, ' ')}${caret}`,
   ].join('\n');
 }
 

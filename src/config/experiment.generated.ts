@@ -377,6 +377,9 @@ export interface Train {
    * bce: discriminator (BCE(D(x), 1) + BCE(D(G(z)), 0)) / 2, generator BCE(D(G(z)), 1), computed from logits for numerical stability.
    */
   loss: 'bce';
+  /**
+   * The Adam optimizer of each network (the lesson: learning rate 0.005, beta1 0.5 for both).
+   */
   optimizers: {
     generator: Adam;
     discriminator: Adam1;
@@ -504,6 +507,9 @@ export interface Sweep {
    * Dotted config path -> list of values (any YAML value, whole objects included), or for random a distribution.
    */
   parameters: {
+    /**
+     * must be a list of values, or a distribution { distribution: uniform | logUniform | intUniform, min, max }.
+     */
     [k: string]:
       | [unknown, ...unknown[]]
       | {
@@ -511,7 +517,13 @@ export interface Sweep {
            * uniform / logUniform over [min, max); intUniform over the integers min..max.
            */
           distribution: 'uniform' | 'logUniform' | 'intUniform';
+          /**
+           * Lower bound, included.
+           */
           min: number;
+          /**
+           * Upper bound: excluded for uniform and logUniform, included for intUniform. Must be greater than min.
+           */
           max: number;
         };
   };

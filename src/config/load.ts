@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { Diagnostic, Origin } from './diagnostics.ts';
 import { ConfigError } from './diagnostics.ts';
@@ -27,6 +27,7 @@ const isObject = (value: unknown): value is Json => value !== null && typeof val
  */
 export function composeConfig(file: string, overrides: readonly string[] = [], env: NodeJS.ProcessEnv = process.env): ComposedConfig {
   const absolute = resolve(file);
+  if (!existsSync(absolute)) throw new UserError(`${file}: no such config file`);
   const start: Origin = { kind: 'file', file: absolute, line: 1, col: 1, length: 1, sourceLine: '' };
   const origins = new Origins(start);
   const diagnostics: Diagnostic[] = [];
@@ -63,10 +64,12 @@ function readLayers(file: string, chain: string[], origins: Origins, files: stri
     } else {
       const parent = resolve(dirname(file), parentRef);
       if (parent === file || chain.includes(parent)) {
-        const cycle = [...chain, file, parent].map((f) => f.split('/').pop()).join(' -> ');
+        // Only the loop itself: files that merely lead into it are not part of the problem.
+        const loop = [...chain, file].slice([...chain, file].indexOf(parent));
+        const cycle = [...loop, parent].map((f) => basename(f)).join(' -> ');
         diagnostics.push({ origin: at, message: `extends cycle: ${cycle}` });
       } else if (!existsSync(parent)) {
-        diagnostics.push({ origin: at, message: `extends file not found: ${parent}` });
+        diagnostics.push({ origin: at, message: `extends file not found: ${parentRef} (looked for ${parent})` });
       } else {
         base = readLayers(parent, [...chain, file], origins, files, diagnostics);
       }
@@ -102,11 +105,23 @@ function applyOverride(value: Json, argument: string, origins: Origins, diagnost
     diagnostics.push({ origin, message: 'an override must look like key.path=value, e.g. train.epochs=2' });
     return;
   }
+  // Into an existing list a segment must be an item number, at most one past the end (which appends).
+  let current: unknown = value;
+  for (const [depth, segment] of path.entries()) {
+    if (Array.isArray(current) && !(/^\d+$/.test(segment) && Number(segment) <= current.length)) {
+      const range = current.length === 0 ? '0 to append' : `0 to ${current.length - 1} (or ${current.length} to append)`;
+      diagnostics.push({ origin, message: `${dotted(path.slice(0, depth))} is a list of ${current.length} item${current.length === 1 ? '' : 's'}: use an item number from ${range}, not "${segment}"` });
+      return;
+    }
+    if (current === null || typeof current !== 'object') break;
+    current = (current as Json)[segment];
+  }
   let parsed: unknown;
   try {
     parsed = parseYaml(argument.slice(equals + 1));
   } catch (error) {
-    diagnostics.push({ origin, message: `the value is not valid YAML: ${(error as Error).message.split('\n')[0]}` });
+    const reason = (error as Error).message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '');
+    diagnostics.push({ origin, message: `the value is not valid YAML: ${reason}` });
     return;
   }
   setAt(value, path, parsed ?? null);

@@ -1,18 +1,35 @@
 import type { ErrorObject } from 'ajv';
-import { closest, distance } from 'fastest-levenshtein';
 import type { Diagnostic } from './diagnostics.ts';
 import type { Origins } from './origins.ts';
 import { alternatives, keysAt, resolveRef, type JsonSchema } from './schema.ts';
 import { dotted, fromPointer, toPointer } from './pointer.ts';
 
-/** " (did you mean "learningRate"?)" when a known name is close to what was written. */
+/**
+ * Edit distance counting an insertion, deletion, substitution or swap of two neighbours as one edit
+ * (optimal string alignment), so the commonest typo, "trian" for "train", is one edit away.
+ */
+export function editDistance(a: string, b: string): number {
+  const rows = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) rows[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      rows[i][j] = Math.min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) rows[i][j] = Math.min(rows[i][j], rows[i - 2][j - 2] + 1);
+    }
+  }
+  return rows[a.length][b.length];
+}
+
+/** "; did you mean "learningRate"?" when a known name is close to what was written (case aside, about one edit in three letters). */
 export function didYouMean(written: string, known: readonly string[]): string {
   if (known.length === 0) return '';
   const lower = written.toLowerCase();
   const caseOnly = known.find((name) => name.toLowerCase() === lower);
-  const best = caseOnly ?? closest(written, [...known]);
-  const close = caseOnly !== undefined || distance(written, best) <= Math.max(1, Math.floor(best.length / 3));
-  return close ? `; did you mean "${best}"?` : '';
+  if (caseOnly !== undefined) return `; did you mean "${caseOnly}"?`;
+  const scored = known.map((name) => ({ name, distance: editDistance(lower, name.toLowerCase()) }));
+  const best = scored.reduce((a, b) => (b.distance < a.distance ? b : a));
+  return best.distance <= Math.max(1, Math.round(best.name.length / 3)) ? `; did you mean "${best.name}"?` : '';
 }
 
 function show(value: unknown): string {
@@ -31,6 +48,23 @@ function typeName(value: unknown): string {
   return `a ${typeof value}`;
 }
 
+/** Patterns of the schema in words. */
+const PATTERN_WORDS: Record<string, string> = {
+  '^[A-Za-z0-9][A-Za-z0-9._-]*$': "may contain only letters, digits, '.', '_' and '-', and must start with a letter or digit",
+  '^#[0-9a-fA-F]{6}$': 'must be a colour written #rrggbb, e.g. "#ffffff"',
+  '^https?://': 'must be an http:// or https:// URL',
+};
+
+/** Values people write that are near a valid one by spelling but mean something else: say what to do instead. */
+const VALUE_HINTS: Record<string, Record<string, string>> = {
+  'train.backend': Object.fromEntries(
+    ['gpu', 'cuda', 'webgl', 'webgpu'].map((value) => [
+      value,
+      ` (there is no ${value} backend: "tensorflow" runs TensorFlow's native kernels, built by \`dcgan-run setup tensorflow\`)`,
+    ]),
+  ),
+};
+
 const TYPE_WORDS: Record<string, string> = {
   object: 'a mapping',
   array: 'a list',
@@ -39,6 +73,14 @@ const TYPE_WORDS: Record<string, string> = {
   number: 'a number',
   boolean: 'true or false',
 };
+
+/** Why a YAML value that looks right has the wrong type. */
+function typeHint(wanted: string, data: unknown): string {
+  if (typeof data !== 'string') return '';
+  if (/number|integer/.test(wanted) && data.trim() !== '' && Number.isFinite(Number(data))) return ': remove the quotes to write a number';
+  if (wanted.includes('boolean') && /^(yes|no|on|off|y|n)$/i.test(data)) return ': YAML 1.2 reads this as a string; write true or false';
+  return '';
+}
 
 /** Turns Ajv's errors into messages a person understands, each at the spot to change. */
 export function schemaDiagnostics(errors: ErrorObject[], origins: Origins): Diagnostic[] {
@@ -69,15 +111,16 @@ function describe(error: ErrorObject, origins: Origins): Diagnostic {
     case 'additionalProperties': {
       const key = String(params.additionalProperty);
       const where = path.length ? `in ${name}` : 'at the top level';
-      return {
-        origin: origins.ofKey(toPointer([...path, key])),
-        message: `unknown key "${key}" ${where}${didYouMean(key, keysAt(path))}`,
-      };
+      // The schema that refused the key: with a `kind`, only that kind's branch, so a relu is not offered leakyRelu's alpha.
+      const properties = (error.parentSchema as JsonSchema | undefined)?.properties as object | undefined;
+      const known = properties ? Object.keys(properties) : keysAt(path);
+      const hint = didYouMean(key, known) || (known.length > 0 ? ` (known keys: ${known.join(', ')})` : '');
+      return { origin: origins.ofKey(toPointer([...path, key])), message: `unknown key "${key}" ${where}${hint}` };
     }
     case 'required':
       return {
         origin: path.length ? origins.ofKey(error.instancePath) : at,
-        message: `missing required key "${String(params.missingProperty)}" in ${name}`,
+        message: `missing required key "${String(params.missingProperty)}" ${path.length ? `in ${name}` : 'at the top level'}`,
       };
     case 'discriminator': {
       const kinds = alternatives(error.parentSchema as JsonSchema).map(
@@ -98,14 +141,12 @@ function describe(error: ErrorObject, origins: Origins): Diagnostic {
         .map((t) => TYPE_WORDS[t] ?? t)
         .join(' or ');
       const value = error.data !== null && typeof error.data === 'object' ? '' : ` (${show(error.data)})`;
-      return { origin: at, message: `${name} must be ${wanted}, got ${typeName(error.data)}${value}` };
+      return { origin: at, message: `${name} must be ${wanted}, got ${typeName(error.data)}${value}${typeHint(String(params.type), error.data)}` };
     }
     case 'enum': {
       const allowed = (params.allowedValues as unknown[]).map(String);
-      return {
-        origin: at,
-        message: `${name} must be one of: ${allowed.join(', ')}; got ${show(error.data)}${didYouMean(String(error.data), allowed)}`,
-      };
+      const hint = VALUE_HINTS[name]?.[String(error.data).toLowerCase()] ?? didYouMean(String(error.data), allowed);
+      return { origin: at, message: `${name} must be one of: ${allowed.join(', ')}; got ${show(error.data)}${hint}` };
     }
     case 'const':
       return { origin: at, message: `${name} must be ${show(params.allowedValue)}, got ${show(error.data)}` };
@@ -129,13 +170,16 @@ function describe(error: ErrorObject, origins: Origins): Diagnostic {
       return { origin: at, message: `${name} must not be empty` };
     case 'maxLength':
       return { origin: at, message: `${name} must be at most ${String(params.limit)} characters long` };
-    case 'pattern':
-      return { origin: at, message: `${name} ${show(error.data)} does not match the pattern ${String(params.pattern)}` };
+    case 'pattern': {
+      const words = PATTERN_WORDS[String(params.pattern)] ?? `must match the pattern ${String(params.pattern)}`;
+      return { origin: at, message: `${name} ${words}, got ${show(error.data)}` };
+    }
     case 'uniqueItems':
       return { origin: at, message: `${name} must not repeat values (items ${String(params.j)} and ${String(params.i)} are equal)` };
     case 'not': {
       const schema = resolveRef(error.parentSchema as JsonSchema);
-      return { origin: at, message: `${name} must be false or a mapping of settings (${Object.keys((schema.properties as object) ?? {}).join(', ')})` };
+      const settings = Object.keys((schema.properties as object) ?? {}).join(', ');
+      return { origin: at, message: `${name} must be false or a mapping of settings (${settings}), got ${show(error.data)}` };
     }
     case 'anyOf':
     case 'oneOf':

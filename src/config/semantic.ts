@@ -17,7 +17,7 @@ function geometry(config: Experiment, origins: Origins): Diagnostic[] {
     if (startSize(imageSize, blocks) !== null) continue;
     const workable = Array.from({ length: 10 }, (_, i) => i + 1).filter((b) => startSize(imageSize, b) !== null);
     const hint = workable.length
-      ? ` (blocks ${workable.map((b) => `${b} starts from ${imageSize / 2 ** b}x${imageSize / 2 ** b}`).join(', ')})`
+      ? ` (block counts that work for ${imageSize}: ${workable.map((b) => `${b}, from ${imageSize / 2 ** b}x${imageSize / 2 ** b}`).join('; ')})`
       : ` (${imageSize} is odd: no block count works; use an even image size such as 28, 32 or 64)`;
     // Point at what the user wrote: the block count if they set it, else the image size.
     const blocksPointer = toPointer(['model', net, 'blocks']);
@@ -37,7 +37,7 @@ function channelLists(config: Experiment, origins: Origins): Diagnostic[] {
     return [
       {
         origin: origins.ofValue(toPointer(['model', net, 'channels'])),
-        message: `model.${net}.channels lists ${channels.length} values but model.${net}.blocks is ${blocks}: give one channel count per block`,
+        message: `model.${net}.channels lists ${plural(channels.length, 'value')} but model.${net}.blocks is ${blocks}: give one channel count per block`,
       },
     ];
   });
@@ -79,7 +79,7 @@ function transforms(config: Experiment, origins: Origins): Diagnostic[] {
           if (transform[key].length !== channels) {
             diagnostics.push({
               origin: at(key),
-              message: `data.transforms[${index}].${key} has ${transform[key].length} values but the images have ${channels} channel${channels === 1 ? '' : 's'} at this point: give one value per channel`,
+              message: `data.transforms[${index}].${key} has ${plural(transform[key].length, 'value')} but the images have ${plural(channels, 'channel')} at this point: give one value per channel`,
             });
           }
         }
@@ -97,3 +97,5 @@ function transforms(config: Experiment, origins: Origins): Diagnostic[] {
   }
   return diagnostics;
 }
+
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;

@@ -15,10 +15,20 @@ export function sweepDiagnostics(config: Experiment, origins: Origins): Diagnost
   const diagnostics: Diagnostic[] = [];
   const badPath = (path: string, pointer: string): boolean => {
     const segments = path.split('.');
-    if (!NOT_SWEEPABLE.has(segments[0]) && schemasAt(segments).length > 0) return false;
-    const parent = segments.slice(0, -1);
-    const hint = schemasAt(parent).length > 0 ? didYouMean(segments[segments.length - 1], keysAt(parent)) : '';
-    diagnostics.push({ origin: origins.ofKey(pointer), message: `sweep path "${path}" does not name a config key that can be swept${hint}` });
+    if (NOT_SWEEPABLE.has(segments[0])) {
+      diagnostics.push({
+        origin: origins.ofKey(pointer),
+        message: `sweep path "${path}" cannot be swept: ${segments[0]} is not an experiment setting (sweep paths name keys such as train.epochs)`,
+      });
+      return true;
+    }
+    if (schemasAt(segments).length > 0) return false;
+    // Name the first segment that leads nowhere, with a suggestion from the keys that exist there.
+    const bad = segments.findIndex((_, i) => schemasAt(segments.slice(0, i + 1)).length === 0);
+    const parent = segments.slice(0, bad);
+    const where = parent.length ? `in ${parent.join('.')}` : 'at the top level';
+    const hint = `: there is no "${segments[bad]}" ${where}${didYouMean(segments[bad], keysAt(parent))}`;
+    diagnostics.push({ origin: origins.ofKey(pointer), message: `sweep path "${path}" does not name a config key${hint}` });
     return true;
   };
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, Parser, parseDocument, type Node, type YAMLError } from 'yaml';
 import type { Diagnostic, Origin } from './diagnostics.ts';
 
 export type { Origin };
@@ -34,10 +34,7 @@ export function parseYamlFile(file: string, text = readFileSync(file, 'utf8')): 
   // After the first syntax error the parser's later complaints are mostly its consequences; duplicate keys
   // are found separately and are real errors of their own.
   const errors = doc.errors.filter((error, index) => index === 0 || error.code === 'DUPLICATE_KEY');
-  const diagnostics: Diagnostic[] = errors.map((error) => ({
-    origin: at(error.pos[0], error.pos[1]),
-    message: `YAML syntax error: ${yamlMessage(error.code, error.message)}`,
-  }));
+  const diagnostics: Diagnostic[] = errors.map((error) => syntaxDiagnostic(error, text, at));
   const sourceMap: SourceMap = { keys: new Map(), values: new Map() };
   if (diagnostics.length > 0) return { file, value: undefined, sourceMap, diagnostics };
 
@@ -65,10 +62,46 @@ export function parseYamlFile(file: string, text = readFileSync(file, 'utf8')): 
 
 const YAML_MESSAGES: Record<string, string> = {
   TAB_AS_INDENT: 'tab characters are not allowed for indentation in YAML; indent with spaces',
-  DUPLICATE_KEY: 'duplicate key: each key may appear only once in a mapping',
 };
 
-function yamlMessage(code: string, message: string): string {
+function syntaxDiagnostic(error: YAMLError, text: string, at: (start: number, end: number) => Origin): Diagnostic {
+  const [start, end] = error.pos;
+  const diagnostic = (from: number, to: number, message: string): Diagnostic => ({ origin: at(from, to), message: `YAML syntax error: ${message}` });
+  if (error.code === 'DUPLICATE_KEY') {
+    const key = /^(?:"[^"\n]*"|'[^'\n]*'|[^\s:,[\]{}#]+)/.exec(text.slice(start))?.[0];
+    return key
+      ? diagnostic(start, start + key.length, `duplicate key ${key.startsWith('"') ? key : JSON.stringify(key.replace(/^'|'$/g, ''))}: each key may appear only once in a mapping`)
+      : diagnostic(start, end, 'duplicate key: each key may appear only once in a mapping');
+  }
+  if (error.code === 'MISSING_CHAR' && /^Missing closing ["']quote/.test(error.message)) {
+    // The parser reports the end of the file, where it gave up; the mistake is where the string opens.
+    const opening = unclosedQuoteStart(text, start);
+    const quote = error.message.includes('"quote') ? '"' : "'";
+    if (opening !== undefined) {
+      return diagnostic(opening, opening + 1, `the string opened by this ${quote} is never closed: add the closing ${quote}`);
+    }
+  }
+  const flow = /^Flow (sequence|map) in block collection must be sufficiently indented and end with a ([\]}])/.exec(error.message);
+  if (flow) {
+    const [open, close] = flow[1] === 'sequence' ? ['[', ']'] : ['{', '}'];
+    return diagnostic(start, end, `expected "${close}" to close the ${open} ... ${close} ${flow[1] === 'sequence' ? 'list' : 'mapping'} (or, if it goes on, the next line must be indented more)`);
+  }
   // The library appends "at line L, column C:" and a code excerpt; we print our own position and excerpt.
-  return YAML_MESSAGES[code] ?? message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '');
+  return diagnostic(start, end, YAML_MESSAGES[error.code] ?? error.message.replace(/ at line \d+, column \d+:?[\s\S]*$/, ''));
+}
+
+/** The offset of the opening quote of the quoted scalar that runs to `end`. */
+function unclosedQuoteStart(text: string, end: number): number | undefined {
+  let found: number | undefined;
+  const visit = (token: unknown): void => {
+    if (Array.isArray(token)) return token.forEach(visit);
+    if (token === null || typeof token !== 'object') return;
+    const { type, offset, source } = token as { type?: unknown; offset?: unknown; source?: unknown };
+    if ((type === 'double-quoted-scalar' || type === 'single-quoted-scalar') && typeof offset === 'number' && typeof source === 'string' && offset + source.length === end) {
+      found = offset;
+    }
+    Object.values(token).forEach(visit);
+  };
+  for (const token of new Parser().parse(text)) visit(token);
+  return found;
 }

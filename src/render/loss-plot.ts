@@ -11,7 +11,7 @@ const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;
 /** A line chart of per-epoch values (the lesson's discriminator/generator loss plot), as a PNG. */
 export async function lineChartPng(series: Series[], labels: { x: string; y: string }, size = { width: 700, height: 400 }): Promise<Buffer> {
   const { width, height } = size;
-  const margin = { left: 60, right: 20, top: 20, bottom: 45 };
+  const margin = { left: 60, right: 130, top: 20, bottom: 45 }; // the legend sits in the right margin
   const finite = series.flatMap((s) => s.values).filter(Number.isFinite);
   const points = Math.max(1, ...series.map((s) => s.values.length));
   const low = Math.min(0, ...finite);
@@ -32,7 +32,7 @@ export async function lineChartPng(series: Series[], labels: { x: string; y: str
         const path = s.values.map((v, i) => (Number.isFinite(v) ? `${x(i).toFixed(1)},${y(v).toFixed(1)}` : null)).filter(Boolean);
         const line = path.length > 1 ? `<polyline fill="none" stroke="${s.colour}" stroke-width="2" points="${path.join(' ')}"/>` : '';
         const dots = path.length === 1 ? `<circle cx="${path[0]!.split(',')[0]}" cy="${path[0]!.split(',')[1]}" r="3" fill="${s.colour}"/>` : '';
-        return `${line}${dots}<rect x="${width - margin.right - 130}" y="${margin.top + 6 + k * 18}" width="12" height="3" fill="${s.colour}"/><text x="${width - margin.right - 112}" y="${margin.top + 11 + k * 18}">${escape(s.label)}</text>`;
+        return `${line}${dots}<rect x="${width - margin.right + 12}" y="${margin.top + 6 + k * 18}" width="12" height="3" fill="${s.colour}"/><text x="${width - margin.right + 30}" y="${margin.top + 11 + k * 18}">${escape(s.label)}</text>`;
       })
       .join('\n')}
   </g>
