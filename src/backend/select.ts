@@ -11,17 +11,31 @@ const require = createRequire(import.meta.url);
 /** Fastest first: TensorFlow's native kernels, then WebAssembly, then pure JavaScript. */
 const PREFERENCE: BackendName[] = ['tensorflow', 'wasm', 'cpu'];
 
-const WHY_MISSING: Record<BackendName, string> = {
-  tensorflow: '@tensorflow/tfjs-node is not installed or its native addon is not built: run `npm run setup:tensorflow`',
-  wasm: '@tensorflow/tfjs-backend-wasm could not be loaded',
-  cpu: 'the cpu backend is always available',
+const HOW_TO_GET: Record<BackendName, string> = {
+  tensorflow: 'run `npm run setup:tensorflow` to build @tensorflow/tfjs-node',
+  wasm: 'reinstall @tensorflow/tfjs-backend-wasm (npm install)',
+  cpu: '',
 };
+
+/** Why each backend that failed to load did, for the error message. */
+const loadErrors = new Map<BackendName, string>();
+
+/** tfjs-node-gpu (built by `setup tensorflow --gpu`) when present, else tfjs-node: both register 'tensorflow'. */
+async function importTensorflowBinding(): Promise<void> {
+  try {
+    require.resolve('@tensorflow/tfjs-node-gpu');
+  } catch {
+    await import('@tensorflow/tfjs-node');
+    return;
+  }
+  await import('@tensorflow/tfjs-node-gpu' as string);
+}
 
 async function register(name: BackendName): Promise<boolean> {
   if (tf.findBackend(name)) return true;
   try {
     if (name === 'tensorflow') {
-      await import('@tensorflow/tfjs-node');
+      await importTensorflowBinding();
     } else if (name === 'wasm') {
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
       // In Node the .wasm binaries are read from the package's dist folder.
@@ -30,7 +44,8 @@ async function register(name: BackendName): Promise<boolean> {
       registerWasmGradientKernels();
     }
     return tf.findBackend(name) !== undefined || tf.engine().registryFactory[name] !== undefined;
-  } catch {
+  } catch (error) {
+    loadErrors.set(name, (error as Error).message.split('\n')[0]);
     return false;
   }
 }
@@ -44,7 +59,8 @@ export async function useBackend(choice: BackendChoice): Promise<BackendName> {
       return name;
     }
   }
-  throw new UserError(`train.backend ${choice} is not available: ${WHY_MISSING[choice as BackendName]}`);
+  const name = choice as BackendName;
+  throw new UserError(`train.backend ${choice} is not available (${loadErrors.get(name) ?? 'it did not initialise'}): ${HOW_TO_GET[name]}`);
 }
 
 /** Backends that load on this machine, fastest first. */

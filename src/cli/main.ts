@@ -17,6 +17,9 @@ program
   .argument('[overrides...]', 'key.path=value overrides, like --set')
   .addOption(setOption())
   .option('-q, --quiet', 'print only warnings and errors')
+  .option('--fail-fast', 'sweep: stop at the first failed trial (default: run the others, report failures at the end)')
+  .option('--resume <sweep-dir>', 'sweep: resume this sweep directory (default: the latest one with the same definition)')
+  .option('--new', 'sweep: start a fresh sweep directory instead of resuming')
   .action(async (...args: Parameters<typeof import('./run.ts').runCommand>) => (await import('./run.ts')).runCommand(...args));
 
 program
@@ -41,6 +44,13 @@ program
   .option('--out <file>', 'PNG file to write', 'grid.png')
   .option('--seed <n>', 'noise seed (default: the run config seed)', (v) => Number.parseInt(v, 10))
   .action(async (...args: Parameters<typeof import('./sample.ts').sampleCommand>) => (await import('./sample.ts')).sampleCommand(...args));
+
+program
+  .command('sync')
+  .description('upload a run directory to MLflow: whatever the server does not have yet (safe to repeat)')
+  .argument('<run-dir>', 'a run directory, runs/<experiment>/<run-id>')
+  .option('--uri <uri>', 'MLflow tracking server (default: the one the run logged to, tracking.mlflow.uri, then MLFLOW_TRACKING_URI)')
+  .action(async (...args: Parameters<typeof import('./sync.ts').syncCommand>) => (await import('./sync.ts')).syncCommand(...args));
 
 program
   .command('setup')

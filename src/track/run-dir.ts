@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
 import type { Experiment } from '../config/experiment.generated.ts';
 import { writeFileAtomic } from './atomic.ts';
+import { redactCredentials } from './params.ts';
 
 export type RunStatus = 'running' | 'finished' | 'stopped' | 'failed';
 
@@ -59,7 +60,8 @@ export class RunDirectory {
   }
 
   writeConfig(config: Experiment): void {
-    writeFileAtomic(this.file('config.yaml'), `# Resolved config of run ${this.runId} (defaults filled)\n${stringify(config)}`);
+    // A password in tracking.mlflow.uri stays out of files that get uploaded and shared.
+    writeFileAtomic(this.file('config.yaml'), `# Resolved config of run ${this.runId} (defaults filled)\n${redactCredentials(stringify(config))}`);
   }
 
   appendMetrics(records: MetricRecord[]): void {

@@ -12,6 +12,7 @@ import { imageGridPng, type PixelScale } from '../render/grid.ts';
 import { lineChartPng } from '../render/loss-plot.ts';
 import { newRunId, RunDirectory, type MetricRecord, type RunStatus, type RunSummary } from '../track/run-dir.ts';
 import type { Tracker } from '../track/tracker.ts';
+import { recordRunFacts } from '../track/params.ts';
 import { saveCheckpoint } from './checkpoint.ts';
 import type { Progress } from './progress.ts';
 import { makeAdam, trainStep, type StepMetrics } from './step.ts';
@@ -101,6 +102,7 @@ export async function train(config: Experiment, options: TrainOptions): Promise<
   };
   run.writeSummary(summary);
   const info = { experiment: config.name, runId: run.runId, runDir: run.path, config, configFile: options.configFile, backend, versions: summary.versions, datasetSize: dataset.count, parentRunId: options.parentRunId };
+  recordRunFacts(info); // run-info.json: what `dcgan-run sync` needs to describe the run later
   for (const tracker of trackers) await tracker.start(info);
   const record = (records: MetricRecord[]) => {
     run.appendMetrics(records);
@@ -159,6 +161,8 @@ export async function train(config: Experiment, options: TrainOptions): Promise<
         pending.push({ metrics, step, images: batch.count });
         if (pending.length >= logEvery) await flush();
         progress.step(batch.index + 1, imagesThisEpoch / Math.max((Date.now() - epochStart) / 1000, 1e-9));
+        // tfjs runs kernels synchronously: let timers, the trackers' uploads and signal handlers run between steps.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         if (options.shouldStop?.()) {
           status = 'stopped';
           break;

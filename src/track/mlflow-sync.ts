@@ -1,0 +1,401 @@
+// Uploads a run directory to MLflow, remembering what was sent in <run-dir>/mlflow.json. The live
+// tracker feeds a RunUploader as training goes; `dcgan-run sync` feeds one from the files afterwards.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, posix, relative, sep } from 'node:path';
+import { writeFileAtomic } from './atomic.ts';
+import { isMlflowError, type MetricInput, type MlflowClient } from './mlflow/index.ts';
+import { describeRun, mlflowExperimentName, readRunFacts, redactCredentials, type RunDescription, type RunFacts } from './params.ts';
+import { RunDirectory, type MetricRecord, type RunStatus } from './run-dir.ts';
+
+export const SYNC_STATE_FILE = 'mlflow.json';
+
+export type TerminalStatus = 'FINISHED' | 'FAILED' | 'KILLED';
+
+/**
+ * What the MLflow server is known to have. Written after every successful request, so it can only
+ * lag behind the server (a crash between a request and the write), never run ahead of it.
+ * Never holds credentials: `trackingUri` is the client's base URL, which has them removed.
+ */
+export interface SyncState {
+  version: 1;
+  trackingUri: string;
+  experimentName: string;
+  experimentId: string;
+  /** The MLflow run id. */
+  runId: string;
+  /** The local run id (runs/<experiment>/<run-id>). */
+  localRunId: string;
+  /** Params and tags logged. */
+  described: boolean;
+  /** Lines of metrics.jsonl sent, from the top. */
+  metricLines: number;
+  /** `<key>/<step>` -> artifact path stem of both image files (images/<key>+step+<step>+timestamp+<ms>+<uuid>). */
+  images: Record<string, string>;
+  /** Artifact path -> size and modification time of the local file that was uploaded. */
+  artifacts: Record<string, { size: number; mtimeMs: number }>;
+  /** The final status set on the server, or null. */
+  status: TerminalStatus | null;
+  updatedAt: string;
+}
+
+/** What one uploader actually sent (zero everywhere: the server already had everything). */
+export interface UploadCounts {
+  created: boolean;
+  adopted: boolean;
+  described: boolean;
+  metricLines: number;
+  points: number;
+  images: number;
+  files: number;
+  status: TerminalStatus | undefined;
+}
+
+export function mlflowStatus(status: RunStatus): TerminalStatus | undefined {
+  return ({ finished: 'FINISHED', failed: 'FAILED', stopped: 'KILLED', running: undefined } as const)[status];
+}
+
+export function readSyncState(runDir: string): SyncState | undefined {
+  const path = join(runDir, SYNC_STATE_FILE);
+  if (!existsSync(path)) return undefined;
+  try {
+    const state = JSON.parse(readFileSync(path, 'utf8')) as SyncState;
+    return state.version === 1 && typeof state.runId === 'string' ? state : undefined;
+  } catch {
+    return undefined; // Unreadable: start over; the server is checked before anything is re-sent.
+  }
+}
+
+const STEP_KEYS = ['lossD', 'lossG', 'dReal', 'dFake', 'imagesPerSec'] as const;
+/** Every metric key a run logs. */
+export const METRIC_KEYS = [...STEP_KEYS, ...STEP_KEYS.map((k) => `epoch/${k}`), 'epoch/seconds'];
+/** At most this many points per log-batch request (MLflow's limit), so one chunk is one request. */
+const POINTS_PER_REQUEST = 1000;
+
+/** A metrics.jsonl line as MLflow points: step records at the global step, epoch records under epoch/ at the epoch. */
+export function metricPoints(record: MetricRecord): MetricInput[] {
+  const timestamp = Math.round(record.time);
+  if (record.type === 'step') return STEP_KEYS.map((key) => ({ key, value: record[key], timestamp, step: record.step }));
+  return [
+    ...STEP_KEYS.map((key) => ({ key: `epoch/${key}`, value: record[key], timestamp, step: record.epoch })),
+    { key: 'epoch/seconds', value: record.epochSeconds, timestamp, step: record.epoch },
+  ];
+}
+
+const pointId = (p: { key: string; step?: number; timestamp: number; value: number }) => `${p.key}|${p.step ?? 0}|${p.timestamp}|${p.value}`;
+
+/** metrics.jsonl without a last line cut short by a crash. */
+export function readMetricLines(runDir: string): MetricRecord[] {
+  const path = join(runDir, 'metrics.jsonl');
+  if (!existsSync(path)) return [];
+  const lines = readFileSync(path, 'utf8').split('\n');
+  lines.pop(); // After the last newline: empty, or a line still being written.
+  return lines.filter(Boolean).map((line) => JSON.parse(line) as MetricRecord);
+}
+
+const IMAGE_FILE = /^images\/(.+)\+step\+(-?\d+)\+timestamp\+(\d+)\+([^+/]+)(\.png|\+compressed\.webp)$/;
+
+export interface BeginOptions {
+  facts: RunFacts;
+  experimentName: string;
+  startTime: number;
+  /**
+   * live: a fresh run, created now; what the state says is exactly what the server has.
+   * sync: reuse the run the state names (or find it by its tags), and check the server before sending
+   * anything the state does not list (the state may lag behind it).
+   */
+  mode: 'live' | 'sync';
+}
+
+export class RunUploader {
+  readonly sent: UploadCounts = { created: false, adopted: false, described: false, metricLines: 0, points: 0, images: 0, files: 0, status: undefined };
+  readonly description: RunDescription;
+  private histories: Map<string, Set<string>> | undefined;
+  private readonly listings = new Map<string, Map<string, number | undefined>>();
+
+  private constructor(
+    readonly client: MlflowClient,
+    readonly runDir: string,
+    private readonly state: SyncState,
+    private readonly verify: boolean,
+    description: RunDescription,
+  ) {
+    this.description = description;
+  }
+
+  get runId(): string {
+    return this.state.runId;
+  }
+
+  get experimentId(): string {
+    return this.state.experimentId;
+  }
+
+  get metricLines(): number {
+    return this.state.metricLines;
+  }
+
+  /** Finds or creates the MLflow run for the run directory and records it in the state file. */
+  static async begin(client: MlflowClient, runDir: string, options: BeginOptions): Promise<RunUploader> {
+    const { facts, experimentName } = options;
+    const description = describeRun(facts);
+    const verify = options.mode === 'sync';
+    let state = verify ? readSyncState(runDir) : undefined;
+    if (state && (state.trackingUri !== client.trackingUri || state.localRunId !== facts.runId)) state = undefined;
+    if (state) {
+      try {
+        const run = await client.getRun(state.runId);
+        if (run.info.lifecycle_stage !== 'active') state = undefined;
+      } catch (error) {
+        if (!isMlflowError(error, 'RESOURCE_DOES_NOT_EXIST')) throw error;
+        state = undefined;
+      }
+    }
+    if (state) return new RunUploader(client, runDir, state, verify, description);
+
+    const experimentId = await client.getOrCreateExperiment(experimentName);
+    const fresh = (runId: string): SyncState => ({
+      version: 1,
+      trackingUri: client.trackingUri,
+      experimentName,
+      experimentId,
+      runId,
+      localRunId: facts.runId,
+      described: false,
+      metricLines: 0,
+      images: {},
+      artifacts: {},
+      status: null,
+      updatedAt: '',
+    });
+    // A crash between creating the run and writing the state leaves a run the state does not name.
+    const existing = verify ? await findRun(client, experimentId, description) : undefined;
+    let uploader: RunUploader;
+    if (existing) {
+      uploader = new RunUploader(client, runDir, fresh(existing), true, description);
+      uploader.sent.adopted = true;
+    } else {
+      const run = await client.createRun({ experimentId, runName: description.runName, userId: facts.user, startTime: options.startTime, tags: description.tags });
+      uploader = new RunUploader(client, runDir, fresh(run.info.run_id), verify, description);
+      uploader.sent.created = true;
+    }
+    uploader.save();
+    return uploader;
+  }
+
+  /** Params and tags (idempotent: MLflow accepts a param logged again with the same value). */
+  async describe(): Promise<void> {
+    if (this.state.described) return;
+    await this.client.logBatch(this.state.runId, { params: this.description.params, tags: this.description.tags });
+    this.state.described = true;
+    this.sent.described = true;
+    this.save();
+  }
+
+  /** Lines `firstLine`, `firstLine + 1`, ... of metrics.jsonl; lines already sent are skipped. */
+  async sendMetrics(records: readonly MetricRecord[], firstLine: number): Promise<void> {
+    if (firstLine > this.state.metricLines) {
+      throw new Error(`metrics.jsonl line ${firstLine + 1} would be sent before line ${this.state.metricLines + 1}`);
+    }
+    let next = this.state.metricLines - firstLine;
+    while (next < records.length) {
+      let end = next;
+      let points: MetricInput[] = [];
+      while (end < records.length) {
+        const more = metricPoints(records[end]);
+        if (points.length > 0 && points.length + more.length > POINTS_PER_REQUEST) break;
+        points = points.concat(more);
+        end++;
+      }
+      if (this.verify) {
+        const present = await this.metricHistories();
+        points = points.filter((p) => !present.get(p.key)?.has(pointId(p)));
+      }
+      if (points.length > 0) await this.client.logBatch(this.state.runId, { metrics: points });
+      this.state.metricLines = firstLine + end;
+      this.sent.metricLines += end - next;
+      this.sent.points += points.length;
+      this.save();
+      next = end;
+    }
+  }
+
+  hasImage(key: string, step: number): boolean {
+    return `${key}/${step}` in this.state.images;
+  }
+
+  /** The two files of mlflow.log_image(png, key, step) and its tag; nothing when the server has them. */
+  async sendImage(key: string, step: number, png: Uint8Array | (() => Uint8Array), timestamp = Date.now()): Promise<void> {
+    const id = `${key}/${step}`;
+    if (id in this.state.images) return;
+    let uuid: string | undefined;
+    if (this.verify) {
+      // This key and step's files on the server, as their stems (images/<key>+step+<step>+timestamp+<ms>+<uuid>) and kinds.
+      const files = [...(await this.listing('images')).keys()]
+        .map((path) => IMAGE_FILE.exec(path))
+        .filter((m): m is RegExpExecArray => m !== null && m[1] === key.replace(/\//g, '~') && Number(m[2]) === step)
+        .map((m) => ({ stem: `images/${m[1]}+step+${m[2]}+timestamp+${m[3]}+${m[4]}`, timestamp: Number(m[3]), uuid: m[4], png: m[5] === '.png' }));
+      const complete = files.find((f) => f.png && files.some((o) => !o.png && o.stem === f.stem));
+      if (complete) {
+        this.state.images[id] = complete.stem;
+        this.save();
+        return;
+      }
+      // Half uploaded: finish it under the same name rather than adding a second image for the step.
+      if (files[0]) ({ timestamp, uuid } = files[0]);
+    }
+    const bytes = typeof png === 'function' ? png() : png;
+    const paths = await this.client.logImage(this.state.runId, { key, step, timestamp, uuid, png: bytes });
+    this.state.images[id] = paths[0]!.replace(/\.png$/, '');
+    this.sent.images += 1;
+    this.save();
+  }
+
+  /** A file, or every file under a folder (paths relative to it kept under `artifactPath`). */
+  async sendArtifact(localPath: string, artifactPath: string): Promise<void> {
+    if (!statSync(localPath).isDirectory()) return this.sendFile(localPath, artifactPath);
+    for (const file of filesUnder(localPath)) {
+      await this.sendFile(join(localPath, file), posix.join(artifactPath, file.split(sep).join('/')));
+    }
+  }
+
+  private async sendFile(localPath: string, artifactPath: string): Promise<void> {
+    const { size, mtimeMs } = statSync(localPath);
+    const known = this.state.artifacts[artifactPath];
+    if (known && known.size === size && known.mtimeMs === mtimeMs) return;
+    // Checkpoint files never change once written: a file of the same size on the server is this one.
+    // Others (summary.json, losses.png, config.yaml) are small and may have changed: sent again.
+    if (this.verify && artifactPath.startsWith('checkpoints/')) {
+      const listed = (await this.listing(posix.dirname(artifactPath))).get(artifactPath);
+      if (listed === size) {
+        this.state.artifacts[artifactPath] = { size, mtimeMs };
+        this.save();
+        return;
+      }
+    }
+    let bytes: Uint8Array = readFileSync(localPath);
+    // The resolved config holds tracking.mlflow.uri as given, user:password@ included.
+    if (artifactPath === 'config.yaml') bytes = Buffer.from(redactCredentials(Buffer.from(bytes).toString('utf8')));
+    await this.client.uploadArtifact(this.state.runId, artifactPath, bytes);
+    this.state.artifacts[artifactPath] = { size, mtimeMs };
+    this.sent.files += 1;
+    this.save();
+  }
+
+  /** The final status, with the error as the dcgan.error tag. */
+  async setStatus(status: TerminalStatus, error: string | undefined, endTime: number): Promise<void> {
+    if (this.state.status === status) return;
+    // Set already (by the live run, before a crash): keep its end time.
+    if (this.verify && (await this.client.getRun(this.state.runId)).info.status === status) {
+      this.state.status = status;
+      this.save();
+      return;
+    }
+    if (error) await this.client.logBatch(this.state.runId, { tags: { 'dcgan.error': redactCredentials(error) } });
+    await this.client.updateRun(this.state.runId, { status, endTime: Math.round(endTime) });
+    this.state.status = status;
+    this.sent.status = status;
+    this.save();
+  }
+
+  private save(): void {
+    this.state.updatedAt = new Date().toISOString();
+    writeFileAtomic(join(this.runDir, SYNC_STATE_FILE), `${JSON.stringify(this.state, null, 2)}\n`);
+  }
+
+  /** Every point the server has, by key (read once). */
+  private async metricHistories(): Promise<Map<string, Set<string>>> {
+    if (!this.histories) {
+      this.histories = new Map();
+      for (const key of METRIC_KEYS) {
+        this.histories.set(key, new Set((await this.client.getMetricHistory(this.state.runId, key)).map(pointId)));
+      }
+    }
+    return this.histories;
+  }
+
+  /** Artifact path -> size of the files directly in `dir` on the server (read once per folder). */
+  private async listing(dir: string): Promise<Map<string, number | undefined>> {
+    let files = this.listings.get(dir);
+    if (!files) {
+      files = new Map((await this.client.listArtifacts(this.state.runId, dir)).filter((f) => !f.is_dir).map((f) => [f.path, f.file_size]));
+      this.listings.set(dir, files);
+    }
+    return files;
+  }
+}
+
+/** The active run logged for this run directory, if any (matched on the local run id and folder). */
+async function findRun(client: MlflowClient, experimentId: string, description: RunDescription): Promise<string | undefined> {
+  const runId = description.tags['dcgan.runId']!;
+  const runDir = description.tags['dcgan.runDir']!;
+  if (runId.includes("'") || runDir.includes("'")) return undefined;
+  const { runs } = await client.searchRuns({
+    experimentIds: [experimentId],
+    filter: `tags.\`dcgan.runId\` = '${runId}' and tags.\`dcgan.runDir\` = '${runDir}'`,
+    orderBy: ['attributes.start_time ASC'],
+    maxResults: 1,
+  });
+  return runs[0]?.info.run_id;
+}
+
+/** Relative paths of every file under `dir`, sorted. */
+function filesUnder(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true, withFileTypes: true }) as import('node:fs').Dirent[])
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(dir, join(entry.parentPath, entry.name)))
+    .sort();
+}
+
+export interface SyncReport extends UploadCounts {
+  trackingUri: string;
+  experimentId: string;
+  runId: string;
+  localStatus: RunStatus;
+}
+
+/**
+ * Sends whatever the server does not have of a run directory: the run itself (created with its
+ * params and tags when it was made with no server), metrics.jsonl, sample grids, artifacts and the
+ * final status. Running it again sends nothing.
+ */
+export async function syncRunDir(runDir: string, client: MlflowClient): Promise<SyncReport> {
+  const { summary } = RunDirectory.open(runDir);
+  const facts = readRunFacts(runDir, summary);
+  const state = readSyncState(runDir);
+  const uploader = await RunUploader.begin(client, runDir, {
+    facts,
+    experimentName: state?.experimentName ?? mlflowExperimentName(facts.config),
+    startTime: Date.parse(summary.startedAt),
+    mode: 'sync',
+  });
+  await uploader.describe();
+
+  const records = readMetricLines(runDir);
+  await uploader.sendMetrics(records, 0);
+
+  const epochTimes = new Map(records.filter((r) => r.type === 'epoch').map((r) => [r.epoch, Math.round(r.time)]));
+  const samples = join(runDir, 'samples');
+  for (const name of existsSync(samples) ? readdirSync(samples).sort() : []) {
+    const match = /^epoch-(\d+)\.png$/.exec(name);
+    if (!match) continue;
+    const step = Number(match[1]);
+    if (uploader.hasImage('samples', step)) continue;
+    const path = join(samples, name);
+    await uploader.sendImage('samples', step, () => readFileSync(path), epochTimes.get(step) ?? Math.round(statSync(path).mtimeMs));
+  }
+
+  // The order the trainer hands them over: checkpoints as they are written, then the run's files.
+  const checkpoints = join(runDir, 'checkpoints');
+  for (const name of existsSync(checkpoints) ? readdirSync(checkpoints).sort() : []) {
+    if (/^epoch-\d+$/.test(name) && statSync(join(checkpoints, name)).isDirectory()) {
+      await uploader.sendArtifact(join(checkpoints, name), `checkpoints/${name}`);
+    }
+  }
+  for (const name of ['config.yaml', 'losses.png', 'summary.json']) {
+    if (existsSync(join(runDir, name))) await uploader.sendArtifact(join(runDir, name), name);
+  }
+
+  const status = mlflowStatus(summary.status);
+  if (status) await uploader.setStatus(status, summary.error, Date.parse(summary.startedAt) + summary.wallSeconds * 1000);
+  return { ...uploader.sent, trackingUri: client.trackingUri, experimentId: uploader.experimentId, runId: uploader.runId, localStatus: summary.status };
+}
