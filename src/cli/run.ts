@@ -1,11 +1,19 @@
 import { loadExperiment } from '../config/validate.ts';
 import { createProgress } from '../train/progress.ts';
 import { train } from '../train/trainer.ts';
+import { createTrackers } from '../track/create-trackers.ts';
+import type { SweepCommandOptions } from './sweep.ts';
 
 /** Trains one experiment; Ctrl-C stops after the current step with a checkpoint, a second Ctrl-C exits at once. */
-export async function runCommand(file: string, overrides: string[], options: { set: string[]; quiet?: boolean }): Promise<void> {
-  const { config } = loadExperiment(file, [...options.set, ...overrides]);
+export async function runCommand(file: string, overrides: string[], options: { set: string[]; quiet?: boolean } & SweepCommandOptions): Promise<void> {
+  const loaded = loadExperiment(file, [...options.set, ...overrides]);
+  // A config with a sweep section runs its trials, each in its own process (src/cli/sweep.ts).
+  if (loaded.config.sweep) return (await import('./sweep.ts')).sweepCommand(loaded, file, options);
+  const { config } = loaded;
   const progress = createProgress({ quiet: options.quiet ?? false });
+  // MLflow (when configured) is checked before training: a wrong URI is an error now, not a hang later.
+  const warn = (message: string) => (options.quiet ? process.stderr.write(`warning: ${message}\n`) : progress.log(`warning: ${message}`));
+  const { trackers } = await createTrackers(config, { warn, log: progress.log });
   let stopRequested = false;
   const onInterrupt = () => {
     if (stopRequested) process.exit(130);
@@ -15,7 +23,7 @@ export async function runCommand(file: string, overrides: string[], options: { s
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onInterrupt);
   try {
-    const { runDir, summary } = await train(config, { configFile: file, progress, shouldStop: () => stopRequested });
+    const { runDir, summary } = await train(config, { configFile: file, progress, trackers, shouldStop: () => stopRequested });
     progress.log(`${summary.status}: ${summary.epochsDone}/${summary.epochs} epochs in ${summary.wallSeconds.toFixed(1)} s; run directory ${runDir}`);
     if (summary.status === 'stopped') process.exitCode = 130;
   } finally {

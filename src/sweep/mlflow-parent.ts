@@ -1,0 +1,90 @@
+// The sweep's MLflow parent run: one per sweep directory (kept across resumes), tagged dcgan.sweep=true and
+// named after the sweep id; every trial's run is its child (the trial's tracker tags it mlflow.parentRunId).
+import { readFileSync } from 'node:fs';
+import type { Experiment } from '../config/experiment.generated.ts';
+import { connectMlflow, LIVE_RETRIES, type MlflowTarget } from '../track/mlflow-connect.ts';
+import type { MlflowClient, RunStatus } from '../track/mlflow/index.ts';
+import { mlflowExperimentName } from '../track/params.ts';
+import type { SweepDirectory } from './manifest.ts';
+import { statusCounts, summaryRows, SORT_KEYS, DEFAULT_SORT_KEY } from './summary.ts';
+
+
+export class ParentRun {
+  private constructor(
+    readonly client: MlflowClient,
+    readonly runId: string,
+  ) {}
+
+  /**
+   * The sweep directory's parent run, or a new one when it has none on this server (then recorded in the
+   * manifest). Fails early, with a UserError, when the server does not answer.
+   */
+  static async open(config: Experiment, directory: SweepDirectory, target: MlflowTarget, log: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<ParentRun> {
+    // The same connection rules as a single run: credentials from the environment, a UserError for a dead server.
+    const client = await connectMlflow(target, { env, retries: LIVE_RETRIES });
+    const uri = client.trackingUri;
+    const known = directory.manifest.mlflow;
+    if (known && known.uri === uri) {
+      try {
+        await client.getRun(known.parentRunId);
+        await client.updateRun(known.parentRunId, { status: 'RUNNING' });
+        log(`MLflow: continuing parent run ${known.parentRunId}`);
+        return new ParentRun(client, known.parentRunId);
+      } catch {
+        log(`MLflow: the sweep's parent run ${known.parentRunId} is gone; starting a new one`);
+      }
+    }
+    const experimentName = mlflowExperimentName(config);
+    const experimentId = await client.getOrCreateExperiment(experimentName);
+    const { manifest } = directory;
+    const run = await client.createRun({
+      experimentId,
+      runName: manifest.sweepId,
+      tags: {
+        'dcgan.sweep': 'true',
+        'dcgan.sweep.id': manifest.sweepId,
+        'dcgan.sweep.definitionHash': manifest.definitionHash,
+        'dcgan.sweep.strategy': manifest.strategy,
+        'dcgan.sweep.trials': String(manifest.trials.length),
+        'dcgan.sweep.dir': directory.path,
+        'dcgan.experiment': config.name,
+        'mlflow.source.name': manifest.configFile,
+        'mlflow.source.type': 'LOCAL',
+      },
+    });
+    const parent = new ParentRun(client, run.info.run_id);
+    directory.manifest.mlflow = { uri, experimentId, parentRunId: parent.runId };
+    directory.save();
+    // The definition: the sweep section as written and the expanded trials with their full configs.
+    await parent.upload(directory, 'sweep.yaml', 'sweep/sweep.yaml');
+    await parent.upload(directory, 'trials.json', 'sweep/trials.json');
+    log(`mlflow: sweep parent run ${uri}#/experiments/${experimentId}/runs/${parent.runId}`);
+    return parent;
+  }
+
+  async upload(directory: SweepDirectory, file: string, artifactPath: string): Promise<void> {
+    await this.client.uploadArtifact(this.runId, artifactPath, readFileSync(directory.file(file)));
+  }
+
+  /** The summary as artifacts, counts and the best trial as metrics and tags, then the final status. */
+  async finish(directory: SweepDirectory, status: RunStatus): Promise<void> {
+    const { manifest } = directory;
+    for (const file of ['summary.csv', 'summary.md', 'manifest.json']) await this.upload(directory, file, file);
+    const counts = statusCounts(manifest);
+    const now = Date.now();
+    const best = summaryRows(manifest).find((row) => row.rank === 1);
+    const key = SORT_KEYS[DEFAULT_SORT_KEY];
+    await this.client.logBatch(this.runId, {
+      metrics: [
+        ...Object.entries(counts).map(([name, value]) => ({ key: `trials_${name}`, value, timestamp: now })),
+        ...(best && best.score !== null ? [{ key: `best_${key.column}`, value: best.score, timestamp: now }] : []),
+      ],
+      tags: {
+        'dcgan.sweep.status': manifest.status,
+        'dcgan.sweep.sortKey': `${key.column} = ${key.formula}, lowest first`,
+        ...(best ? { 'dcgan.sweep.best': best.trial.name, ...(best.trial.runId ? { 'dcgan.sweep.bestRunId': best.trial.runId } : {}) } : {}),
+      },
+    });
+    await this.client.updateRun(this.runId, { status });
+  }
+}

@@ -1,0 +1,313 @@
+// Runs a sweep: picks (or makes) its sweep directory, runs the trials that are not finished through a
+// p-queue of `sweep.parallel` worker processes, keeps manifest.json current, and writes the summary.
+import { resolve } from 'node:path';
+import PQueue from 'p-queue';
+import type { Experiment } from '../config/experiment.generated.ts';
+import type { LoadedExperiment } from '../config/validate.ts';
+import { UserError } from '../errors.ts';
+import { writeFileAtomic } from '../track/atomic.ts';
+import { newRunId } from '../track/run-dir.ts';
+import { expandSweep, type Trial } from './expand.ts';
+import { describeDefinitionChange, SweepDirectory, trialsHash, type TrialRecord, type SweepManifest } from './manifest.ts';
+import { mlflowTarget } from '../track/mlflow-connect.ts';
+import { ParentRun } from './mlflow-parent.ts';
+import { startTrialProcess, type TrialProcess } from './trial-process.ts';
+import { statusCounts, summaryCsv, summaryMarkdown, summaryText } from './summary.ts';
+
+export interface SweepOptions {
+  configFile: string;
+  /** Stop the sweep at the first failed trial (the running ones stop with a checkpoint). */
+  failFast?: boolean;
+  /** Resume this sweep directory; refused if its trials differ from the config's. */
+  resume?: string;
+  /** Start a fresh sweep directory even if one with the same definition exists. */
+  fresh?: boolean;
+  quiet?: boolean;
+  cacheDir?: string;
+  /** Where progress and trial output go (stderr). */
+  log?: (line: string) => void;
+  /** Where the final table goes (stdout). */
+  print?: (text: string) => void;
+  /** Seconds between progress lines while nothing else happens. */
+  progressEvery?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface SweepOutcome {
+  /** 0 all finished, 1 a trial failed, 130 interrupted. */
+  exitCode: 0 | 1 | 130;
+  directory: SweepDirectory;
+}
+
+const seconds = (from: string | null, to = Date.now()) => (from ? (to - Date.parse(from)) / 1000 : 0);
+
+export function formatDuration(totalSeconds: number): string {
+  const s = Math.max(0, Math.round(totalSeconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+export class SweepRunner {
+  private readonly config: Experiment;
+  private readonly trials: Trial[];
+  /** Progress and trial output (silenced by --quiet). */
+  private readonly log: (line: string) => void;
+  /** Failures and warnings (always shown). */
+  private readonly warn: (line: string) => void;
+  /** Trials queued in this session and not started yet. */
+  private readonly queued = new Set<string>();
+  private readonly print: (text: string) => void;
+  private readonly active = new Map<string, TrialProcess>();
+  private readonly queue: PQueue;
+  private directory: SweepDirectory | undefined;
+  private parent: ParentRun | undefined;
+  private stopping: 'interrupt' | 'fail-fast' | undefined;
+  private killed = false;
+  private startedAt = Date.now();
+
+  constructor(
+    loaded: LoadedExperiment,
+    private readonly options: SweepOptions,
+  ) {
+    this.config = loaded.config;
+    if (!this.config.sweep) throw new Error('SweepRunner needs a config with a sweep section');
+    this.trials = expandSweep(this.config, loaded.composed.origins);
+    this.warn = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+    this.log = options.quiet ? () => {} : this.warn;
+    this.print = options.print ?? ((text) => process.stdout.write(text));
+    this.queue = new PQueue({ concurrency: this.config.sweep.parallel });
+  }
+
+  /** Picks the sweep directory: --resume's, else the latest with the same definition (unless --new), else a new one. */
+  private openDirectory(): SweepDirectory {
+    const { resume, fresh, configFile } = this.options;
+    const root = resolve(this.config.tracking.runsDir);
+    const hash = trialsHash(this.trials);
+    if (resume !== undefined) {
+      if (fresh) throw new UserError('--resume and --new contradict each other: give one');
+      const directory = SweepDirectory.open(resolve(resume));
+      if (directory.manifest.definitionHash !== hash) {
+        const changes = describeDefinitionChange(directory, this.trials);
+        throw new UserError(
+          [
+            `${resume}: cannot resume, the sweep definition changed since this sweep was started (its trials differ from the ones ${configFile} now gives):`,
+            ...changes.map((line) => `  ${line}`),
+            'Undo the change to resume this sweep, or run without --resume (or with --new) to start a sweep of the new definition.',
+          ].join('\n'),
+        );
+      }
+      return directory;
+    }
+    if (!fresh) {
+      const latest = SweepDirectory.findLatest(root, this.config.name, hash);
+      if (latest) return latest;
+    }
+    return SweepDirectory.create(root, this.config, resolve(configFile), this.trials);
+  }
+
+  async run(): Promise<SweepOutcome> {
+    this.startedAt = Date.now();
+    const directory = (this.directory = this.openDirectory());
+    const { manifest } = directory;
+    directory.claim();
+    const resumed = manifest.trials.some((t) => t.status !== 'pending');
+    // A trial left 'running' belonged to a sweep process that was killed.
+    for (const t of manifest.trials) {
+      if (t.status === 'running') Object.assign(t, { status: 'stopped', error: 'interrupted: the sweep process ended while this trial ran' } satisfies Partial<TrialRecord>);
+    }
+    directory.save();
+    const todo = this.trials.filter((trial) => directory.trial(trial.name).status !== 'finished');
+    const { parallel, strategy } = this.config.sweep!;
+    this.log(
+      `sweep ${directory.id}: ${this.trials.length} trial${this.trials.length === 1 ? '' : 's'} (${strategy}), ${parallel} at a time; ${directory.path}`,
+    );
+    if (resumed) {
+      const counts = statusCounts(manifest);
+      this.log(`resuming: ${counts.finished} finished (skipped), ${todo.length} to run${counts.failed + counts.stopped > 0 ? ` (${counts.failed} failed and ${counts.stopped} stopped or interrupted run again)` : ''}`);
+    }
+
+    const target = mlflowTarget(this.config, this.options.env);
+    if (target) {
+      try {
+        this.parent = await ParentRun.open(this.config, directory, target, this.log, this.options.env);
+      } catch (error) {
+        manifest.owner = null;
+        directory.save();
+        throw error;
+      }
+    }
+
+    const ticker = setInterval(() => this.progressLine(), (this.options.progressEvery ?? 30) * 1000);
+    ticker.unref();
+    try {
+      for (const trial of todo) {
+        this.queued.add(trial.name);
+        void this.queue.add(() => this.runTrial(trial)).catch((error: unknown) => this.trialCrashed(trial, error));
+      }
+      await this.queue.onIdle();
+      // Trials stopped by a second Ctrl-C leave the queue at once; their processes are gone.
+    } finally {
+      clearInterval(ticker);
+    }
+    return this.finish();
+  }
+
+  private async runTrial(trial: Trial): Promise<void> {
+    const directory = this.directory!;
+    if (this.stopping) return;
+    this.queued.delete(trial.name);
+    const runId = newRunId();
+    const previous = directory.trial(trial.name);
+    const earlier = previous.runId ? [...(previous.earlierRuns ?? []), { runId: previous.runId, runDir: previous.runDir, status: previous.status, error: previous.error }] : previous.earlierRuns;
+    const record = directory.update(trial.name, {
+      ...(earlier ? { earlierRuns: earlier } : {}),
+      status: 'running',
+      attempts: directory.trial(trial.name).attempts + 1,
+      runId,
+      runDir: resolve(trial.config.tracking.runsDir, trial.config.name, runId),
+      error: null,
+      metrics: null,
+      epochsDone: 0,
+      startedAt: new Date().toISOString(),
+      endedAt: null,
+      wallSeconds: null,
+    });
+    const prefix = `[${trial.name}]`;
+    this.log(`${prefix} started: run ${runId}${record.attempts > 1 ? ` (attempt ${record.attempts})` : ''}`);
+    const child = startTrialProcess(
+      {
+        type: 'start',
+        trialName: trial.name,
+        config: trial.config,
+        configFile: resolve(this.options.configFile),
+        runId,
+        parentRunId: this.parent?.runId,
+        cacheDir: this.options.cacheDir,
+        quiet: this.options.quiet ?? false,
+      },
+      // The worker is quiet itself under --quiet: what it still prints are warnings and errors.
+      (line) => this.warn(`${prefix} ${line}`),
+      this.options.env,
+    );
+    this.active.set(trial.name, child);
+    directory.update(trial.name, { pid: child.pid ?? null });
+    this.progressLine();
+    if (this.stopping) child.stop();
+    const reply = await child.result;
+    this.active.delete(trial.name);
+    directory.trial(trial.name).pid = null;
+    if (this.killed) return directory.save();
+    const endedAt = new Date().toISOString();
+    const wallSeconds = seconds(record.startedAt);
+    if (reply.type === 'done') {
+      directory.update(trial.name, {
+        status: reply.status === 'running' ? 'stopped' : reply.status,
+        metrics: reply.metrics,
+        epochsDone: reply.summary.epochsDone,
+        error: reply.status === 'stopped' ? `stopped after ${reply.summary.epochsDone}/${reply.summary.epochs} epochs (${this.stopping === 'fail-fast' ? 'another trial failed and --fail-fast is set' : 'interrupted'})` : null,
+        endedAt,
+        wallSeconds,
+      });
+      const m = reply.metrics;
+      this.log(
+        `${prefix} ${reply.status} in ${formatDuration(wallSeconds)}${m ? `: epoch ${m.epoch} lossD ${m.lossD.toFixed(4)} lossG ${m.lossG.toFixed(4)} dReal ${m.dReal.toFixed(3)} dFake ${m.dFake.toFixed(3)}` : ''}`,
+      );
+    } else {
+      directory.update(trial.name, { status: 'failed', error: reply.message, endedAt, wallSeconds });
+      this.warn(`${prefix} FAILED after ${formatDuration(wallSeconds)}: ${reply.message}`);
+      if (this.options.failFast && !this.stopping) {
+        this.warn(`--fail-fast: stopping the sweep because ${trial.name} failed`);
+        this.stop('fail-fast');
+      }
+    }
+    this.progressLine();
+  }
+
+  /** Stops the sweep: no new trials; running ones stop after their step, with a checkpoint, and are marked stopped. */
+  stop(reason: 'interrupt' | 'fail-fast' = 'interrupt'): void {
+    if (this.stopping) return;
+    this.stopping = reason;
+    this.queue.clear();
+    this.queued.clear();
+    if (reason === 'interrupt') this.log(`stopping ${this.active.size} running trial${this.active.size === 1 ? '' : 's'} after their current step (Ctrl-C again to kill them at once)...`);
+    for (const child of this.active.values()) child.stop();
+  }
+
+  /** Kills the running trials at once (a second Ctrl-C) and records them as stopped. */
+  kill(): void {
+    this.killed = true;
+    this.stopping ??= 'interrupt';
+    this.queue.clear();
+    this.queued.clear();
+    for (const [name, child] of this.active) {
+      child.kill();
+      if (this.directory) Object.assign(this.directory.trial(name), { status: 'stopped', error: 'killed by a second interrupt (no checkpoint of the last steps)', endedAt: new Date().toISOString() });
+    }
+    if (this.directory) {
+      this.directory.manifest.status = 'stopped';
+      this.directory.manifest.owner = null;
+      this.directory.save();
+    }
+  }
+
+  /** Trials done, running, failed, and an estimate of the time left from the trials' durations so far. */
+  progressLine(): void {
+    const manifest = this.directory?.manifest;
+    if (!manifest) return;
+    const settled = manifest.trials.filter((t) => !this.queued.has(t.name) && !this.active.has(t.name));
+    const finished = settled.filter((t) => t.status === 'finished').length;
+    const failed = settled.filter((t) => t.status === 'failed').length;
+    this.log(
+      `sweep: ${finished + failed}/${manifest.trials.length} done (${finished} finished, ${failed} failed), ${this.active.size} running, ${this.queued.size} to go, ETA ${this.eta(manifest)}`,
+    );
+  }
+
+  private eta(manifest: SweepManifest): string {
+    const waiting = this.queued.size;
+    const running = manifest.trials.filter((t) => this.active.has(t.name));
+    if (waiting + running.length === 0) return '0s';
+    if (this.stopping) return '-';
+    const durations = manifest.trials.filter((t) => t.status === 'finished' && t.wallSeconds).map((t) => t.wallSeconds!);
+    if (durations.length === 0) return 'unknown until a trial finishes';
+    const average = durations.reduce((a, b) => a + b, 0) / durations.length;
+    const work = waiting * average + running.reduce((sum, t) => sum + Math.max(average - seconds(t.startedAt), 0), 0);
+    const lanes = Math.min(this.config.sweep!.parallel, waiting + running.length);
+    return formatDuration(work / lanes);
+  }
+
+  /** A bug in running a trial (not the trial failing): recorded as its failure so the sweep can go on. */
+  private trialCrashed(trial: Trial, error: unknown): void {
+    this.active.delete(trial.name);
+    const message = `the sweep could not run this trial: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+    this.warn(`[${trial.name}] ${message}`);
+    this.directory?.update(trial.name, { status: 'failed', error: message, pid: null, endedAt: new Date().toISOString() });
+    if (this.options.failFast) this.stop('fail-fast');
+  }
+
+  private async finish(): Promise<SweepOutcome> {
+    const directory = this.directory!;
+    const { manifest } = directory;
+    const counts = statusCounts(manifest);
+    manifest.status = this.stopping === 'interrupt' ? 'stopped' : counts.failed > 0 ? 'failed' : counts.finished === manifest.trials.length ? 'finished' : 'stopped';
+    manifest.owner = null;
+    directory.save();
+    writeFileAtomic(directory.file('summary.csv'), summaryCsv(manifest));
+    writeFileAtomic(directory.file('summary.md'), summaryMarkdown(manifest));
+    if (this.parent) {
+      const status = manifest.status === 'finished' ? 'FINISHED' : manifest.status === 'failed' ? 'FAILED' : 'KILLED';
+      try {
+        await this.parent.finish(directory, status);
+      } catch (error) {
+        this.warn(`mlflow: could not finish the parent run ${this.parent.runId}: ${(error as Error).message}`);
+      }
+    }
+    if (!this.killed) this.print(`\n${summaryText(manifest)}`);
+    const exitCode = this.stopping === 'interrupt' ? 130 : counts.failed > 0 ? 1 : manifest.status === 'finished' ? 0 : 1;
+    const took = formatDuration((Date.now() - this.startedAt) / 1000);
+    this.log(
+      `sweep ${manifest.status} in ${took}: ${counts.finished} finished, ${counts.failed} failed, ${counts.stopped} stopped, ${counts.pending} not started; summary in ${directory.file('summary.md')}${manifest.status === 'finished' ? '' : `\nrun the same command again to resume (finished trials are kept), or with --resume ${directory.path}`}`,
+    );
+    return { exitCode, directory };
+  }
+}

@@ -1,0 +1,139 @@
+// The sweep's results table: every trial's swept values and last-epoch metrics, best first by a stated key.
+import type { FinalMetrics, SweepManifest, TrialRecord } from './manifest.ts';
+
+export interface SortKey {
+  /** The column name in the tables. */
+  column: string;
+  /** The formula, for the table header. */
+  formula: string;
+  /** Why lower is better, for the table header. */
+  meaning: string;
+  score(metrics: FinalMetrics): number;
+}
+
+/**
+ * GAN losses do not go down as the images get better, so no loss is ranked by its size. Both keys measure how
+ * close the last epoch was to the game's equilibrium, where the discriminator outputs 1/2 for real and fake
+ * alike. That is balance, not image quality: look at the samples of the best few trials.
+ */
+export const SORT_KEYS = {
+  balance: {
+    column: 'balance',
+    formula: '|dReal - 0.5| + |dFake - 0.5|',
+    meaning:
+      'how far the last epoch is from the equilibrium where D outputs 1/2 on real and fake images; 0 is balanced, near 1 means one network won (e.g. D separates perfectly); it measures balance, not image quality',
+    score: (m: FinalMetrics) => Math.abs(m.dReal - 0.5) + Math.abs(m.dFake - 0.5),
+  },
+  lossD: {
+    column: 'lossD_vs_ln2',
+    formula: '|lossD - ln 2|',
+    meaning: "how far the discriminator's last-epoch loss is from ln 2, its value at the equilibrium D = 1/2",
+    score: (m: FinalMetrics) => Math.abs(m.lossD - Math.LN2),
+  },
+} satisfies Record<string, SortKey>;
+
+export type SortKeyName = keyof typeof SORT_KEYS;
+export const DEFAULT_SORT_KEY: SortKeyName = 'balance';
+
+export interface SummaryRow {
+  rank: number | null;
+  trial: TrialRecord;
+  score: number | null;
+}
+
+/** Finished trials best first; then the others (stopped, failed, pending) in sweep order, unranked. */
+export function summaryRows(manifest: SweepManifest, key: SortKey = SORT_KEYS[DEFAULT_SORT_KEY]): SummaryRow[] {
+  const ranked = manifest.trials
+    .filter((t) => t.status === 'finished' && t.metrics)
+    .map((trial) => ({ trial, score: key.score(trial.metrics!) }))
+    .sort((a, b) => a.score - b.score || a.trial.index - b.trial.index)
+    .map((row, i) => ({ ...row, rank: i + 1 }));
+  const rest = manifest.trials
+    .filter((t) => !(t.status === 'finished' && t.metrics))
+    .map((trial) => ({ trial, rank: null, score: trial.metrics ? key.score(trial.metrics) : null }));
+  return [...ranked, ...rest];
+}
+
+export const sweptPaths = (manifest: SweepManifest): string[] => [...new Set(manifest.trials.flatMap((t) => Object.keys(t.values)))];
+
+const showValue = (value: unknown): string => (value !== null && typeof value === 'object' ? JSON.stringify(value) : String(value));
+const number = (value: number | undefined | null, digits = 4): string => (value === undefined || value === null || !Number.isFinite(value) ? '' : value.toFixed(digits));
+
+interface Table {
+  header: string[];
+  rows: string[][];
+}
+
+function table(manifest: SweepManifest, key: SortKey): Table {
+  const paths = sweptPaths(manifest);
+  const header = ['rank', 'trial', 'status', ...paths, 'epochs', 'lossD', 'lossG', 'dReal', 'dFake', key.column, 'runId', 'error'];
+  const rows = summaryRows(manifest, key).map(({ rank, trial, score }) => [
+    rank === null ? '' : String(rank),
+    trial.name,
+    trial.status,
+    ...paths.map((path) => (path in trial.values ? showValue(trial.values[path]) : '')),
+    trial.metrics ? String(trial.metrics.epoch) : '',
+    number(trial.metrics?.lossD),
+    number(trial.metrics?.lossG),
+    number(trial.metrics?.dReal),
+    number(trial.metrics?.dFake),
+    number(score),
+    trial.runId ?? '',
+    trial.error ?? '',
+  ]);
+  return { header, rows };
+}
+
+const csvField = (field: string): string => (/[",\n\r]/.test(field) ? `"${field.replaceAll('"', '""')}"` : field);
+
+export function summaryCsv(manifest: SweepManifest, key: SortKey = SORT_KEYS[DEFAULT_SORT_KEY]): string {
+  const { header, rows } = table(manifest, key);
+  return [header, ...rows].map((row) => row.map(csvField).join(',')).join('\n') + '\n';
+}
+
+function sortNote(key: SortKey): string {
+  return `Sorted by ${key.column} = ${key.formula} at the last epoch, lowest first: ${key.meaning}. Only finished trials are ranked.`;
+}
+
+const mdCell = (text: string): string => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
+
+export function summaryMarkdown(manifest: SweepManifest, key: SortKey = SORT_KEYS[DEFAULT_SORT_KEY]): string {
+  const { header, rows } = table(manifest, key);
+  const counts = statusCounts(manifest);
+  const shownHeader = header.filter((h) => h !== 'error');
+  const lines = [
+    `# Sweep ${manifest.sweepId} of ${manifest.experiment}`,
+    '',
+    `${manifest.trials.length} trials (${manifest.strategy}): ${Object.entries(counts).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`).join(', ')}. Definition hash ${manifest.definitionHash.slice(0, 12)}.`,
+    '',
+    sortNote(key),
+    '',
+    `| ${shownHeader.map(mdCell).join(' | ')} |`,
+    `| ${shownHeader.map((h) => (['rank', 'epochs', 'lossD', 'lossG', 'dReal', 'dFake', key.column].includes(h) ? '---:' : '---')).join(' | ')} |`,
+    ...rows.map((row) => `| ${row.slice(0, -1).map(mdCell).join(' | ')} |`),
+  ];
+  const failures = manifest.trials.filter((t) => t.error);
+  if (failures.length > 0) {
+    lines.push('', '## Errors', '');
+    for (const t of failures) lines.push(`- **${mdCell(t.name)}** (${t.status}): ${mdCell(t.error!)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** A plain-text table for the terminal. */
+export function summaryText(manifest: SweepManifest, key: SortKey = SORT_KEYS[DEFAULT_SORT_KEY]): string {
+  const { header, rows } = table(manifest, key);
+  const shown = [header.slice(0, -1), ...rows.map((row) => row.slice(0, -1))];
+  const widths = shown[0].map((_, column) => Math.max(...shown.map((row) => row[column].length)));
+  const format = (row: string[]) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd();
+  const lines = [sortNote(key), format(shown[0]), format(widths.map((w) => '-'.repeat(w))), ...shown.slice(1).map(format)];
+  const failures = manifest.trials.filter((t) => t.error);
+  if (failures.length > 0) lines.push('', `${failures.length === 1 ? 'Error' : 'Errors'}:`, ...failures.map((t) => `  ${t.name} (${t.status}): ${t.error}`));
+  return `${lines.join('\n')}\n`;
+}
+
+export function statusCounts(manifest: SweepManifest): Record<TrialRecord['status'], number> {
+  const counts = { finished: 0, failed: 0, stopped: 0, running: 0, pending: 0 };
+  for (const t of manifest.trials) counts[t.status] += 1;
+  return counts;
+}

@@ -1,0 +1,79 @@
+// A sweep trial's process: `node --import tsx src/sweep/worker.ts`, forked by the sweep with an IPC channel.
+// It gets one StartTrial message, trains (each process has its own TensorFlow.js backend), reports a
+// TrialDone or TrialError back and exits. SIGINT, SIGTERM, a StopTrial message or the loss of the sweep
+// process (IPC disconnect) stop the run after the current step, with a checkpoint.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../errors.ts';
+import { createTrackers } from '../track/create-trackers.ts';
+import { readMetrics } from '../track/run-dir.ts';
+import { createProgress } from '../train/progress.ts';
+import { train } from '../train/trainer.ts';
+import type { FinalMetrics } from './manifest.ts';
+import type { FromWorker, StartTrial, ToWorker } from './protocol.ts';
+
+// Output goes to pipes read by the sweep; if the sweep was killed, writing must not crash the trial.
+process.stdout.on('error', () => {});
+process.stderr.on('error', () => {});
+
+if (!process.send) {
+  process.stderr.write('src/sweep/worker.ts runs the trials of a sweep and is started by `dcgan-run run <sweep.yaml>`, not by hand\n');
+  process.exit(2);
+}
+
+let stopRequested = false;
+const requestStop = () => {
+  stopRequested = true;
+};
+process.on('SIGINT', requestStop);
+process.on('SIGTERM', requestStop);
+process.on('disconnect', requestStop);
+
+const send = (message: FromWorker) =>
+  new Promise<void>((resolve) => {
+    if (!process.connected) return resolve();
+    process.send!(message, undefined, {}, () => resolve());
+  });
+
+/** The last epoch record of a run's metrics.jsonl. */
+function finalMetrics(runDir: string): FinalMetrics | null {
+  if (!existsSync(join(runDir, 'metrics.jsonl'))) return null;
+  const last = readMetrics(runDir).findLast((m) => m.type === 'epoch');
+  return last ? { epoch: last.epoch, lossD: last.lossD, lossG: last.lossG, dReal: last.dReal, dFake: last.dFake } : null;
+}
+
+async function runTrial(message: StartTrial): Promise<FromWorker> {
+  const progress = createProgress({ quiet: message.quiet, stream: process.stderr });
+  const runDir = join(message.config.tracking.runsDir, message.config.name, message.runId);
+  try {
+    // The trackers a single run gets (MLflow when configured); with parentRunId the MLflow run is the
+    // sweep parent's child (tag mlflow.parentRunId).
+    const { trackers } = await createTrackers(message.config, { log: progress.log, warn: (line) => process.stderr.write(`warning: ${line}\n`) });
+    const result = await train(message.config, {
+      configFile: message.configFile,
+      progress,
+      trackers,
+      shouldStop: () => stopRequested,
+      runId: message.runId,
+      parentRunId: message.parentRunId,
+      cacheDir: message.cacheDir,
+    });
+    return { type: 'done', status: result.summary.status, runDir: result.runDir, summary: result.summary, metrics: finalMetrics(result.runDir) };
+  } catch (error) {
+    const userError = error instanceof UserError;
+    const text = error instanceof Error ? error.message : String(error);
+    if (!userError) process.stderr.write(`${error instanceof Error ? (error.stack ?? text) : text}\n`);
+    return { type: 'error', message: text, userError, stack: error instanceof Error ? error.stack : undefined, runDir: existsSync(runDir) ? runDir : undefined };
+  }
+}
+
+process.once('message', (message: ToWorker) => {
+  if (message.type !== 'start') return;
+  process.on('message', (next: ToWorker) => {
+    if (next.type === 'stop') requestStop();
+  });
+  void runTrial(message).then(async (reply) => {
+    await send(reply);
+    process.exit(0);
+  });
+});

@@ -1,0 +1,55 @@
+// A failing trial: by default the others go on and the failure is reported at the end (exit 1); with
+// --fail-fast the sweep stops at once, the running trials stop with a checkpoint, the rest are not started.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunSummary } from '../src/track/run-dir.ts';
+import { latestCheckpoint } from '../src/train/checkpoint.ts';
+import { onlySweepDir, readManifest, runCli } from './support/sweep-cli.ts';
+import { POKEMON_ROOT, tinyExperiment } from './support/tiny-config.ts';
+
+/** Trials: 000 seed=1 good root, 001 seed=1 missing root, 002 seed=2 good root, 003 seed=2 missing root. */
+function failingSweep(name: string, epochs: number) {
+  return tinyExperiment({
+    name,
+    train: { epochs, samples: { count: 4, every: 1000 }, checkpoint: { every: 1000 }, logEvery: 1, backend: 'auto' },
+    tracking: { runsDir: 'runs' },
+    sweep: { parallel: 2, parameters: { seed: [1, 2], 'data.source.root': [POKEMON_ROOT, '/nonexistent/sprites'] } },
+  });
+}
+
+test('a failed trial does not stop the others; it is reported at the end with its error, exit code 1', async () => {
+  const { file, dir } = failingSweep('failures', 1);
+  const result = await runCli(['run', file], { cwd: dir });
+  assert.equal(result.code, 1, result.stderr);
+  const sweepDir = onlySweepDir(join(dir, 'runs'), 'failures')!;
+  const manifest = readManifest(sweepDir);
+  assert.equal(manifest.status, 'failed');
+  assert.deepEqual(manifest.trials.map((t) => t.status), ['finished', 'failed', 'finished', 'failed']);
+  for (const trial of [manifest.trials[1], manifest.trials[3]]) {
+    assert.equal(trial.error, 'data.source.root: the folder /nonexistent/sprites does not exist');
+    assert.match(result.stderr, new RegExp(`^\\[${trial.name}\\] FAILED after \\d+s: data\\.source\\.root: the folder /nonexistent/sprites does not exist$`, 'm'));
+  }
+  assert.match(result.stdout, /Errors:\n {2}001-seed=1,root=_nonexistent_sprites \(failed\): data\.source\.root: the folder \/nonexistent\/sprites does not exist/);
+  const csv = readFileSync(join(sweepDir, 'summary.csv'), 'utf8');
+  // Unranked, no metrics, the run id and the error.
+  assert.match(csv, /^,"001-seed=1,root=_nonexistent_sprites",failed,1,\/nonexistent\/sprites,{7}[0-9a-f-]+,data\.source\.root: the folder \/nonexistent\/sprites does not exist$/m);
+  assert.match(readFileSync(join(sweepDir, 'summary.md'), 'utf8'), /## Errors/);
+});
+
+test('--fail-fast stops the sweep at the first failure: running trials stop with a checkpoint, the rest stay pending', async () => {
+  // Trial 000 trains for "ever" while 001 fails at data loading.
+  const { file, dir } = failingSweep('fail-fast', 5000);
+  const result = await runCli(['run', file, '--fail-fast'], { cwd: dir });
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, /--fail-fast: stopping the sweep because 001-seed=1,root=_nonexistent_sprites failed/);
+  const manifest = readManifest(onlySweepDir(join(dir, 'runs'), 'fail-fast')!);
+  assert.equal(manifest.status, 'failed');
+  assert.deepEqual(manifest.trials.map((t) => t.status), ['stopped', 'failed', 'pending', 'pending']);
+  const stopped = manifest.trials[0];
+  assert.match(stopped.error!, /another trial failed and --fail-fast is set/);
+  assert.equal((JSON.parse(readFileSync(join(stopped.runDir!, 'summary.json'), 'utf8')) as RunSummary).status, 'stopped');
+  assert.ok(existsSync(join(latestCheckpoint(stopped.runDir!), 'state.json')));
+  assert.equal(manifest.trials[2].runId, null, 'not started');
+});
