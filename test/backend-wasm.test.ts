@@ -1,0 +1,384 @@
+// The wasm backend's extra kernels (src/backend/wasm-kernels.ts) against the pure-JS cpu backend: every
+// registered kernel on seeded random inputs of DCGAN shapes and awkward ones, then one whole DCGAN training
+// step (the trainer's own trainStep) from identical weights, then tensor leaks over repeated steps.
+//
+// "Relative error" is max |actual - expected| / max |expected| over a tensor: elementwise relative error is
+// meaningless where the expected value is near zero.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { useBackend } from '../src/backend/select.ts';
+import { WASM_GRADIENT_KERNELS, type WasmGradientKernel } from '../src/backend/wasm-kernels.ts';
+import type { Adam, Model } from '../src/config/experiment.generated.ts';
+import { buildDiscriminator, buildGenerator } from '../src/model/build.ts';
+import { Rng } from '../src/random/rng.ts';
+import { makeAdam, trainStep } from '../src/train/step.ts';
+
+const TOLERANCE = 1e-4;
+
+type Shape4 = [number, number, number, number];
+type Backend = 'cpu' | 'wasm';
+
+function normals(n: number, seed: number, scale = 1): Float32Array {
+  const rng = new Rng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = rng.normal() * scale;
+  return out;
+}
+
+const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  assert.equal(actual.length, expected.length, 'element counts differ');
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const d = Math.abs(actual[i] - expected[i]);
+    diff = Number.isNaN(d) ? Infinity : Math.max(diff, d);
+    scale = Math.max(scale, Math.abs(expected[i]));
+  }
+  return diff === 0 ? 0 : diff / Math.max(scale, 1e-30);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Kernel by kernel
+
+interface Input {
+  shape: number[];
+  dtype?: 'float32' | 'int32' | 'bool';
+  data: Float32Array | Int32Array | Uint8Array;
+}
+
+interface KernelCase {
+  name: string;
+  inputs: Record<string, Input>;
+  attrs: Record<string, unknown>;
+}
+
+interface Result {
+  shape: number[];
+  dtype: string;
+  data: Float32Array | Int32Array | Uint8Array;
+}
+
+/** Runs one kernel on `backend` from the raw inputs; every tensor it makes is disposed before returning. */
+async function runKernel(backend: Backend, kernelName: string, c: KernelCase): Promise<Result> {
+  await useBackend(backend);
+  const inputs: Record<string, tf.Tensor> = {};
+  for (const [name, input] of Object.entries(c.inputs)) inputs[name] = tf.tensor(input.data, input.shape, input.dtype ?? 'float32');
+  try {
+    const out = tf.engine().runKernel(kernelName, inputs, c.attrs as tf.NamedAttrMap) as tf.Tensor;
+    const result = { shape: out.shape, dtype: out.dtype, data: out.dataSync() as Result['data'] };
+    out.dispose();
+    return result;
+  } finally {
+    tf.dispose(Object.values(inputs));
+  }
+}
+
+interface ConvCase {
+  name: string;
+  x: Shape4;
+  filter: Shape4;
+  strides: number | [number, number];
+  pad: 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
+}
+
+/** NHWC convolutions as conv2d sees them (x -> dy); a transposed convolution is the same triple run backwards. */
+const CONVS: ConvCase[] = [
+  { name: 'D k4 s2 same [4,16,16,3] -> [4,8,8,8]', x: [4, 16, 16, 3], filter: [4, 4, 3, 8], strides: 2, pad: 'same' },
+  { name: 'D k4 s2 same [4,8,8,8] -> [4,4,4,16]', x: [4, 8, 8, 8], filter: [4, 4, 8, 16], strides: 2, pad: 'same' },
+  // G's first block, conv2dTranspose k4 s1 'valid' from 1x1 to 4x4 (and D's last conv, 4x4 -> 1x1).
+  { name: "G k4 s1 valid [4,1,1,10] -> [4,4,4,16]", x: [4, 4, 4, 16], filter: [4, 4, 16, 10], strides: 1, pad: 'valid' },
+  { name: 'odd rectangular k3x2 strides [2,1] same', x: [3, 7, 5, 3], filter: [3, 2, 3, 5], strides: [2, 1], pad: 'same' },
+  { name: 'explicit asymmetric padding, strides [2,3]', x: [2, 9, 6, 4], filter: [3, 3, 4, 6], strides: [2, 3], pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+  { name: 'numeric padding 1, stride 2, odd side', x: [2, 9, 7, 4], filter: [3, 3, 4, 6], strides: 2, pad: 1 },
+  { name: 'pointwise 1x1 valid', x: [2, 5, 6, 4], filter: [1, 1, 4, 6], strides: 1, pad: 'valid' },
+  // 3 * 23 * 17 = 1173 patch rows: Conv2DBackpropFilter sums two chunks of 1024 rows, the last one partial.
+  { name: 'many rows k3 s1 same [3,23,17,5]', x: [3, 23, 17, 5], filter: [3, 3, 5, 7], strides: 1, pad: 'same' },
+];
+
+function convOutShape(c: ConvCase): Shape4 {
+  // The cpu backend is the reference for shapes too.
+  const info = tf.backend_util.computeConv2DInfo(c.x, c.filter, c.strides, 1, c.pad);
+  return info.outShape as Shape4;
+}
+
+function convKernelCases(kernel: 'Conv2DBackpropFilter' | 'Conv2DBackpropInput'): KernelCase[] {
+  return CONVS.map((c, i): KernelCase => {
+    const dyShape = convOutShape(c);
+    const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
+    const dy = { shape: dyShape, data: normals(size(dyShape), 300 + i) };
+    return kernel === 'Conv2DBackpropFilter'
+      ? { name: c.name, inputs: { x: { shape: c.x, data: normals(size(c.x), 100 + i) }, dy }, attrs: { ...attrs, filterShape: c.filter } }
+      : { name: c.name, inputs: { dy, filter: { shape: c.filter, data: normals(size(c.filter), 200 + i, 0.02) } }, attrs: { ...attrs, inputShape: c.x } };
+  });
+}
+
+const range = (n: number, dtype: 'float32' | 'int32' = 'float32') =>
+  dtype === 'int32' ? Int32Array.from({ length: n }, (_, i) => i - 7) : normals(n, n);
+
+const KERNEL_CASES: Record<WasmGradientKernel, KernelCase[]> = {
+  Conv2DBackpropFilter: convKernelCases('Conv2DBackpropFilter'),
+  Conv2DBackpropInput: convKernelCases('Conv2DBackpropInput'),
+  Tile: [
+    { name: "batch norm's [1,1,1,C] -> [N,H,W,C]", inputs: { x: { shape: [1, 1, 1, 8], data: range(8) } }, attrs: { reps: [4, 5, 3, 1] } },
+    { name: 'every axis repeated, rank 3', inputs: { x: { shape: [2, 3, 4], data: range(24) } }, attrs: { reps: [3, 2, 2] } },
+    { name: 'int32', inputs: { x: { shape: [2, 3], dtype: 'int32', data: range(6, 'int32') } }, attrs: { reps: [2, 3] } },
+    { name: 'bool', inputs: { x: { shape: [3], dtype: 'bool', data: Uint8Array.from([1, 0, 1]) } }, attrs: { reps: [4] } },
+    { name: 'no repeat', inputs: { x: { shape: [5, 1], data: range(5) } }, attrs: { reps: [1, 1] } },
+  ],
+  Sum: [
+    { name: 'over N,H,W of NHWC', inputs: { x: { shape: [4, 6, 5, 8], data: range(960) } }, attrs: { axis: [0, 1, 2], keepDims: false } },
+    { name: 'over N,H,W keepDims, axes unsorted and negative', inputs: { x: { shape: [3, 5, 7, 2], data: range(210) } }, attrs: { axis: [1, -4, 2], keepDims: true } },
+    { name: 'over the batch of [N,1]', inputs: { x: { shape: [7, 1], data: range(7) } }, attrs: { axis: 0, keepDims: false } },
+    { name: 'inner axis (backend kernel)', inputs: { x: { shape: [4, 6, 5], data: range(120) } }, attrs: { axis: [2], keepDims: false } },
+    { name: 'middle axes (backend kernel)', inputs: { x: { shape: [4, 6, 5, 3], data: range(360) } }, attrs: { axis: [1, 2], keepDims: false } },
+    { name: 'int32 (backend kernel)', inputs: { x: { shape: [4, 3], dtype: 'int32', data: range(12, 'int32') } }, attrs: { axis: 0, keepDims: false } },
+  ],
+  Mean: [
+    { name: 'over N,H,W of NHWC (batch-norm moments)', inputs: { x: { shape: [4, 6, 5, 8], data: range(960) } }, attrs: { axis: [0, 1, 2], keepDims: true } },
+    { name: 'over the batch, 9 rows (not a multiple of the unrolling)', inputs: { x: { shape: [9, 3], data: range(27) } }, attrs: { axis: 0, keepDims: false } },
+    { name: 'all axes (backend kernel)', inputs: { x: { shape: [3, 4], data: range(12) } }, attrs: { axis: [0, 1], keepDims: false } },
+  ],
+};
+
+for (const kernel of WASM_GRADIENT_KERNELS) {
+  test(`${kernel} is registered for the wasm backend`, async () => {
+    await useBackend('wasm');
+    assert.ok(tf.getKernel(kernel, 'wasm'), `${kernel} has no wasm kernel`);
+  });
+  for (const c of KERNEL_CASES[kernel]) {
+    test(`${kernel} on wasm matches cpu: ${c.name}`, async (t) => {
+      const expected = await runKernel('cpu', kernel, c);
+      const actual = await runKernel('wasm', kernel, c);
+      assert.deepEqual(actual.shape, expected.shape);
+      assert.equal(actual.dtype, expected.dtype);
+      const err = relativeError(actual.data, expected.data);
+      t.diagnostic(`relative error ${err.toExponential(2)}`);
+      assert.ok(err <= TOLERANCE, `relative error ${err.toExponential(2)} > ${TOLERANCE}`);
+    });
+  }
+}
+
+test('conv2dTranspose and its gradients through the public ops match cpu (DCGAN 16x16 shapes)', async (t) => {
+  const x = normals(4 * 8 * 8 * 8, 11);
+  const w = normals(4 * 4 * 3 * 8, 12, 0.02);
+  const dyData = normals(4 * 16 * 16 * 3, 13);
+  const run = async (backend: Backend) => {
+    await useBackend(backend);
+    return tf.tidy(() => {
+      const xt = tf.tensor4d(x, [4, 8, 8, 8]);
+      const wt = tf.tensor4d(w, [4, 4, 3, 8]);
+      const f = (a: tf.Tensor4D, b: tf.Tensor4D) => tf.conv2dTranspose(a, b, [4, 16, 16, 3], 2, 'same');
+      const y = f(xt, wt);
+      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.mul(f(a as tf.Tensor4D, b as tf.Tensor4D), tf.tensor4d(dyData, [4, 16, 16, 3])).sum())([xt, wt]);
+      return [y, dx, dw].map((t) => t.dataSync().slice());
+    });
+  };
+  const expected = await run('cpu');
+  const actual = await run('wasm');
+  ['y', 'dx', 'dw'].forEach((name, i) => {
+    const err = relativeError(actual[i], expected[i]);
+    t.diagnostic(`${name}: relative error ${err.toExponential(2)}`);
+    assert.ok(err <= TOLERANCE, `${name}: relative error ${err.toExponential(2)}`);
+  });
+});
+
+test('Conv2DBackpropInput with NCHW falls back to the backend kernel and matches cpu', async () => {
+  const c: KernelCase = {
+    name: 'NCHW',
+    inputs: { dy: { shape: [2, 6, 4, 4], data: normals(192, 21) }, filter: { shape: [4, 4, 3, 6], data: normals(288, 22, 0.02) } },
+    attrs: { strides: 2, pad: 'same', dataFormat: 'NCHW', inputShape: [2, 3, 8, 8] },
+  };
+  const expected = await runKernel('cpu', 'Conv2DBackpropInput', c);
+  const actual = await runKernel('wasm', 'Conv2DBackpropInput', c);
+  assert.deepEqual(actual.shape, expected.shape);
+  assert.ok(relativeError(actual.data, expected.data) <= TOLERANCE);
+});
+
+test('unsupported convolution settings fail with a clear message', async () => {
+  const x = { shape: [1, 8, 8, 2], data: normals(128, 31) };
+  const dy = { shape: [1, 4, 4, 3], data: normals(48, 32) };
+  const base = { strides: 2, pad: 'same', filterShape: [3, 3, 2, 3] };
+  await assert.rejects(
+    runKernel('wasm', 'Conv2DBackpropFilter', { name: 'dilated', inputs: { x, dy }, attrs: { ...base, dataFormat: 'NHWC', dilations: [2, 2] } }),
+    /supports only dilations 1/,
+  );
+  await assert.rejects(
+    runKernel('wasm', 'Conv2DBackpropFilter', {
+      name: 'NCHW',
+      inputs: { x: { shape: [1, 2, 8, 8], data: x.data }, dy: { shape: [1, 3, 4, 4], data: dy.data } },
+      attrs: { ...base, dataFormat: 'NCHW' },
+    }),
+    /supports only dataFormat 'NHWC'/,
+  );
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// A whole training step
+
+/** A 16x16 DCGAN with every layer kind of the lesson's: k4 s1 'valid' from 1x1, k4 s2 'same' both ways, batch norm. */
+const MODEL: Model = {
+  latentDim: 8,
+  imageSize: 16,
+  generator: {
+    blocks: 2,
+    baseChannels: 8,
+    kernelSize: 4,
+    activation: { kind: 'relu' },
+    batchNorm: { momentum: 0.9, epsilon: 0.8 },
+    output: 'tanh',
+  },
+  discriminator: {
+    blocks: 2,
+    baseChannels: 8,
+    kernelSize: 4,
+    activation: { kind: 'leakyRelu', alpha: 0.2 },
+    batchNorm: { momentum: 0.9, epsilon: 0.8, firstBlock: true },
+  },
+  init: { kind: 'normal', mean: 0, std: 0.02 },
+};
+const ADAM: Adam = { kind: 'adam', learningRate: 0.005, beta1: 0.5, beta2: 0.999, epsilon: 1e-7 };
+const BATCH = 8;
+const REAL = normals(BATCH * 16 * 16 * 3, 41).map(Math.tanh);
+const NOISE = normals(BATCH * MODEL.latentDim, 42);
+
+interface Trained {
+  losses: number[][];
+  weights: Map<string, Float32Array>;
+  numTensors: number[];
+  numDataIds: number[];
+}
+
+/**
+ * Builds G and D on `backend` (seeded initialisers: the same weights on every backend, checked below), runs
+ * `steps` training steps on the same batch and noise, and returns the losses, the weights afterwards (moving
+ * batch-norm statistics included) and the tensor counts after each step.
+ */
+async function train(backend: Backend, steps: number, initial?: Map<string, Float32Array>): Promise<Trained> {
+  await useBackend(backend);
+  const generator = buildGenerator(MODEL, 3, 7);
+  const discriminator = buildDiscriminator(MODEL, 3, 8);
+  const weights = () => new Map([...generator.weights, ...discriminator.weights].map((w) => [w.originalName, w.read().dataSync().slice() as Float32Array]));
+  if (initial) {
+    for (const [name, values] of weights()) {
+      assert.ok(relativeError(values, initial.get(name)!) === 0, `initial ${name} differs between backends`);
+    }
+  }
+  const optimizers = { generator: makeAdam(ADAM), discriminator: makeAdam(ADAM) };
+  const real = tf.tensor4d(REAL, [BATCH, 16, 16, 3]);
+  const noise = tf.tensor2d(NOISE, [BATCH, MODEL.latentDim]);
+  const result: Trained = { losses: [], weights: new Map(), numTensors: [], numDataIds: [] };
+  try {
+    for (let i = 0; i < steps; i++) {
+      const m = trainStep(generator, discriminator, optimizers, real, noise);
+      result.losses.push([m.lossD, m.lossG, m.dReal, m.dFake].map((s) => s.dataSync()[0]));
+      tf.dispose([m.lossD, m.lossG, m.dReal, m.dFake]);
+      result.numTensors.push(tf.memory().numTensors);
+      result.numDataIds.push(tf.engine().backend.numDataIds());
+    }
+    result.weights = weights();
+  } finally {
+    tf.dispose([real, noise]);
+    optimizers.generator.dispose();
+    optimizers.discriminator.dispose();
+    generator.dispose();
+    discriminator.dispose();
+  }
+  return result;
+}
+
+async function initialWeights(): Promise<Map<string, Float32Array>> {
+  await useBackend('cpu');
+  const g = buildGenerator(MODEL, 3, 7);
+  const d = buildDiscriminator(MODEL, 3, 8);
+  const w = new Map([...g.weights, ...d.weights].map((v) => [v.originalName, v.read().dataSync().slice() as Float32Array]));
+  g.dispose();
+  d.dispose();
+  return w;
+}
+
+test('a DCGAN training step on wasm matches cpu: losses and every updated weight', async (t) => {
+  const initial = await initialWeights();
+  const expected = await train('cpu', 1);
+  const actual = await train('wasm', 1, initial);
+  const names = ['lossD', 'lossG', 'D(x)', 'D(G(z))'];
+  expected.losses[0].forEach((e, i) => {
+    const err = Math.abs(actual.losses[0][i] - e) / Math.abs(e);
+    assert.ok(err <= TOLERANCE, `${names[i]}: wasm ${actual.losses[0][i]} vs cpu ${e}`);
+  });
+  assert.deepEqual([...actual.weights.keys()].sort(), [...expected.weights.keys()].sort());
+  let changed = 0;
+  let worst = 0;
+  for (const [name, e] of expected.weights) {
+    const err = relativeError(actual.weights.get(name)!, e);
+    assert.ok(err <= TOLERANCE, `${name}: relative error ${err.toExponential(2)}`);
+    worst = Math.max(worst, err);
+    if (relativeError(e, initial.get(name)!) > 0) changed++;
+  }
+  const lossErr = Math.max(...expected.losses[0].map((e, i) => Math.abs(actual.losses[0][i] - e) / Math.abs(e)));
+  t.diagnostic(`losses: relative error ${lossErr.toExponential(2)}; weights: ${worst.toExponential(2)} (${expected.weights.size} tensors)`);
+  // The step really trained something: every kernel, gamma and beta and the moving statistics move.
+  assert.ok(changed >= expected.weights.size - 1, `only ${changed} of ${expected.weights.size} weights changed`);
+});
+
+/** dLoss/dWeight of both networks' losses at the initial weights, before Adam (whose first step is nearly sign(grad)). */
+async function gradients(backend: Backend): Promise<Map<string, Float32Array>> {
+  await useBackend(backend);
+  const generator = buildGenerator(MODEL, 3, 7);
+  const discriminator = buildDiscriminator(MODEL, 3, 8);
+  const vars = (m: tf.LayersModel) => m.trainableWeights.map((w) => w.read() as tf.Variable);
+  const out = new Map<string, Float32Array>();
+  tf.tidy(() => {
+    const real = tf.tensor4d(REAL, [BATCH, 16, 16, 3]);
+    const noise = tf.tensor2d(NOISE, [BATCH, MODEL.latentDim]);
+    const bce = (logits: tf.Tensor, label: number) => tf.losses.sigmoidCrossEntropy(tf.fill(logits.shape, label), logits) as tf.Scalar;
+    const fake = generator.apply(noise, { training: true }) as tf.Tensor;
+    const d = tf.variableGrads(
+      () => bce(discriminator.apply(real, { training: true }) as tf.Tensor, 1).add(bce(discriminator.apply(fake, { training: true }) as tf.Tensor, 0)) as tf.Scalar,
+      vars(discriminator),
+    );
+    const g = tf.variableGrads(
+      () => bce(discriminator.apply(generator.apply(noise, { training: true }), { training: true }) as tf.Tensor, 1),
+      vars(generator),
+    );
+    out.set('lossD', d.value.dataSync().slice() as Float32Array);
+    out.set('lossG', g.value.dataSync().slice() as Float32Array);
+    for (const [name, grad] of [...Object.entries(d.grads), ...Object.entries(g.grads)]) out.set(name, grad.dataSync().slice() as Float32Array);
+  });
+  generator.dispose();
+  discriminator.dispose();
+  // Variable names carry a per-process counter suffix; the order of creation is the same on both backends.
+  return new Map([...out].map(([name, v], i) => [`${i}:${name.replace(/_\d+$/, '')}`, v]));
+}
+
+test('gradients of both DCGAN losses on wasm match cpu', async (t) => {
+  const expected = await gradients('cpu');
+  const actual = await gradients('wasm');
+  assert.deepEqual([...actual.keys()], [...expected.keys()]);
+  let worst = 0;
+  for (const [name, e] of expected) {
+    const err = relativeError(actual.get(name)!, e);
+    assert.ok(err <= TOLERANCE, `${name}: relative error ${err.toExponential(2)}`);
+    worst = Math.max(worst, err);
+  }
+  t.diagnostic(`worst relative error over ${expected.size} gradients and losses: ${worst.toExponential(2)}`);
+});
+
+test('training on wasm leaks no tensors or wasm buffers across steps', async () => {
+  const { numTensors, numDataIds, losses } = await train('wasm', 4);
+  for (const l of losses) assert.ok(l.every(Number.isFinite), `non-finite metrics ${l}`);
+  // Step 1 creates Adam's moment slots; from then on the counts must not grow.
+  assert.deepEqual(numTensors.slice(1), Array(3).fill(numTensors[1]), `tensors per step: ${numTensors}`);
+  assert.deepEqual(numDataIds.slice(1), Array(3).fill(numDataIds[1]), `wasm data buffers per step: ${numDataIds}`);
+});
+
+test('the registered kernels leave no wasm buffers behind', async () => {
+  await useBackend('wasm');
+  const before = tf.engine().backend.numDataIds();
+  for (const kernel of WASM_GRADIENT_KERNELS) {
+    for (const c of KERNEL_CASES[kernel]) await runKernel('wasm', kernel, c);
+  }
+  assert.equal(tf.engine().backend.numDataIds(), before);
+});
