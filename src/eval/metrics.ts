@@ -1,0 +1,152 @@
+// Quality metrics of generated images against real ones, with a real-vs-real baseline.
+//
+// Input: both sets as ImageSet (float32 NHWC in [0, 1], see images.ts: imagesFromTensor maps the
+// generator's [-1, 1] output, imagesFromDataset a uint8 dataset). The real pool must hold 2n images for
+// the baseline: a seeded permutation splits off two disjoint samples, A (the reference every set is
+// compared with) and B; the generated set's first n images are compared with A, and B with A gives the
+// real-vs-real floor (FD, KID, SWD) or ceiling (precision, recall, class share) that a perfect generator
+// would reach at this sample size. Without a floor, an FD of 3 says little: FD is biased upwards for
+// small n, SWD has a sampling floor, and precision/recall are below 1 even for real data.
+//
+// Output: plain numbers under MLflow-safe names ([/\w.\- ] only, so no '='), naming the extractor and the
+// sample size; the baseline of each is the same name under real_vs_real/. With a classifier (C = its name,
+// e.g. fmnist-cnn): fd/C/nN, kid/C/nN and kid_std/C/nN, precision/C/nN/k3 and recall/C/nN/k3,
+// class_hist/C/nN/c<id> (the share predicted as each class: mode collapse), class_share/C/nN (the share
+// predicted as one of intendedClasses). For any data: swd/patch7/nN/r<level height> and .../avg, and
+// precision|recall/patch7/nN/k3/r<level>|avg on the same patch descriptors (normalised by the real sample's
+// channel statistics, 1000 per set and level).
+import type { Classifier } from './classifier.ts';
+import { frechetDistance } from './frechet.ts';
+import { type ImageSet, selectImages } from './images.ts';
+import { kernelInceptionDistance } from './kid.ts';
+import { features, type Features } from './linalg.ts';
+import { kthNeighbourRadii, precisionRecall } from './precision-recall.ts';
+import { deriveSeed, Rng } from '../random/rng.ts';
+import { descriptorStats, normalizeDescriptors, patchDescriptors, type PatchOptions, subsampleRows, swdOfDescriptors } from './swd.ts';
+
+export interface MetricsOptions {
+  /** Real images: at least 2n with the baseline (n without). */
+  real: ImageSet;
+  generated: ImageSet;
+  seed: number;
+  /** Images per sample, n (default 1000; fewer when the sets are smaller). */
+  sampleSize?: number;
+  /** Labeled data: the classifier whose features give FD, KID and precision/recall, and whose predictions the class metrics. */
+  classifier?: Classifier;
+  /** The class ids the generator should produce (e.g. data.source.classes): adds class_share. */
+  intendedClasses?: number[];
+  /** Also compare a second real sample with the first (default true). */
+  baseline?: boolean;
+  /** KID subsets (default 100 subsets of min(1000, n/2) images). */
+  kid?: { subsetSize?: number; subsets?: number };
+  patches?: Omit<PatchOptions, 'seed'>;
+  swd?: { directions?: number; repeats?: number };
+  /** k of the k-NN precision/recall (default 3). */
+  k?: number;
+  /** Patch descriptors per set and level for precision/recall (default 1000). */
+  patchSamples?: number;
+  log?: (line: string) => void;
+}
+
+/** Metric name -> value. */
+export type Metrics = Record<string, number>;
+
+export const BASELINE_PREFIX = 'real_vs_real/';
+
+export async function computeMetrics(opts: MetricsOptions): Promise<Metrics> {
+  const log = opts.log ?? (() => {});
+  const baseline = opts.baseline ?? true;
+  const { real, generated } = opts;
+  const n = Math.min(opts.sampleSize ?? 1000, generated.count, baseline ? Math.floor(real.count / 2) : real.count);
+  const k = opts.k ?? 3;
+  if (n < Math.max(10, k + 2)) {
+    throw new RangeError(
+      `too few images for the metrics: a sample of ${n} (generated ${generated.count}, real ${real.count}${baseline ? ', of which half for the baseline' : ''}); at least 10 are needed`,
+    );
+  }
+  checkSameShape(real, generated);
+  const order = new Rng(deriveSeed(opts.seed, 'metrics/real-sample')).permutation(real.count);
+  const realA = selectImages(real, order.subarray(0, n));
+  const realB = baseline ? selectImages(real, order.subarray(n, 2 * n)) : undefined;
+  const fake = selectImages(generated, Array.from({ length: n }, (_, i) => i));
+  const sets: [string, ImageSet][] = [['', fake]];
+  if (realB) sets.push([BASELINE_PREFIX, realB]);
+  const out: Metrics = {};
+
+  if (opts.classifier) {
+    const classifier = opts.classifier;
+    const tag = `${classifier.name}/n${n}`;
+    const started = performance.now();
+    const reference = features(await classifier.features(realA), classifier.featureDim);
+    const referenceRadii = kthNeighbourRadii(reference, k);
+    const kidOptions = { subsetSize: opts.kid?.subsetSize ?? Math.min(1000, Math.floor(n / 2)), subsets: opts.kid?.subsets ?? 100 };
+    for (const [prefix, images] of sets) {
+      const other = features(await classifier.features(images), classifier.featureDim);
+      out[`${prefix}fd/${tag}`] = frechetDistance(other, reference);
+      const kid = kernelInceptionDistance(other, reference, { ...kidOptions, seed: deriveSeed(opts.seed, 'metrics/kid') });
+      out[`${prefix}kid/${tag}`] = kid.mean;
+      out[`${prefix}kid_std/${tag}`] = kid.std;
+      const pr = precisionRecall(reference, other, k, referenceRadii);
+      out[`${prefix}precision/${tag}/k${k}`] = pr.precision;
+      out[`${prefix}recall/${tag}/k${k}`] = pr.recall;
+
+      const predicted = await classifier.predict(images);
+      const counts = new Float64Array(classifier.config.classes);
+      for (const id of predicted) counts[id]++;
+      counts.forEach((count, id) => (out[`${prefix}class_hist/${tag}/c${id}`] = count / predicted.length));
+      if (opts.intendedClasses) {
+        const wanted = new Set(opts.intendedClasses);
+        out[`${prefix}class_share/${tag}`] = predicted.reduce((count, id) => count + (wanted.has(id) ? 1 : 0), 0) / predicted.length;
+      }
+    }
+    log(`metrics: ${classifier.name} features, FD, KID, precision/recall, classes in ${seconds(started)} s`);
+  }
+
+  const started = performance.now();
+  const patchOptions: PatchOptions = { ...opts.patches, seed: deriveSeed(opts.seed, 'metrics/patches') };
+  const swdOptions = { ...opts.swd, seed: deriveSeed(opts.seed, 'metrics/swd') };
+  const patchTag = `patch${patchOptions.patchSize ?? 7}/n${n}`;
+  const referenceLevels = patchDescriptors(realA, patchOptions);
+  const patchSamples = opts.patchSamples ?? 1000;
+  // The reference sample of each level for precision/recall, normalised by its own channel statistics, and its k-NN radii.
+  const referencePatches = referenceLevels.map((level, i) => {
+    const stats = descriptorStats(level);
+    const rows: Features = subsampleRows(normalizeDescriptors(level, stats), patchSamples, deriveSeed(opts.seed, `metrics/patch-pr/${i}`), 'reference');
+    return { stats, rows, radii: kthNeighbourRadii(rows, k) };
+  });
+  for (const [prefix, images] of sets) {
+    const levels = patchDescriptors(images, patchOptions);
+    const swd = await swdOfDescriptors(referenceLevels, levels, swdOptions);
+    for (const level of swd.levels) out[`${prefix}swd/${patchTag}/r${level.resolution}`] = level.swd;
+    out[`${prefix}swd/${patchTag}/avg`] = swd.average;
+
+    let precision = 0;
+    let recall = 0;
+    levels.forEach((level, i) => {
+      const reference = referencePatches[i];
+      const rows: Features = subsampleRows(normalizeDescriptors(level, reference.stats), patchSamples, deriveSeed(opts.seed, `metrics/patch-pr/${i}`), 'other');
+      const pr = precisionRecall(reference.rows, rows, k, reference.radii);
+      out[`${prefix}precision/${patchTag}/k${k}/r${level.resolution}`] = pr.precision;
+      out[`${prefix}recall/${patchTag}/k${k}/r${level.resolution}`] = pr.recall;
+      precision += pr.precision / levels.length;
+      recall += pr.recall / levels.length;
+    });
+    out[`${prefix}precision/${patchTag}/k${k}/avg`] = precision;
+    out[`${prefix}recall/${patchTag}/k${k}/avg`] = recall;
+  }
+  log(`metrics: patch SWD and precision/recall in ${seconds(started)} s`);
+  return out;
+}
+
+function checkSameShape(real: ImageSet, generated: ImageSet): void {
+  if (real.height !== generated.height || real.width !== generated.width || real.channels !== generated.channels) {
+    throw new RangeError(
+      `the generated images are ${generated.height}x${generated.width}x${generated.channels} but the real ones ` +
+        `${real.height}x${real.width}x${real.channels}: the patch metrics compare images of one shape`,
+    );
+  }
+}
+
+function seconds(started: number): string {
+  return ((performance.now() - started) / 1000).toFixed(1);
+}
