@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { loadExperiment } from '../src/config/validate.ts';
 import { availableBackends } from '../src/backend/select.ts';
+import { isHardwareWebgpu } from '../src/backend/webgpu.ts';
 import type { Progress } from '../src/train/progress.ts';
 import { train } from '../src/train/trainer.ts';
 
@@ -83,7 +84,11 @@ if (values.child) {
   const [backend, batch] = values.child.split(':');
   process.stdout.write(`${JSON.stringify(await measure(backend, Number(batch)))}\n`);
 } else {
-  const backends = values.backends ? values.backends.split(',') : (await availableBackends()).filter((b) => b !== 'cpu');
+  // By default the backends worth timing: not cpu (minutes per step), not webgpu on a CPU fallback adapter.
+  const hardwareGpu = await isHardwareWebgpu().catch(() => false);
+  const backends = values.backends
+    ? values.backends.split(',')
+    : (await availableBackends()).filter((b) => b !== 'cpu' && (b !== 'webgpu' || hardwareGpu));
   const batches = values.batches.split(',').map(Number);
   const threads = availableParallelism();
   const rows: Figure[] = [];

@@ -120,7 +120,7 @@ describe('the formatted error message', () => {
         `${file}:36:48: train.optimizers.discriminator.learningRate must be > 0, got -0.005`,
         '  36 |     discriminator: { kind: adam, learningRate: -0.005, beta1: 0.5, beta2: 0.999 }',
         '     |                                                ^^^^^^',
-        `${file}:39:12: train.backend must be one of: auto, tensorflow, wasm, cpu; got "gpu" (there is no gpu backend: "tensorflow" runs TensorFlow's native kernels, built by \`dcgan-run setup tensorflow\`)`,
+        `${file}:39:12: train.backend must be one of: auto, webgpu, tensorflow, wasm, cpu; got "gpu" (there is no gpu backend: "webgpu" runs on a GPU through Vulkan; "tensorflow" runs TensorFlow's native kernels, built by \`dcgan-run setup tensorflow\`)`,
         '  39 |   backend: gpu',
         '     |            ^^^',
         '4 errors',
@@ -133,7 +133,7 @@ describe('the formatted error message', () => {
     assert.equal(
       load(join(FIXTURES, fixture)).message,
       [
-        `${display(fixture)}:36:12: train.backend must be one of: auto, tensorflow, wasm, cpu; got "gpu" (there is no gpu backend: "tensorflow" runs TensorFlow's native kernels, built by \`dcgan-run setup tensorflow\`)`,
+        `${display(fixture)}:36:12: train.backend must be one of: auto, webgpu, tensorflow, wasm, cpu; got "gpu" (there is no gpu backend: "webgpu" runs on a GPU through Vulkan; "tensorflow" runs TensorFlow's native kernels, built by \`dcgan-run setup tensorflow\`)`,
         '  36 |   backend:\tgpu',
         `     | ${' '.repeat('  backend:'.length)}\t^^^`,
         '1 error',

@@ -9,7 +9,7 @@ import { availableBackends } from '../src/backend/select.ts';
 import { latestCheckpoint, loadLayersModel } from '../src/train/checkpoint.ts';
 import type { Progress } from '../src/train/progress.ts';
 import { train } from '../src/train/trainer.ts';
-import { readMetrics, type RunSummary } from '../src/track/run-dir.ts';
+import { readLossRecords, type RunSummary } from '../src/track/run-dir.ts';
 import { tinyExperiment } from './support/tiny-config.ts';
 
 const silent: Progress = { startEpoch() {}, step() {}, endEpoch() {}, log() {} };
@@ -29,7 +29,7 @@ for (const backend of backends) {
 
     assert.deepEqual(parse(readFileSync(join(runDir, 'config.yaml'), 'utf8')), config);
 
-    const metrics = readMetrics(runDir);
+    const metrics = readLossRecords(runDir);
     const steps = metrics.filter((m) => m.type === 'step');
     const epochs = metrics.filter((m) => m.type === 'epoch');
     assert.deepEqual(steps.map((m) => m.step), [1, 2, 3, 4, 5, 6]);
@@ -68,12 +68,12 @@ for (const backend of backends) {
     for (let i = 0; i < 2; i++) {
       const { config, file, dir } = tinyExperiment({}, [`train.backend=${backend}`, 'train.epochs=1']);
       const { runDir } = await train(config, { configFile: file, progress: silent, cacheDir: join(dir, 'cache') });
-      losses.push(readMetrics(runDir).map((m) => [m.lossD, m.lossG]));
+      losses.push(readLossRecords(runDir).map((m) => [m.lossD, m.lossG]));
     }
     assert.deepEqual(losses[0], losses[1]);
     const { config, file, dir } = tinyExperiment({ seed: 8 }, [`train.backend=${backend}`, 'train.epochs=1']);
     const { runDir } = await train(config, { configFile: file, progress: silent, cacheDir: join(dir, 'cache') });
-    assert.notDeepEqual(readMetrics(runDir).map((m) => [m.lossD, m.lossG]), losses[0], 'another seed gives other losses');
+    assert.notDeepEqual(readLossRecords(runDir).map((m) => [m.lossD, m.lossG]), losses[0], 'another seed gives other losses');
   });
 
   test(`the number of live tensors does not grow from step to step on the ${backend} backend`, async () => {
@@ -106,7 +106,7 @@ for (const backend of backends.filter((name) => name !== 'cpu')) {
     for (const name of [backend, 'cpu']) {
       const { config, file, dir } = tinyExperiment({}, [`train.backend=${name}`, 'train.epochs=1']);
       const { runDir } = await train(config, { configFile: file, progress: silent, cacheDir: join(dir, 'cache') });
-      losses[name] = readMetrics(runDir).map((m) => [m.lossD, m.lossG, m.dReal, m.dFake]);
+      losses[name] = readLossRecords(runDir).map((m) => [m.lossD, m.lossG, m.dReal, m.dFake]);
     }
     const worst = Math.max(...losses[backend].flatMap((row, i) => row.map((v, j) => Math.abs(v - losses.cpu[i][j]) / Math.max(Math.abs(losses.cpu[i][j]), 1e-6))));
     assert.ok(worst < 1e-4, `worst relative difference ${worst}`);

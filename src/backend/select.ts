@@ -3,15 +3,16 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
 
-export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendChoice = 'auto' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
 export type BackendName = Exclude<BackendChoice, 'auto'>;
 
 const require = createRequire(import.meta.url);
 
-/** Fastest first: TensorFlow's native kernels, then WebAssembly, then pure JavaScript. */
-const PREFERENCE: BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+/** Fastest first: WebGPU on a real GPU (auto skips a CPU fallback adapter), TensorFlow's native kernels, then WebAssembly, then pure JavaScript. */
+const PREFERENCE: BackendName[] = ['webgpu', 'tensorflow', 'wasm', 'cpu'];
 
 const HOW_TO_GET: Record<BackendName, string> = {
+  webgpu: 'it needs the optional npm packages webgpu and @tensorflow/tfjs-backend-webgpu and a Vulkan driver (src/backend/webgpu.ts)',
   tensorflow: 'run `npm run setup:tensorflow` to build @tensorflow/tfjs-node',
   wasm: 'reinstall @tensorflow/tfjs-backend-wasm (npm install)',
   cpu: '',
@@ -42,6 +43,8 @@ async function register(name: BackendName): Promise<boolean> {
       wasm.setWasmPaths(`${join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm')), '')}/`);
       const { registerWasmGradientKernels } = await import('./wasm-kernels.ts');
       registerWasmGradientKernels();
+    } else if (name === 'webgpu') {
+      await (await import('./webgpu.ts')).registerWebgpu();
     }
     return tf.findBackend(name) !== undefined || tf.engine().registryFactory[name] !== undefined;
   } catch (error) {
@@ -54,6 +57,7 @@ async function register(name: BackendName): Promise<boolean> {
 export async function useBackend(choice: BackendChoice): Promise<BackendName> {
   const candidates = choice === 'auto' ? PREFERENCE : [choice];
   for (const name of candidates) {
+    if (choice === 'auto' && name === 'webgpu' && !(await (await import('./webgpu.ts')).isHardwareWebgpu())) continue;
     if ((await register(name)) && (await tf.setBackend(name))) {
       await tf.ready();
       return name;
@@ -68,4 +72,9 @@ export async function availableBackends(): Promise<BackendName[]> {
   const found: BackendName[] = [];
   for (const name of PREFERENCE) if (await register(name)) found.push(name);
   return found;
+}
+
+/** The backend's name for logs; for webgpu with the adapter it runs on. */
+export async function describeBackend(name: BackendName): Promise<string> {
+  return name === 'webgpu' ? ((await import('./webgpu.ts')).describeWebgpu() ?? name) : name;
 }

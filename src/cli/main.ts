@@ -46,6 +46,14 @@ program
   .action(async (...args: Parameters<typeof import('./sample.ts').sampleCommand>) => (await import('./sample.ts')).sampleCommand(...args));
 
 program
+  .command('eval')
+  .description("quality metrics of a run's generator (FD/KID on a classifier for labeled IDX data, patch SWD, precision/recall)")
+  .argument('<run-dir>', 'a run directory, runs/<experiment>/<run-id>')
+  .option('--checkpoint <name>', 'latest, best, or a folder under checkpoints/ such as epoch-0005', 'latest')
+  .option('--samples <n>', 'images per sample (default: train.eval.samples or 1000)', (v) => Number.parseInt(v, 10))
+  .action(async (...args: Parameters<typeof import('./eval.ts').evalCommand>) => (await import('./eval.ts')).evalCommand(...args));
+
+program
   .command('sync')
   .description('upload a run directory to MLflow: whatever the server does not have yet (safe to repeat)')
   .argument('<run-dir>', 'a run directory, runs/<experiment>/<run-id>')

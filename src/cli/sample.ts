@@ -6,9 +6,8 @@ import type { Experiment } from '../config/experiment.generated.ts';
 import { UserError } from '../errors.ts';
 import { useBackend } from '../backend/select.ts';
 import { deriveSeed, Rng } from '../random/rng.ts';
-import { imageGridPng } from '../render/grid.ts';
+import { imageGridPng, pixelScale } from '../render/grid.ts';
 import { latestCheckpoint, loadLayersModel } from '../train/checkpoint.ts';
-import { pixelScale } from '../train/trainer.ts';
 
 /** Generates a grid from the latest checkpoint of a run, without training. */
 export async function sampleCommand(runDir: string, options: { count: number; out: string; seed?: number }): Promise<void> {

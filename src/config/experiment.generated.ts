@@ -405,15 +405,38 @@ export interface Train {
      * Checkpoint every N epochs (and after the last).
      */
     every: number;
+    /**
+     * Also keep the checkpoint with the best value of this train.eval metric in checkpoints/best/ (GAN quality often peaks and then degrades): fd, kid or swd (lowest; fd and kid need the classifier metrics) or classShare (highest; needs data.source.classes). false: only the periodic checkpoints.
+     */
+    keepBest: false | 'fd' | 'kid' | 'swd' | 'classShare';
   };
   /**
    * Record per-step metrics every N steps (per-epoch metrics are always recorded).
    */
   logEvery: number;
   /**
-   * TensorFlow.js backend. auto takes the fastest installed: tensorflow (tfjs-node, see `npm run setup:tensorflow`), then wasm, then cpu.
+   * TensorFlow.js backend. auto takes the fastest installed: webgpu on a real GPU (optional npm packages webgpu and @tensorflow/tfjs-backend-webgpu, and a Vulkan driver; never a CPU fallback adapter such as lavapipe, which only an explicit webgpu uses), then tensorflow (tfjs-node, see `npm run setup:tensorflow`), then wasm, then cpu.
    */
-  backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+  backend: 'auto' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
+  /**
+   * Sample-quality metrics during training (left out: none). Each evaluation generates `samples` images from fixed noise and compares them with as many real images, plus a second real sample for the real-vs-real baseline (the floor a perfect generator would reach at this sample size). Logged to metrics.jsonl (type eval) and to MLflow under eval/. `dcgan-run eval <run-dir>` computes them for a finished run.
+   */
+  eval?: {
+    /**
+     * Evaluate every N epochs (and after the last).
+     */
+    every: number;
+    /**
+     * Images per sample (n). Scores are only comparable at the same n and feature extractor, which the metric names state (e.g. fd/fmnist-cnn/n1000).
+     */
+    samples: number;
+    /**
+     * patches: sliced Wasserstein distance on Laplacian-pyramid 7x7 patches and k-NN precision/recall on the same descriptors (any data, no network). classifier: Frechet and kernel distance (KID) and precision/recall on the features of a small CNN the project trains (seeded, cached under .cache/classifiers/) on the IDX training split, plus the class histogram and, with data.source.classes, the share of images of the intended classes; needs an idx source with labels and the MNIST-style t10k files beside them.
+     *
+     * @minItems 1
+     */
+    metrics: ['patches' | 'classifier', ...('patches' | 'classifier')[]];
+  };
 }
 /**
  * Adam optimizer.

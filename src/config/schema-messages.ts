@@ -58,9 +58,9 @@ const PATTERN_WORDS: Record<string, string> = {
 /** Values people write that are near a valid one by spelling but mean something else: say what to do instead. */
 const VALUE_HINTS: Record<string, Record<string, string>> = {
   'train.backend': Object.fromEntries(
-    ['gpu', 'cuda', 'webgl', 'webgpu'].map((value) => [
+    ['gpu', 'cuda', 'webgl'].map((value) => [
       value,
-      ` (there is no ${value} backend: "tensorflow" runs TensorFlow's native kernels, built by \`dcgan-run setup tensorflow\`)`,
+      ` (there is no ${value} backend: "webgpu" runs on a GPU through Vulkan; "tensorflow" runs TensorFlow's native kernels, built by \`dcgan-run setup tensorflow\`)`,
     ]),
   ),
 };

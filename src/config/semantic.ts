@@ -6,7 +6,7 @@ import { startSize } from '../model/geometry.ts';
 
 /** Checks that the schema cannot express: geometry, list lengths, channel counts. Each points at the key to change. */
 export function semanticDiagnostics(config: Experiment, origins: Origins): Diagnostic[] {
-  return [...geometry(config, origins), ...channelLists(config, origins), ...transforms(config, origins)];
+  return [...geometry(config, origins), ...channelLists(config, origins), ...transforms(config, origins), ...evaluation(config, origins)];
 }
 
 function geometry(config: Experiment, origins: Origins): Diagnostic[] {
@@ -99,3 +99,28 @@ function transforms(config: Experiment, origins: Origins): Diagnostic[] {
 }
 
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
+
+/** Quality metrics need what they measure with: a classifier needs labeled IDX data; keepBest needs its metric. */
+function evaluation(config: Experiment, origins: Origins): Diagnostic[] {
+  const { eval: evaluation, checkpoint } = config.train;
+  const { source } = config.data;
+  const diagnostics: Diagnostic[] = [];
+  const metricsAt = origins.ofValue(toPointer(['train', 'eval', 'metrics']));
+  if (evaluation?.metrics.includes('classifier') && !(source.kind === 'idx' && source.labels)) {
+    diagnostics.push({ origin: metricsAt, message: 'train.eval.metrics: classifier needs an idx data source with labels (the classifier is trained on its training split); use patches for image folders' });
+  }
+  const best = checkpoint.keepBest;
+  if (best === false) return diagnostics;
+  const at = origins.ofValue(toPointer(['train', 'checkpoint', 'keepBest']));
+  if (!evaluation) {
+    diagnostics.push({ origin: at, message: `train.checkpoint.keepBest ${best} needs train.eval, which computes the metric` });
+  } else if (best !== 'swd' && !evaluation.metrics.includes('classifier')) {
+    diagnostics.push({ origin: at, message: `train.checkpoint.keepBest ${best} is a classifier metric: add classifier to train.eval.metrics` });
+  } else if (best === 'swd' && !evaluation.metrics.includes('patches')) {
+    diagnostics.push({ origin: at, message: 'train.checkpoint.keepBest swd is a patch metric: add patches to train.eval.metrics' });
+  }
+  if (best === 'classShare' && !(source.kind === 'idx' && source.classes)) {
+    diagnostics.push({ origin: at, message: 'train.checkpoint.keepBest classShare needs data.source.classes, the classes the generator should draw' });
+  }
+  return diagnostics;
+}

@@ -35,6 +35,8 @@ export interface MetricsOptions {
   classifier?: Classifier;
   /** The class ids the generator should produce (e.g. data.source.classes): adds class_share. */
   intendedClasses?: number[];
+  /** Patch SWD and precision/recall (default true). */
+  patchMetrics?: boolean;
   /** Also compare a second real sample with the first (default true). */
   baseline?: boolean;
   /** KID subsets (default 100 subsets of min(1000, n/2) images). */
@@ -102,6 +104,7 @@ export async function computeMetrics(opts: MetricsOptions): Promise<Metrics> {
     log(`metrics: ${classifier.name} features, FD, KID, precision/recall, classes in ${seconds(started)} s`);
   }
 
+  if (opts.patchMetrics === false) return out;
   const started = performance.now();
   const patchOptions: PatchOptions = { ...opts.patches, seed: deriveSeed(opts.seed, 'metrics/patches') };
   const swdOptions = { ...opts.swd, seed: deriveSeed(opts.seed, 'metrics/swd') };

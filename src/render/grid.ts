@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import type { Experiment } from '../config/experiment.generated.ts';
 
 export interface PixelScale {
   /** Per channel: pixel = (value * std + mean) * 255, the inverse of the config's normalize transform. */
@@ -35,4 +36,11 @@ export async function imageGridPng(
   return sharp(grid, { raw: { width: gridWidth, height: gridHeight, channels: channels as 1 | 3 } })
     .png()
     .toBuffer();
+}
+
+/** Undoes the config's normalize transform for display; without one, pixels are taken as [0, 1]. */
+export function pixelScale(config: Experiment, channels: number): PixelScale {
+  const normalize = config.data.transforms.findLast((t) => t.kind === 'normalize');
+  if (normalize?.kind === 'normalize') return { mean: [...normalize.mean], std: [...normalize.std] };
+  return { mean: Array(channels).fill(0), std: Array(channels).fill(1) };
 }

@@ -66,15 +66,17 @@ export function readSyncState(runDir: string): SyncState | undefined {
 }
 
 const STEP_KEYS = ['lossD', 'lossG', 'dReal', 'dFake', 'imagesPerSec'] as const;
-/** Every metric key a run logs. */
-export const METRIC_KEYS = [...STEP_KEYS, ...STEP_KEYS.map((k) => `epoch/${k}`), 'epoch/seconds'];
 /** At most this many points per log-batch request (MLflow's limit), so one chunk is one request. */
 const POINTS_PER_REQUEST = 1000;
 
-/** A metrics.jsonl line as MLflow points: step records at the global step, epoch records under epoch/ at the epoch. */
+/**
+ * A metrics.jsonl line as MLflow points: step records at the global step, epoch records under epoch/ and
+ * quality metrics under eval/, both at the epoch.
+ */
 export function metricPoints(record: MetricRecord): MetricInput[] {
   const timestamp = Math.round(record.time);
   if (record.type === 'step') return STEP_KEYS.map((key) => ({ key, value: record[key], timestamp, step: record.step }));
+  if (record.type === 'eval') return Object.entries(record.values).map(([key, value]) => ({ key: `eval/${key}`, value, timestamp, step: record.epoch }));
   return [
     ...STEP_KEYS.map((key) => ({ key: `epoch/${key}`, value: record[key], timestamp, step: record.epoch })),
     { key: 'epoch/seconds', value: record.epochSeconds, timestamp, step: record.epoch },
@@ -207,7 +209,7 @@ export class RunUploader {
         end++;
       }
       if (this.verify) {
-        const present = await this.metricHistories();
+        const present = await this.metricHistories(new Set(points.map((p) => p.key)));
         points = points.filter((p) => !present.get(p.key)?.has(pointId(p)));
       }
       if (points.length > 0) await this.client.logBatch(this.state.runId, { metrics: points });
@@ -302,11 +304,11 @@ export class RunUploader {
     writeFileAtomic(join(this.runDir, SYNC_STATE_FILE), `${JSON.stringify(this.state, null, 2)}\n`);
   }
 
-  /** Every point the server has, by key (read once). */
-  private async metricHistories(): Promise<Map<string, Set<string>>> {
-    if (!this.histories) {
-      this.histories = new Map();
-      for (const key of METRIC_KEYS) {
+  /** The points the server has for these keys (each key's history read once). */
+  private async metricHistories(keys: Set<string>): Promise<Map<string, Set<string>>> {
+    this.histories ??= new Map();
+    for (const key of keys) {
+      if (!this.histories.has(key)) {
         this.histories.set(key, new Set((await this.client.getMetricHistory(this.state.runId, key)).map(pointId)));
       }
     }

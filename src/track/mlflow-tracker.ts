@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MlflowClient } from './mlflow/index.ts';
-import { RunUploader, mlflowStatus } from './mlflow-sync.ts';
+import { metricPoints, RunUploader, mlflowStatus } from './mlflow-sync.ts';
 import { mlflowExperimentName, readRunFacts } from './params.ts';
 import type { MetricRecord, RunStatus, RunSummary } from './run-dir.ts';
 import type { RunInfo, Tracker } from './tracker.ts';
@@ -82,7 +82,7 @@ export class MlflowTracker implements Tracker {
       return;
     }
     this.pending.push(...records);
-    for (const record of records) this.pendingPoints += record.type === 'step' ? 5 : 6;
+    for (const record of records) this.pendingPoints += metricPoints(record).length;
     if (this.pendingPoints >= this.options.maxPendingPoints || records.some((r) => r.type === 'epoch')) this.flush();
   }
 

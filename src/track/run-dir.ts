@@ -11,7 +11,9 @@ export type RunStatus = 'running' | 'finished' | 'stopped' | 'failed';
 /** One line of metrics.jsonl. */
 export type MetricRecord =
   | { type: 'step'; step: number; epoch: number; lossD: number; lossG: number; dReal: number; dFake: number; imagesPerSec: number; time: number }
-  | { type: 'epoch'; step: number; epoch: number; lossD: number; lossG: number; dReal: number; dFake: number; imagesPerSec: number; epochSeconds: number; time: number };
+  | { type: 'epoch'; step: number; epoch: number; lossD: number; lossG: number; dReal: number; dFake: number; imagesPerSec: number; epochSeconds: number; time: number }
+  /** Sample-quality metrics (src/eval), by name, at an epoch's end. */
+  | { type: 'eval'; step: number; epoch: number; values: Record<string, number>; time: number };
 
 export interface RunSummary {
   status: RunStatus;
@@ -26,6 +28,10 @@ export interface RunSummary {
   dataset: string;
   startedAt: string;
   wallSeconds: number;
+  /** The last train.eval results. */
+  lastEval?: { epoch: number; values: Record<string, number> };
+  /** train.checkpoint.keepBest: the metric, its best value and the epoch of checkpoints/best/. */
+  best?: { metric: string; value: number; epoch: number };
   error?: string;
 }
 
@@ -82,6 +88,13 @@ export class RunDirectory {
   writeLossPlot(png: Uint8Array): void {
     writeFileAtomic(this.file('losses.png'), png);
   }
+}
+
+/** The step and epoch lines: losses, D outputs and speed. */
+export type LossRecord = Exclude<MetricRecord, { type: 'eval' }>;
+
+export function readLossRecords(path: string): LossRecord[] {
+  return readMetrics(path).filter((record): record is LossRecord => record.type !== 'eval');
 }
 
 export function readMetrics(path: string): MetricRecord[] {

@@ -41,10 +41,13 @@ async function saveOptimizer(optimizer: tf.Optimizer, path: string): Promise<voi
   writeFileSync(`${path}.json`, JSON.stringify({ className: optimizer.getClassName(), config: optimizer.getConfig(), specs }));
 }
 
-/** checkpoints/epoch-NNNN/ with both networks, both optimizers' state and the position; then `latest.json` points at it. */
-export async function saveCheckpoint(runDir: string, state: TrainingState): Promise<string> {
-  const name = `epoch-${String(state.epoch).padStart(4, '0')}`;
-  const dir = join(runDir, 'checkpoints', name);
+/**
+ * checkpoints/epoch-NNNN/ with both networks, both optimizers' state and the position; then `latest.json`
+ * points at it. With `name` (e.g. "best") the folder is checkpoints/<name>/ and latest.json is left alone.
+ */
+export async function saveCheckpoint(runDir: string, state: TrainingState, name?: string): Promise<string> {
+  const folder = name ?? `epoch-${String(state.epoch).padStart(4, '0')}`;
+  const dir = join(runDir, 'checkpoints', folder);
   await writeDirAtomic(dir, async (temporary) => {
     for (const net of ['generator', 'discriminator'] as const) {
       const netDir = join(temporary, net);
@@ -54,7 +57,7 @@ export async function saveCheckpoint(runDir: string, state: TrainingState): Prom
     }
     writeFileSync(join(temporary, 'state.json'), JSON.stringify({ epoch: state.epoch, step: state.step }));
   });
-  writeFileAtomic(join(runDir, 'checkpoints', 'latest.json'), JSON.stringify({ checkpoint: name, epoch: state.epoch, step: state.step }));
+  if (name === undefined) writeFileAtomic(join(runDir, 'checkpoints', 'latest.json'), JSON.stringify({ checkpoint: folder, epoch: state.epoch, step: state.step }));
   return dir;
 }
 

@@ -1,19 +1,22 @@
 // The training loop, top to bottom: backend, data, models, optimizers, then epochs of the lesson's
 // two-update step, with metrics, sample grids and checkpoints written as it goes.
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Experiment } from '../config/experiment.generated.ts';
 import { UserError } from '../errors.ts';
-import { useBackend } from '../backend/select.ts';
+import { describeBackend, useBackend } from '../backend/select.ts';
 import { batchShape, batchesPerEpoch, epochBatches, loadDataset } from '../data/dataset.ts';
 import { buildDiscriminator, buildGenerator } from '../model/build.ts';
 import { deriveSeed, Rng } from '../random/rng.ts';
-import { imageGridPng, type PixelScale } from '../render/grid.ts';
+import { imageGridPng, pixelScale } from '../render/grid.ts';
 import { lineChartPng } from '../render/loss-plot.ts';
 import { newRunId, RunDirectory, type MetricRecord, type RunStatus, type RunSummary } from '../track/run-dir.ts';
 import type { Tracker } from '../track/tracker.ts';
 import { recordRunFacts } from '../track/params.ts';
 import { saveCheckpoint } from './checkpoint.ts';
+import { bestMetric, createEvaluator, isBetter } from '../eval/evaluate.ts';
+import { writeFileAtomic } from '../track/atomic.ts';
 import type { Progress } from './progress.ts';
 import { makeAdam, trainStep, type StepMetrics } from './step.ts';
 
@@ -35,13 +38,6 @@ export interface TrainResult {
 
 const PACKAGE = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-/** Undoes the config's normalize transform for display; without one, pixels are taken as [0, 1]. */
-export function pixelScale(config: Experiment, channels: number): PixelScale {
-  const normalize = config.data.transforms.findLast((t) => t.kind === 'normalize');
-  if (normalize?.kind === 'normalize') return { mean: [...normalize.mean], std: [...normalize.std] };
-  return { mean: Array(channels).fill(0), std: Array(channels).fill(1) };
-}
-
 function versions(backend: string): Record<string, string> {
   return {
     'dcgan-run': PACKAGE.version,
@@ -60,7 +56,7 @@ export async function train(config: Experiment, options: TrainOptions): Promise<
 
   // Backend and data.
   const backend = await useBackend(config.train.backend);
-  progress.log(`backend: ${backend}${config.train.backend === 'auto' ? ' (auto: the fastest installed)' : ''}`);
+  progress.log(`backend: ${await describeBackend(backend)}${config.train.backend === 'auto' ? ' (auto: the fastest installed)' : ''}`);
   const dataset = await loadDataset(config.data, { cacheDir: options.cacheDir ?? '.cache/data', log: progress.log });
   progress.log(`data: ${dataset.description}${dataset.fromCache ? ' (from cache)' : ''}`);
   const shape = batchShape(dataset, config.data);
@@ -70,6 +66,8 @@ export async function train(config: Experiment, options: TrainOptions): Promise<
     );
   }
   const channels = shape.channels as 1 | 3;
+  const evaluation = config.train.eval;
+  const evaluator = evaluation && (await createEvaluator(config, evaluation, dataset, { cacheDir: join(dirname(options.cacheDir ?? '.cache/data'), 'classifiers'), log: progress.log }));
 
   // Models and optimizers, all seeded from the config.
   const generator = buildGenerator(config.model, channels, config.seed);
@@ -191,6 +189,22 @@ export async function train(config: Experiment, options: TrainOptions): Promise<
         [{ label: 'discriminator', colour: 'orange', values: history.lossD }, { label: 'generator', colour: 'blue', values: history.lossG }],
         { x: 'epoch', y: 'loss' },
       ));
+      if (evaluator && (epoch % evaluation!.every === 0 || last)) {
+        const values = await evaluator.evaluate(generator);
+        record([{ type: 'eval', step: epoch, epoch, values, time: Date.now() }]);
+        summary.lastEval = { epoch, values };
+        const keepBest = config.train.checkpoint.keepBest;
+        if (keepBest !== false) {
+          const { name, value, higherIsBetter } = bestMetric(keepBest, values);
+          if (isBetter(value, summary.best?.value, higherIsBetter)) {
+            const dir = await saveCheckpoint(run.path, { generator, discriminator, optimizers, epoch, step }, 'best');
+            summary.best = { metric: name, value, epoch };
+            writeFileAtomic(join(dir, '..', 'best.json'), `${JSON.stringify(summary.best)}\n`);
+            for (const tracker of trackers) tracker.logArtifact(dir, 'checkpoints/best');
+            progress.log(`best ${name} so far: ${value.toFixed(4)} at epoch ${epoch} (checkpoints/best)`);
+          }
+        }
+      }
       if (epoch % config.train.checkpoint.every === 0 || last) await checkpoint(epoch);
       summary.epochsDone = epoch;
       summary.steps = step;

@@ -1,0 +1,35 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import type { Experiment } from '../config/experiment.generated.ts';
+import { UserError } from '../errors.ts';
+import { useBackend } from '../backend/select.ts';
+import { loadDataset } from '../data/dataset.ts';
+import { createEvaluator } from '../eval/evaluate.ts';
+import { latestCheckpoint, loadLayersModel } from '../train/checkpoint.ts';
+import { writeFileAtomic } from '../track/atomic.ts';
+
+/** Quality metrics of a run's generator (latest or best checkpoint), written to <run-dir>/eval-<checkpoint>.json. */
+export async function evalCommand(runDir: string, options: { checkpoint: string; samples?: number }): Promise<void> {
+  if (!existsSync(join(runDir, 'config.yaml'))) throw new UserError(`${runDir}: not a run directory (no config.yaml)`);
+  const config = parse(readFileSync(join(runDir, 'config.yaml'), 'utf8')) as Experiment;
+  const labeled = config.data.source.kind === 'idx' && config.data.source.labels !== undefined;
+  const settings = {
+    every: 1,
+    samples: options.samples ?? config.train.eval?.samples ?? 1000,
+    metrics: config.train.eval?.metrics ?? (labeled ? (['classifier', 'patches'] as const) : (['patches'] as const)),
+  };
+  const checkpoint = options.checkpoint === 'latest' ? latestCheckpoint(runDir) : join(runDir, 'checkpoints', options.checkpoint);
+  if (!existsSync(join(checkpoint, 'generator', 'model.json'))) throw new UserError(`${checkpoint}: no generator checkpoint there`);
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  log(`backend: ${await useBackend(config.train.backend)}`);
+  const dataset = await loadDataset(config.data, { cacheDir: '.cache/data', log });
+  const evaluator = await createEvaluator(config, { ...settings, metrics: [...settings.metrics] }, dataset, { cacheDir: '.cache/classifiers', log });
+  const generator = await loadLayersModel(join(checkpoint, 'generator'));
+  const values = await evaluator.evaluate(generator);
+  const name = checkpoint.split('/').pop()!;
+  writeFileAtomic(join(runDir, `eval-${name}.json`), `${JSON.stringify({ checkpoint: name, samples: settings.samples, values }, null, 2)}\n`);
+  const width = Math.max(...Object.keys(values).map((k) => k.length));
+  for (const [key, value] of Object.entries(values)) process.stdout.write(`${key.padEnd(width)}  ${value.toFixed(5)}\n`);
+  process.stderr.write(`wrote ${join(runDir, `eval-${name}.json`)}\n`);
+}
