@@ -21,7 +21,10 @@ def blas():
     config = torch.__config__.show()
     found = re.search(r'BLAS_INFO=([^,\s]+)', config)
     mkldnn = 'oneDNN' if torch.backends.mkldnn.is_available() else 'no oneDNN'
-    return f"{found.group(1) if found else 'unknown'} BLAS, {mkldnn}"
+    # A build against the generic BLAS interface uses whichever libblas is installed (Debian's alternatives).
+    with open('/proc/self/maps') as maps:
+        loaded = sorted({line.split()[-1].split('/')[-1] for line in maps if 'blas' in line.lower()})
+    return f"{found.group(1) if found else 'unknown'} BLAS ({', '.join(loaded) or 'none loaded'}), {mkldnn}"
 
 
 def main():

@@ -215,6 +215,11 @@ export async function train(config: Experiment, options: TrainOptions): Promise<
   } catch (error) {
     status = 'failed';
     failure = error instanceof Error ? error.message : String(error);
+    // WebAssembly's 32-bit heap stops at 4 GB; the wasm runtime then aborts without saying why.
+    if (backend === 'wasm' && error instanceof WebAssembly.RuntimeError) {
+      failure = `the wasm backend ran out of memory (its heap is limited to 4 GB) at data.batchSize ${config.data.batchSize}: lower data.batchSize or use the tensorflow backend`;
+      throw new UserError(failure);
+    }
     throw error;
   } finally {
     summary.status = status;
