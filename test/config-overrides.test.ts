@@ -282,7 +282,8 @@ describe('defaults', () => {
     assert.equal(config.train.loss, 'bce');
     assert.equal(config.train.backend, 'auto');
     assert.deepEqual(config.train.samples, { every: 1, count: 21 });
-    assert.deepEqual(config.train.checkpoint, { every: 5 });
+    assert.deepEqual(config.train.checkpoint, { every: 5, keepBest: false });
+    assert.equal(config.train.eval, undefined, 'no quality metrics unless asked for');
     assert.equal(config.tracking.runsDir, 'runs');
     assert.equal(config.sweep, undefined);
   });
