@@ -83,3 +83,33 @@ describe('batch normalization in training mode (TF.js semantics)', () => {
     assert.equal(tf.memory().numTensors, count);
   });
 });
+
+it('the fused batch norm gives the stock layer\'s values, gradients and moving averages', async () => {
+  const { FusedBatchNorm } = await import('../src/model/layers.ts');
+  const args = {
+    momentum: 0.9,
+    epsilon: 0.8,
+    gammaInitializer: tf.initializers.randomNormal({ mean: 1, stddev: 0.3, seed: 1 }),
+    betaInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.3, seed: 2 }),
+  };
+  // The stock class, taken from the layer tfjs-layers builds (the registry now maps its name to ours).
+  const Stock = Object.getPrototypeOf(Object.getPrototypeOf(new FusedBatchNorm({}))).constructor as new (a: typeof args) => tf.layers.Layer;
+  const stock = new Stock(args);
+  const fused = new FusedBatchNorm(args);
+  const x = tf.randomNormal([8, 5, 5, 6], 0.3, 2, 'float32', 3);
+  const w = tf.randomNormal([8, 5, 5, 6], 0, 1, 'float32', 4);
+  const results = [stock, fused].map((layer) => {
+    layer.build(x.shape);
+    const objective = (input: tf.Tensor) => tf.sum(tf.mul(layer.apply(input, { training: true }) as tf.Tensor, w)) as tf.Scalar;
+    const { value, grads } = tf.variableGrads(() => objective(x), layer.trainableWeights.map((v) => v.read() as tf.Variable));
+    return { value, grads: Object.values(grads), dx: tf.grad(objective)(x), weights: layer.getWeights() };
+  });
+  const worst = (a: tf.Tensor, b: tf.Tensor) => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0];
+  const [s, f] = results;
+  assert.ok(worst(s.value, f.value) < 1e-4);
+  s.grads.forEach((g, i) => assert.ok(worst(g, f.grads[i]) < 1e-4, 'gamma and beta gradients'));
+  assert.ok(worst(s.dx, f.dx) < 1e-5, `input gradient differs by ${worst(s.dx, f.dx)}`);
+  // Two training calls each: both updated the moving mean and variance the same way.
+  s.weights.forEach((v, i) => assert.ok(worst(v, f.weights[i]) < 1e-6, `weight ${i}`));
+  assert.ok(worst(stock.apply(x) as tf.Tensor, fused.apply(x) as tf.Tensor) < 1e-5, 'inference mode');
+});

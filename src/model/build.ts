@@ -11,7 +11,7 @@ import type { Activation, Model } from '../config/experiment.generated.ts';
 import { UserError } from '../errors.ts';
 import { deriveSeed } from '../random/rng.ts';
 import { discriminatorChannels, generatorChannels, startSize } from './geometry.ts';
-import { ScaledElu } from './layers.ts';
+import { FusedBatchNorm, ScaledElu } from './layers.ts';
 
 export type ImageChannels = 1 | 3;
 
@@ -133,7 +133,7 @@ function convWeights(init: Init, name: string, useBias: boolean) {
 
 /** momentum is Keras's (moving = momentum * moving + (1 - momentum) * batch): 0.9 is PyTorch's 0.1. */
 function batchNorm(init: Init, name: string, settings: BatchNormSettings) {
-  return tf.layers.batchNormalization({
+  return new FusedBatchNorm({
     name,
     axis: -1,
     momentum: settings.momentum,

@@ -2,6 +2,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
+// Registers the project's own layer classes, which saved models name.
+import '../model/layers.ts';
 import { writeDirAtomic, writeFileAtomic } from '../track/atomic.ts';
 
 export interface TrainingState {
