@@ -11,12 +11,14 @@ import { readLossRecords, readMetrics } from '../src/track/run-dir.ts';
 
 const { values: options, positionals } = parseArgs({
   allowPositionals: true,
-  options: { group: { type: 'string' }, metrics: { type: 'string', default: '' }, grids: { type: 'string' } },
+  options: { group: { type: 'string' }, metrics: { type: 'string', default: '' }, floors: { type: 'string', default: '' }, grids: { type: 'string' } },
 });
 const sweepDir = positionals[0];
 if (!sweepDir || !options.group) throw new Error('usage: results.ts <sweep-dir> --group <swept key> [--metrics a,b] [--grids DIR]');
 const manifest = JSON.parse(readFileSync(join(sweepDir, 'manifest.json'), 'utf8')) as SweepManifest;
 const wanted = options.metrics.split(',').filter(Boolean);
+// Metrics whose real-vs-real value differs per trial (each class has its own real sample): shown as a column.
+const floors = options.floors.split(',').filter(Boolean);
 
 const label = (value: unknown) => (typeof value === 'object' ? JSON.stringify(value).replace(/"/g, '').replace(/,/g, ', ') : String(value));
 const stats = (xs: number[]) => {
@@ -37,9 +39,13 @@ for (const trial of manifest.trials) {
   const last = epochs[epochs.length - 1];
   const evaluation = readMetrics(trial.runDir).findLast((r) => r.type === 'eval');
   const quality = evaluation?.type === 'eval' ? evaluation.values : {};
-  const picked = Object.fromEntries(
-    Object.entries(quality).filter(([name]) => !name.startsWith('real_vs_real/') && wanted.some((w) => name.startsWith(`${w}/`) && !/\/r\d+$|\/c\d+$/.test(name))),
-  );
+  const summaryName = (name: string) => !/\/r\d+$|\/c\d+$/.test(name);
+  const picked = Object.fromEntries([
+    ...Object.entries(quality).filter(([name]) => wanted.some((w) => name.startsWith(`${w}/`)) && summaryName(name)),
+    ...Object.entries(quality)
+      .filter(([name]) => floors.some((w) => name.startsWith(`real_vs_real/${w}/`)) && summaryName(name))
+      .map(([name, value]) => [name.replace('real_vs_real/', 'floor '), value]),
+  ]);
   rows.push({ group: label(trial.values[options.group]), trial: trial.name, values: { lossD: last.lossD, lossG: last.lossG, dReal: last.dReal, dFake: last.dFake, ...picked } });
   if (options.grids) {
     mkdirSync(options.grids, { recursive: true });
