@@ -11,34 +11,14 @@ import { useBackend } from '../src/backend/select.ts';
 import { WASM_GRADIENT_KERNELS, type WasmGradientKernel } from '../src/backend/wasm-kernels.ts';
 import type { Adam, Model } from '../src/config/experiment.generated.ts';
 import { buildDiscriminator, buildGenerator } from '../src/model/build.ts';
-import { Rng } from '../src/random/rng.ts';
 import { makeAdam, trainStep } from '../src/train/step.ts';
+import { normals, relativeError, size } from './support/numeric.ts';
 
 const TOLERANCE = 1e-4;
 
 type Shape4 = [number, number, number, number];
 type Backend = 'cpu' | 'wasm';
 
-function normals(n: number, seed: number, scale = 1): Float32Array {
-  const rng = new Rng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = rng.normal() * scale;
-  return out;
-}
-
-const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-
-function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  assert.equal(actual.length, expected.length, 'element counts differ');
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const d = Math.abs(actual[i] - expected[i]);
-    diff = Number.isNaN(d) ? Infinity : Math.max(diff, d);
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return diff === 0 ? 0 : diff / Math.max(scale, 1e-30);
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Kernel by kernel

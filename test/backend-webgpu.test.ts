@@ -21,12 +21,12 @@ import { availableBackends, useBackend } from '../src/backend/select.ts';
 import { describeWebgpu, registerWebgpu, type WebgpuAdapter } from '../src/backend/webgpu.ts';
 import type { Adam, Model } from '../src/config/experiment.generated.ts';
 import { buildDiscriminator, buildGenerator } from '../src/model/build.ts';
-import { Rng } from '../src/random/rng.ts';
 import type { Progress } from '../src/train/progress.ts';
 import { makeAdam, trainStep } from '../src/train/step.ts';
 import { train } from '../src/train/trainer.ts';
 import { readLossRecords } from '../src/track/run-dir.ts';
 import { PROJECT_ROOT, tinyExperiment } from './support/tiny-config.ts';
+import { normals, relativeError, size } from './support/numeric.ts';
 
 let adapter: WebgpuAdapter | undefined;
 let unavailable = '';
@@ -44,26 +44,6 @@ if (skip) console.log(`# ${skip}`);
 const silent: Progress = { startEpoch() {}, step() {}, endEpoch() {}, log() {} };
 type Backend = 'cpu' | 'webgpu';
 
-function normals(n: number, seed: number, scale = 1): Float32Array {
-  const rng = new Rng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = rng.normal() * scale;
-  return out;
-}
-
-const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-
-function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  assert.equal(actual.length, expected.length, 'element counts differ');
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const d = Math.abs(actual[i] - expected[i]);
-    diff = Number.isNaN(d) ? Infinity : Math.max(diff, d);
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return diff === 0 ? 0 : diff / Math.max(scale, 1e-30);
-}
 
 /** Reads tensors back asynchronously (webgpu has no usable dataSync in Node) and disposes them. */
 async function read(tensors: tf.Tensor[]): Promise<Float32Array[]> {
@@ -214,7 +194,8 @@ test('every kernel a DCGAN training step runs is registered for webgpu', { skip 
   optimizers.discriminator.dispose();
   generator.dispose();
   discriminator.dispose();
-  for (const name of ['Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'FusedBatchNorm']) assert.ok(kernels.has(name), `the profile has no ${name}`);
+  // Rsqrt: the training-mode batch norm (src/model/layers.ts).
+  for (const name of ['Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Rsqrt']) assert.ok(kernels.has(name), `the profile has no ${name}`);
   const missing = [...kernels].filter((name) => !tf.getKernel(name, 'webgpu'));
   t.diagnostic(`${kernels.size} kernels: ${[...kernels].sort().join(', ')}`);
   assert.deepEqual(missing, [], `kernels with no webgpu implementation: ${missing.join(', ')}`);
