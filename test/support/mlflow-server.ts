@@ -24,6 +24,8 @@ export interface StartOptions {
   timeoutMs?: number;
   /** Default: $MLFLOW_PYTHON or python3. */
   python?: string;
+  /** Start a server of its own even when MLFLOW_TEST_URI is set: for tests that stop or restart it. */
+  own?: boolean;
 }
 
 const OUTPUT_TAIL_BYTES = 16_384;
@@ -31,7 +33,7 @@ const OUTPUT_TAIL_BYTES = 16_384;
 /** Starts `mlflow server` on a free localhost port with a throwaway SQLite store, or uses MLFLOW_TEST_URI. */
 export async function startMlflowServer(options: StartOptions = {}): Promise<MlflowTestServer> {
   const timeoutMs = options.timeoutMs ?? 90_000;
-  const external = process.env.MLFLOW_TEST_URI;
+  const external = options.own ? undefined : process.env.MLFLOW_TEST_URI;
   if (external) {
     const uri = external.replace(/\/+$/, "");
     const t0 = Date.now();
