@@ -14,6 +14,8 @@ export interface SetupTensorflowOptions {
   gpu: boolean;
   /** Directory holding (or receiving) the TensorFlow wheel; default `.cache/tensorflow-wheel/`. */
   wheelDir?: string;
+  /** Keep any working build, whatever its TensorFlow version (tfjs-node's own install, where its download works). */
+  ifMissing?: boolean;
   log: (line: string) => void;
 }
 
@@ -67,7 +69,7 @@ export async function setupTensorflow(opts: SetupTensorflowOptions): Promise<voi
     const ok = await verify(variant.npmPackage).catch((e: Error) => {
       log(`existing build does not work, rebuilding (${firstLine(e.message)})`);
     });
-    if (ok && ok.tensorflow === TENSORFLOW_PINS.tensorflow && ok.tfjsNode === TENSORFLOW_PINS.tfjsNode) {
+    if (ok && (opts.ifMissing || (ok.tensorflow === TENSORFLOW_PINS.tensorflow && ok.tfjsNode === TENSORFLOW_PINS.tfjsNode))) {
       log(`${variant.npmPackage} already built: backend '${ok.backend}', TensorFlow ${ok.tensorflow}`);
       return;
     }
