@@ -58,7 +58,6 @@ export async function train(config: Experiment, options: TrainOptions): Promise<
   const backend = await useBackend(config.train.backend);
   progress.log(`backend: ${await describeBackend(backend)}${config.train.backend === 'auto' ? ' (auto: the fastest installed)' : ''}`);
   const dataset = await loadDataset(config.data, { cacheDir: options.cacheDir ?? '.cache/data', log: progress.log });
-  progress.log(`data: ${dataset.description}${dataset.fromCache ? ' (from cache)' : ''}`);
   const shape = batchShape(dataset, config.data);
   if (shape.height !== config.model.imageSize || shape.width !== config.model.imageSize) {
     throw new UserError(
