@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import * as wasm from '@tensorflow/tfjs-backend-wasm';
 import { registerWasmGradientKernels, unregisterWasmGradientKernels } from '../src/backend/wasm-kernels.ts';
-import type { Model } from '../src/config/experiment.generated.ts';
+import { lessonModel } from '../test/parity/fixtures.ts';
 import { buildDiscriminator, buildGenerator } from '../src/model/build.ts';
 import { makeAdam, trainStep } from '../src/train/step.ts';
 
@@ -168,19 +168,7 @@ function benchBatchNormKernels(backend: string, variant: string, n: number): voi
   tf.dispose([x, row]);
 }
 
-const LESSON: Model = {
-  latentDim: LATENT,
-  imageSize: 64,
-  generator: { blocks: 4, baseChannels: 64, kernelSize: 4, activation: { kind: 'relu' }, batchNorm: { momentum: 0.9, epsilon: 0.8 }, output: 'tanh' },
-  discriminator: {
-    blocks: 4,
-    baseChannels: 64,
-    kernelSize: 4,
-    activation: { kind: 'leakyRelu', alpha: 0.2 },
-    batchNorm: { momentum: 0.9, epsilon: 0.8, firstBlock: true },
-  },
-  init: { kind: 'normal', mean: 0, std: 0.02 },
-};
+const LESSON = lessonModel({ latentDim: LATENT });
 
 /** Whole training steps of the lesson's model, as the trainer runs them (after one warm-up step). */
 function benchSteps(variant: string, n: number): void {

@@ -9,10 +9,10 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../src/backend/select.ts';
 import { WASM_GRADIENT_KERNELS, type WasmGradientKernel } from '../src/backend/wasm-kernels.ts';
-import type { Adam, Model } from '../src/config/experiment.generated.ts';
 import { buildDiscriminator, buildGenerator } from '../src/model/build.ts';
 import { makeAdam, trainStep } from '../src/train/step.ts';
 import { normals, relativeError, size } from './support/numeric.ts';
+import { LESSON_ADAM, tinyModel } from './parity/fixtures.ts';
 
 const TOLERANCE = 1e-4;
 
@@ -198,28 +198,8 @@ test('unsupported convolution settings fail with a clear message', async () => {
 // ---------------------------------------------------------------------------------------------------------
 // A whole training step
 
-/** A 16x16 DCGAN with every layer kind of the lesson's: k4 s1 'valid' from 1x1, k4 s2 'same' both ways, batch norm. */
-const MODEL: Model = {
-  latentDim: 8,
-  imageSize: 16,
-  generator: {
-    blocks: 2,
-    baseChannels: 8,
-    kernelSize: 4,
-    activation: { kind: 'relu' },
-    batchNorm: { momentum: 0.9, epsilon: 0.8 },
-    output: 'tanh',
-  },
-  discriminator: {
-    blocks: 2,
-    baseChannels: 8,
-    kernelSize: 4,
-    activation: { kind: 'leakyRelu', alpha: 0.2 },
-    batchNorm: { momentum: 0.9, epsilon: 0.8, firstBlock: true },
-  },
-  init: { kind: 'normal', mean: 0, std: 0.02 },
-};
-const ADAM: Adam = { kind: 'adam', learningRate: 0.005, beta1: 0.5, beta2: 0.999, epsilon: 1e-7 };
+const MODEL = tinyModel();
+const ADAM = LESSON_ADAM;
 const BATCH = 8;
 const REAL = normals(BATCH * 16 * 16 * 3, 41).map(Math.tanh);
 const NOISE = normals(BATCH * MODEL.latentDim, 42);

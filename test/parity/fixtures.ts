@@ -1,5 +1,5 @@
 // Model configs for the model tests: the lesson's DCGAN (every schema default) with overrides.
-import type { Discriminator, Generator, Model } from '../../src/config/experiment.generated.ts';
+import type { Adam, Discriminator, Generator, Model } from '../../src/config/experiment.generated.ts';
 
 export interface ModelOverrides {
   latentDim?: number;
@@ -43,3 +43,11 @@ export function mnistModel(overrides: ModelOverrides = {}): Model {
     discriminator: { blocks: 2, ...overrides.discriminator },
   });
 }
+
+/** A 16x16 DCGAN with every layer kind of the lesson's: k4 s1 'valid' from 1x1, k4 s2 'same' both ways, batch norm. */
+export function tinyModel(): Model {
+  return lessonModel({ latentDim: 8, imageSize: 16, generator: { blocks: 2, baseChannels: 8 }, discriminator: { blocks: 2, baseChannels: 8 } });
+}
+
+/** The lesson's Adam, with TF.js's default epsilon. */
+export const LESSON_ADAM: Adam = { kind: 'adam', learningRate: 0.005, beta1: 0.5, beta2: 0.999, epsilon: 1e-7 };
