@@ -1,18 +1,16 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
-import type { Experiment } from '../config/experiment.generated.ts';
 import { UserError } from '../errors.ts';
 import { useBackend } from '../backend/select.ts';
 import { loadDataset } from '../data/dataset.ts';
 import { createEvaluator } from '../eval/evaluate.ts';
 import { latestCheckpoint, loadLayersModel } from '../train/checkpoint.ts';
 import { writeFileAtomic } from '../track/atomic.ts';
+import { readRunConfig } from '../track/run-dir.ts';
 
 /** Quality metrics of a run's generator (latest or best checkpoint), written to <run-dir>/eval-<checkpoint>.json. */
 export async function evalCommand(runDir: string, options: { checkpoint: string; samples?: number }): Promise<void> {
-  if (!existsSync(join(runDir, 'config.yaml'))) throw new UserError(`${runDir}: not a run directory (no config.yaml)`);
-  const config = parse(readFileSync(join(runDir, 'config.yaml'), 'utf8')) as Experiment;
+  const config = readRunConfig(runDir);
   const labeled = config.data.source.kind === 'idx' && config.data.source.labels !== undefined;
   const settings = {
     every: 1,

@@ -1,19 +1,17 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { parse } from 'yaml';
-import type { Experiment } from '../config/experiment.generated.ts';
 import { UserError } from '../errors.ts';
 import { useBackend } from '../backend/select.ts';
 import { deriveSeed, Rng } from '../random/rng.ts';
 import { imageGridPng, pixelScale } from '../render/grid.ts';
 import { latestCheckpoint, loadLayersModel } from '../train/checkpoint.ts';
+import { readRunConfig } from '../track/run-dir.ts';
 
 /** Generates a grid from the latest checkpoint of a run, without training. */
 export async function sampleCommand(runDir: string, options: { count: number; out: string; seed?: number }): Promise<void> {
-  if (!existsSync(join(runDir, 'config.yaml'))) throw new UserError(`${runDir}: not a run directory (no config.yaml)`);
   if (!Number.isInteger(options.count) || options.count < 1) throw new UserError('--count must be a positive integer');
-  const config = parse(readFileSync(join(runDir, 'config.yaml'), 'utf8')) as Experiment;
+  const config = readRunConfig(runDir);
   await useBackend(config.train.backend);
   const checkpoint = latestCheckpoint(runDir);
   const generator = await loadLayersModel(join(checkpoint, 'generator'));

@@ -1,19 +1,17 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parse } from 'yaml';
-import type { Experiment } from '../config/experiment.generated.ts';
 import { UserError } from '../errors.ts';
 import { isMlflowError } from '../track/mlflow/index.ts';
 import { connectMlflow, SYNC_RETRIES, mlflowTarget, type MlflowTarget } from '../track/mlflow-connect.ts';
 import { readSyncState, syncRunDir, SYNC_STATE_FILE, type SyncReport } from '../track/mlflow-sync.ts';
+import { readRunConfig } from '../track/run-dir.ts';
 
 /** The server to sync to: --uri, else the one the run was sent to, else the run's config, else MLFLOW_TRACKING_URI. */
 function syncTarget(runDir: string, uri: string | undefined, env: NodeJS.ProcessEnv): MlflowTarget {
   if (uri) return { uri, source: '--uri' };
   const state = readSyncState(runDir);
   if (state) return { uri: state.trackingUri, source: SYNC_STATE_FILE };
-  const config = parse(readFileSync(join(runDir, 'config.yaml'), 'utf8')) as Experiment;
-  const target = mlflowTarget(config, env);
+  const target = mlflowTarget(readRunConfig(runDir), env);
   if (!target) throw new UserError(`no MLflow server to sync to: pass --uri, or set tracking.mlflow.uri or MLFLOW_TRACKING_URI`);
   return target;
 }

@@ -5,7 +5,7 @@ import { join, posix, relative, sep } from 'node:path';
 import { writeFileAtomic } from './atomic.ts';
 import { isMlflowError, type MetricInput, type MlflowClient } from './mlflow/index.ts';
 import { describeRun, mlflowExperimentName, readRunFacts, redactCredentials, type RunDescription, type RunFacts } from './params.ts';
-import { RunDirectory, type MetricRecord, type RunStatus } from './run-dir.ts';
+import { readRunSummary, type MetricRecord, type RunStatus } from './run-dir.ts';
 
 export const SYNC_STATE_FILE = 'mlflow.json';
 
@@ -361,7 +361,7 @@ export interface SyncReport extends UploadCounts {
  * final status. Running it again sends nothing.
  */
 export async function syncRunDir(runDir: string, client: MlflowClient): Promise<SyncReport> {
-  const { summary } = RunDirectory.open(runDir);
+  const summary = readRunSummary(runDir);
   const facts = readRunFacts(runDir, summary);
   const state = readSyncState(runDir);
   const uploader = await RunUploader.begin(client, runDir, {

@@ -1,11 +1,9 @@
 // Logs a run to MLflow while it trains: the same RunUploader `dcgan-run sync` uses, fed as the trainer
 // hands things over. Calls return at once; requests go out in the background, one at a time, in order.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { MlflowClient } from './mlflow/index.ts';
 import { metricPoints, RunUploader, mlflowStatus } from './mlflow-sync.ts';
 import { mlflowExperimentName, readRunFacts } from './params.ts';
-import type { MetricRecord, RunStatus, RunSummary } from './run-dir.ts';
+import { readRunSummary, type MetricRecord, type RunStatus } from './run-dir.ts';
 import type { RunInfo, Tracker } from './tracker.ts';
 
 export interface MlflowTrackerOptions {
@@ -56,7 +54,7 @@ export class MlflowTracker implements Tracker {
     this.runDir = info.runDir;
     const { client } = this.options;
     try {
-      const summary = JSON.parse(readFileSync(join(info.runDir, 'summary.json'), 'utf8')) as RunSummary;
+      const summary = readRunSummary(info.runDir);
       const facts = readRunFacts(info.runDir, summary);
       this.uploader = await RunUploader.begin(client, info.runDir, {
         facts,

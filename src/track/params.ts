@@ -5,10 +5,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { parse } from 'yaml';
 import type { Experiment } from '../config/experiment.generated.ts';
 import { writeFileAtomic } from './atomic.ts';
-import type { RunSummary } from './run-dir.ts';
+import { readRunConfig, type RunSummary } from './run-dir.ts';
 import type { RunInfo } from './tracker.ts';
 
 /** MLflow's limit on param and tag keys. */
@@ -17,17 +16,10 @@ export const MAX_KEY_LENGTH = 250;
 /** Facts about a run that are not in config.yaml or summary.json, written at start so `sync` can describe the run later. */
 export const RUN_INFO_FILE = 'run-info.json';
 
-export interface RunFacts {
-  /** The local run id (runs/<experiment>/<run-id>). */
-  runId: string;
-  runDir: string;
-  config: Experiment;
-  configFile: string;
-  backend: string;
-  versions: Record<string, string>;
+/** What a run's params and tags are made from: its RunInfo, with what sync can only sometimes recover. */
+export interface RunFacts extends Omit<RunInfo, 'experiment' | 'datasetSize'> {
   /** Images in the dataset; unknown for a run directory written before run-info.json existed. */
   datasetSize?: number;
-  parentRunId?: string;
   gitCommit?: string;
   user?: string;
 }
@@ -148,7 +140,7 @@ export function recordRunFacts(info: RunInfo): RunFacts {
  * dataset size is unknown.
  */
 export function readRunFacts(runDir: string, summary: RunSummary): RunFacts {
-  const config = parse(readFileSync(join(runDir, 'config.yaml'), 'utf8')) as Experiment;
+  const config = readRunConfig(runDir);
   const infoPath = join(runDir, RUN_INFO_FILE);
   const info: Partial<RunInfoFile> = existsSync(infoPath) ? (JSON.parse(readFileSync(infoPath, 'utf8')) as RunInfoFile) : {};
   return {

@@ -1,8 +1,9 @@
-import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import type { Experiment } from '../config/experiment.generated.ts';
+import { UserError } from '../errors.ts';
 import { writeFileAtomic } from './atomic.ts';
 import { redactCredentials } from './params.ts';
 
@@ -54,13 +55,6 @@ export class RunDirectory {
     mkdirSync(join(this.path, 'samples'), { recursive: true });
   }
 
-  static open(path: string): { summary: RunSummary; config: string } {
-    return {
-      summary: JSON.parse(readFileSync(join(path, 'summary.json'), 'utf8')) as RunSummary,
-      config: readFileSync(join(path, 'config.yaml'), 'utf8'),
-    };
-  }
-
   file(...parts: string[]): string {
     return join(this.path, ...parts);
   }
@@ -102,4 +96,15 @@ export function readMetrics(path: string): MetricRecord[] {
     .split('\n')
     .filter(Boolean)
     .map((line) => JSON.parse(line) as MetricRecord);
+}
+
+/** The resolved config a run directory keeps; a folder without one is not a run directory. */
+export function readRunConfig(runDir: string): Experiment {
+  const path = join(runDir, 'config.yaml');
+  if (!existsSync(path)) throw new UserError(`${runDir}: not a run directory (no config.yaml)`);
+  return parse(readFileSync(path, 'utf8')) as Experiment;
+}
+
+export function readRunSummary(runDir: string): RunSummary {
+  return JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as RunSummary;
 }
