@@ -3,6 +3,7 @@ import type { Diagnostic } from './diagnostics.ts';
 import type { Origins } from './origins.ts';
 import { toPointer } from './pointer.ts';
 import { startSize } from '../model/geometry.ts';
+import { misplacedTransform } from '../data/plan.ts';
 
 /** Checks that the schema cannot express: geometry, list lengths, channel counts. Each points at the key to change. */
 export function semanticDiagnostics(config: Experiment, origins: Origins): Diagnostic[] {
@@ -88,6 +89,8 @@ function transforms(config: Experiment, origins: Origins): Diagnostic[] {
         break;
     }
   });
+  const misplaced = misplacedTransform(data.transforms);
+  if (misplaced) diagnostics.push({ origin: origins.ofValue(toPointer(['data', 'transforms', String(misplaced.index), 'kind'])), message: misplaced.message });
   const final = size as [number, number] | undefined;
   if (final && (final[0] !== model.imageSize || final[1] !== model.imageSize)) {
     diagnostics.push({

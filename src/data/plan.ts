@@ -22,20 +22,30 @@ const RANDOM_OR_FLOAT = new Set<Transform['kind']>(['randomCrop', 'randomHorizon
  * inexactly per batch.
  */
 export function planTransforms(transforms: Transform[]): TransformPlan {
-  const boundary = transforms.findIndex((t) => RANDOM_OR_FLOAT.has(t.kind));
-  const split = boundary === -1 ? transforms.length : boundary;
-  const perBatch = transforms.slice(split).map((transform, offset) => {
-    const index = split + offset;
-    if (transform.kind === 'flatten' || transform.kind === 'resize') {
-      const first = transforms[split];
-      throw new UserError(
-        `data.transforms[${index}] (${transform.kind}) comes after data.transforms[${split}] (${first.kind}): ` +
-          `${transform.kind} must come before any randomCrop, randomHorizontalFlip or normalize; move it up`,
-      );
-    }
-    return { transform, index };
-  });
+  const split = cachedPrefixLength(transforms);
+  const misplaced = misplacedTransform(transforms);
+  if (misplaced) throw new UserError(misplaced.message);
+  const perBatch = transforms.slice(split).map((transform, offset) => ({ transform: transform as BatchTransform, index: split + offset }));
   return { cached: transforms.slice(0, split) as CachedTransform[], perBatch };
+}
+
+function cachedPrefixLength(transforms: Transform[]): number {
+  const boundary = transforms.findIndex((t) => RANDOM_OR_FLOAT.has(t.kind));
+  return boundary === -1 ? transforms.length : boundary;
+}
+
+/** The first flatten or resize placed after a random transform or normalize (the config validator reports it too). */
+export function misplacedTransform(transforms: Transform[]): { index: number; message: string } | undefined {
+  const split = cachedPrefixLength(transforms);
+  const index = transforms.findIndex((t, i) => i > split && (t.kind === 'flatten' || t.kind === 'resize'));
+  if (index === -1) return undefined;
+  const { kind } = transforms[index];
+  return {
+    index,
+    message:
+      `data.transforms[${index}] (${kind}) comes after data.transforms[${split}] (${transforms[split].kind}): ` +
+      `${kind} must come before any randomCrop, randomHorizontalFlip or normalize; move it up`,
+  };
 }
 
 /** The shape after `transforms`, in order; a crop larger than the image or a normalize of the wrong length is an error. */
