@@ -75,11 +75,12 @@ async function measure(backend: string, batch: number): Promise<Figure> {
   };
 }
 
-function runChild(args: string[], command = process.execPath): Figure | { error: string } {
+/** Runs a child that prints JSON lines; returns every figure it printed, or why it failed. */
+function runChild(args: string[], command = process.execPath): Figure[] | { error: string } {
   const result = spawnSync(command, args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 });
-  const line = result.stdout.trim().split('\n').findLast((l) => l.startsWith('{'));
-  if (result.status !== 0 || !line) return { error: (result.stderr || result.stdout).trim().split('\n').slice(-3).join(' | ') };
-  return JSON.parse(line) as Figure;
+  const lines = result.stdout.trim().split('\n').filter((l) => l.startsWith('{'));
+  if (result.status !== 0 || lines.length === 0) return { error: (result.stderr || result.stdout).trim().split('\n').slice(-3).join(' | ') };
+  return lines.map((line) => JSON.parse(line) as Figure);
 }
 
 if (values.child) {
@@ -98,18 +99,25 @@ if (values.child) {
     const torch = runChild([join(root, 'scripts/bench_torch.py'), String(batch), String(steps), String(warmup), String(threads)], values.python);
     if ('error' in torch) process.stdout.write(`${JSON.stringify({ impl: 'pytorch', batch, skipped: torch.error })}\n`);
     else {
-      rows.push(torch);
-      process.stdout.write(`${JSON.stringify(torch)}\n`);
+      rows.push(...torch);
+      for (const figure of torch) process.stdout.write(`${JSON.stringify(figure)}\n`);
     }
+    // The ratio is to PyTorch's detached step: the same updates as ours, and less work than the lesson's own.
+    const reference = 'error' in torch ? undefined : torch.find((f) => f.impl === 'pytorch')?.secondsPerStep;
+    const lesson = 'error' in torch ? undefined : torch.find((f) => f.impl === 'pytorch-lesson')?.secondsPerStep;
     for (const backend of backends) {
       // A backend per process: TF.js backends and their memory do not mix.
-      const figure = runChild(['--import', 'tsx', join(root, 'scripts/bench.ts'), `--child=${backend}:${batch}`, `--steps=${steps}`, `--warmup=${warmup}`]);
-      if ('error' in figure) {
-        process.stdout.write(`${JSON.stringify({ impl: `tfjs-${backend}`, batch, error: figure.error })}\n`);
+      const figures = runChild(['--import', 'tsx', join(root, 'scripts/bench.ts'), `--child=${backend}:${batch}`, `--steps=${steps}`, `--warmup=${warmup}`]);
+      if ('error' in figures) {
+        process.stdout.write(`${JSON.stringify({ impl: `tfjs-${backend}`, batch, error: figures.error })}\n`);
         continue;
       }
-      const reference = 'error' in torch ? undefined : torch.secondsPerStep;
-      const withRatio = { ...figure, ratioToPytorch: reference ? figure.secondsPerStep / reference : null };
+      const figure = figures.at(-1)!;
+      const withRatio = {
+        ...figure,
+        ratioToPytorch: reference ? figure.secondsPerStep / reference : null,
+        ratioToPytorchLesson: lesson ? figure.secondsPerStep / lesson : null,
+      };
       rows.push(withRatio);
       process.stdout.write(`${JSON.stringify(withRatio)}\n`);
     }

@@ -37,6 +37,7 @@ async function register(name: BackendName): Promise<boolean> {
   try {
     if (name === 'tensorflow') {
       await importTensorflowBinding();
+      (await import('./tensorflow-kernels.ts')).registerTensorflowKernels();
     } else if (name === 'wasm') {
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
       // In Node the .wasm binaries are read from the package's dist folder.

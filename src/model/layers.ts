@@ -2,6 +2,7 @@
 // config's alpha is this small layer. It is registered for (de)serialisation: loading a saved model
 // that uses it needs this module imported first. alpha = 1 keeps the stock layer.
 import * as tf from '@tensorflow/tfjs';
+import { hasNativeBatchNormTraining, nativeBatchNormTraining } from '../backend/tensorflow-kernels.ts';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
 
@@ -45,6 +46,7 @@ interface BatchNormState {
  * dx = gamma / sigma * (dy - mean(dy) - xhat * mean(dy * xhat)), dgamma = sum(dy * xhat), dbeta = sum(dy).
  * tfjs-core composes that gradient from the batchNorm op and tf.moments, about three times as many
  * full-size elementwise kernels, which made batch norm a third of a DCGAN step on the tensorflow backend.
+ * On that backend the training pass is TensorFlow's own fused kernel pair (src/backend/tensorflow-kernels.ts).
  * Inference, the weights, the moving averages (Keras convention, biased batch variance) and the saved
  * format are those of tf.layers.batchNormalization. It keeps that class name, so saved models load in
  * plain TF.js as standard BatchNormalization layers; registering it makes this process load them as this.
@@ -56,28 +58,12 @@ export class FusedBatchNorm extends BatchNormalization {
     if (!kwargs.training) return super.call(inputs, kwargs) as tf.Tensor;
     const state = this as unknown as BatchNormState;
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    const axes = x.shape.slice(0, -1).map((_, i) => i);
-    const count = x.size / x.shape[x.shape.length - 1];
     return tf.tidy(() => {
-      const { mean, variance } = tf.moments(x, axes);
-      const normalize = tf.customGrad((input, gamma, beta, save) => {
-        const keep = save as tf.GradSaveFunc;
-        const inverseStd = tf.rsqrt(tf.add(variance, state.epsilon));
-        const normalized = tf.mul(tf.sub(input as tf.Tensor, mean), inverseStd);
-        keep([normalized, inverseStd]);
-        return {
-          value: tf.add(tf.mul(normalized, gamma as tf.Tensor), beta as tf.Tensor),
-          gradFunc: (dy, saved) => {
-            const [xhat, invStd] = saved;
-            const dBeta = tf.sum(dy as tf.Tensor, axes);
-            const dGamma = tf.sum(tf.mul(dy as tf.Tensor, xhat), axes);
-            const centred = tf.sub(dy as tf.Tensor, tf.div(dBeta, count));
-            const dx = tf.mul(tf.sub(centred, tf.mul(xhat, tf.div(dGamma, count))), tf.mul(gamma as tf.Tensor, invStd));
-            return [dx, dGamma, dBeta];
-          },
-        };
-      });
-      const output = normalize(x, state.gamma.read(), state.beta.read());
+      const gamma = state.gamma.read();
+      const beta = state.beta.read();
+      const { output, mean, variance } = hasNativeBatchNormTraining()
+        ? nativeBatchNormTraining(x, gamma, beta, state.epsilon)
+        : writtenOutBatchNorm(x, gamma, beta, state.epsilon);
       for (const [variable, value] of [[state.movingMean, mean], [state.movingVariance, variance]] as const) {
         const current = variable.read();
         variable.write(tf.sub(current, tf.mul(tf.sub(current, value), 1 - state.momentum)));
@@ -85,6 +71,31 @@ export class FusedBatchNorm extends BatchNormalization {
       return output;
     });
   }
+}
+
+/** Training-mode batch norm from TF.js ops, with the gradient above written out: for every other backend. */
+function writtenOutBatchNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number) {
+  const axes = x.shape.slice(0, -1).map((_, i) => i);
+  const count = x.size / x.shape[x.shape.length - 1];
+  const { mean, variance } = tf.moments(x, axes);
+  const normalize = tf.customGrad((input, scale, offset, save) => {
+    const keep = save as tf.GradSaveFunc;
+    const inverseStd = tf.rsqrt(tf.add(variance, epsilon));
+    const normalized = tf.mul(tf.sub(input as tf.Tensor, mean), inverseStd);
+    keep([normalized, inverseStd]);
+    return {
+      value: tf.add(tf.mul(normalized, scale as tf.Tensor), offset as tf.Tensor),
+      gradFunc: (dy, saved) => {
+        const [xhat, invStd] = saved;
+        const dBeta = tf.sum(dy as tf.Tensor, axes);
+        const dGamma = tf.sum(tf.mul(dy as tf.Tensor, xhat), axes);
+        const centred = tf.sub(dy as tf.Tensor, tf.div(dBeta, count));
+        const dx = tf.mul(tf.sub(centred, tf.mul(xhat, tf.div(dGamma, count))), tf.mul(scale as tf.Tensor, invStd));
+        return [dx, dGamma, dBeta];
+      },
+    };
+  });
+  return { output: normalize(x, gamma, beta), mean, variance };
 }
 
 // The class is a subclass of the serializable BatchNormalization, whose static fromConfig it inherits.

@@ -1,0 +1,149 @@
+// TensorFlow's own fused training kernels under TF.js's tensorflow backend (tfjs-node). tfjs-core builds batch
+// norm's training pass and the ReLU / LeakyReLU gradients from many small ops, each a full pass over memory
+// (ReLU's gradient alone is seven kernels through tfjs-node's Step); TensorFlow has one kernel for each:
+// FusedBatchNormV3 / FusedBatchNormGradV3, ReluGrad and LeakyReluGrad. They are registered as TF.js kernels
+// for the tensorflow backend only: on any other backend the stock composition runs, so results agree.
+import * as tf from '@tensorflow/tfjs';
+
+/** The parts of tfjs-node's backend used to run a TensorFlow op by name (its own kernels do the same). */
+interface TensorflowBackend {
+  binding: { TF_FLOAT: number; TF_ATTR_FLOAT: number; TF_ATTR_STRING: number; TF_ATTR_BOOL: number; TF_ATTR_TYPE: number };
+  executeSingleOutput(op: string, attrs: OpAttr[], inputs: tf.TensorInfo[]): tf.TensorInfo;
+  executeMultipleOutputs(op: string, attrs: OpAttr[], inputs: tf.TensorInfo[], outputs: number): tf.TensorInfo[];
+}
+
+interface OpAttr {
+  name: string;
+  type: number;
+  value: unknown;
+}
+
+const BATCH_NORM_TRAINING = 'dcgan/FusedBatchNormTraining';
+const BATCH_NORM_TRAINING_GRAD = 'dcgan/FusedBatchNormTrainingGrad';
+const RELU_GRAD = 'dcgan/ReluGrad';
+const LEAKY_RELU_GRAD = 'dcgan/LeakyReluGrad';
+
+/** Whether the active backend runs batch norm's training pass as one TensorFlow kernel. */
+export function hasNativeBatchNormTraining(): boolean {
+  return tf.getKernel(BATCH_NORM_TRAINING, tf.getBackend()) !== undefined;
+}
+
+function floatAttrs(backend: TensorflowBackend, ...names: string[]): OpAttr[] {
+  return names.map((name) => ({ name, type: backend.binding.TF_ATTR_TYPE, value: backend.binding.TF_FLOAT }));
+}
+
+/** NHWC training-mode batch norm attributes; exponential_avg_factor keeps its default 1: no running stats in the op. */
+function batchNormAttrs(backend: TensorflowBackend, epsilon: number): OpAttr[] {
+  const { binding } = backend;
+  return [
+    ...floatAttrs(backend, 'T', 'U'),
+    { name: 'epsilon', type: binding.TF_ATTR_FLOAT, value: epsilon },
+    { name: 'data_format', type: binding.TF_ATTR_STRING, value: 'NHWC' },
+    { name: 'is_training', type: binding.TF_ATTR_BOOL, value: true },
+  ];
+}
+
+/** A kernel's arguments, with the input names it is registered with. */
+interface KernelArgs<Input extends string> {
+  inputs: Record<Input, tf.TensorInfo>;
+  attrs: tf.NamedAttrMap;
+  backend: unknown;
+}
+
+/**
+ * Outputs: y, the batch mean, the biased batch variance (the one that normalised the batch, which TF.js's
+ * moving average uses), and TensorFlow's three reserve spaces that its gradient kernel reads back.
+ */
+function batchNormTraining({ inputs, attrs, backend }: KernelArgs<'x' | 'scale' | 'offset'>): tf.TensorInfo[] {
+  const native = backend as TensorflowBackend;
+  const { x, scale, offset } = inputs;
+  // In training the op ignores the running statistics: empty tensors say so.
+  const none = tf.tensor1d([]);
+  const [y, mean, unbiased, ...reserves] = native.executeMultipleOutputs(
+    'FusedBatchNormV3',
+    batchNormAttrs(native, attrs.epsilon as number),
+    [x, scale, offset, none, none],
+    6,
+  ) as tf.Tensor[];
+  // TensorFlow returns the Bessel-corrected variance (and a reserve space whose meaning differs on GPUs).
+  const count = tf.util.sizeFromShape(x.shape) / x.shape[x.shape.length - 1];
+  const variance = tf.mul(unbiased, count > 1 ? (count - 1) / count : 1);
+  tf.dispose([none, unbiased]);
+  return [y, mean, variance, ...reserves];
+}
+
+function batchNormTrainingGrad({ inputs, attrs, backend }: KernelArgs<'dy' | 'x' | 'scale' | 'reserve1' | 'reserve2' | 'reserve3'>): tf.TensorInfo[] {
+  const native = backend as TensorflowBackend;
+  const { dy, x, scale, reserve1, reserve2, reserve3 } = inputs;
+  // Through the batch statistics too: TensorFlow's kernel takes them into account, given is_training.
+  const [dx, dScale, dOffset, ...unused] = native.executeMultipleOutputs(
+    'FusedBatchNormGradV3',
+    batchNormAttrs(native, attrs.epsilon as number),
+    [dy, x, scale, reserve1, reserve2, reserve3],
+    5,
+  ) as tf.Tensor[];
+  tf.dispose(unused);
+  return [dx, dScale, dOffset];
+}
+
+function batchNormTrainingGradient(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) {
+  const [x, scale, reserve1, reserve2, reserve3] = saved;
+  const dy = (dys as tf.Tensor[])[0];
+  // One kernel gives all three gradients: run it once, here, rather than once per input.
+  const [dx, dScale, dOffset] = tf.engine().runKernel(BATCH_NORM_TRAINING_GRAD, { dy, x, scale, reserve1, reserve2, reserve3 }, attrs) as tf.Tensor[];
+  return { x: () => dx, scale: () => dScale, offset: () => dOffset };
+}
+
+/** y, mean and biased variance of a training-mode batch norm over NHWC's channel axis, in one TensorFlow kernel. */
+export function nativeBatchNormTraining(x: tf.Tensor, scale: tf.Tensor, offset: tf.Tensor, epsilon: number) {
+  const [output, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAINING, { x, scale, offset }, { epsilon }) as tf.Tensor[];
+  return { output, mean, variance };
+}
+
+/** Replaces tfjs-core's gradient of `kernelName` by the native kernel where the active backend has it. */
+function preferNativeGradient(kernelName: string, nativeKernel: string, attrsOf: (attrs: tf.NamedAttrMap) => tf.NamedAttrMap) {
+  const stock = tf.getGradient(kernelName);
+  tf.registerGradient({
+    kernelName,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      if (tf.getKernel(nativeKernel, tf.getBackend()) === undefined) return stock.gradFunc(dy, saved, attrs);
+      return { x: () => tf.engine().runKernel(nativeKernel, { dy: dy as tf.Tensor, x: saved[0] }, attrsOf(attrs)) as tf.Tensor };
+    },
+  });
+}
+
+let registered = false;
+
+/** Registers the kernels for the tensorflow backend and the gradients that use them; idempotent. */
+export function registerTensorflowKernels(): void {
+  if (registered) return;
+  registered = true;
+  tf.registerKernel({ kernelName: BATCH_NORM_TRAINING, backendName: 'tensorflow', kernelFunc: batchNormTraining as tf.KernelFunc });
+  tf.registerKernel({ kernelName: BATCH_NORM_TRAINING_GRAD, backendName: 'tensorflow', kernelFunc: batchNormTrainingGrad as tf.KernelFunc });
+  tf.registerGradient({
+    kernelName: BATCH_NORM_TRAINING,
+    inputsToSave: ['x', 'scale'],
+    outputsToSave: [false, false, false, true, true, true],
+    gradFunc: batchNormTrainingGradient,
+  });
+  tf.registerKernel({
+    kernelName: RELU_GRAD,
+    backendName: 'tensorflow',
+    kernelFunc: (({ inputs, backend }: KernelArgs<'dy' | 'x'>) => {
+      const native = backend as TensorflowBackend;
+      return native.executeSingleOutput('ReluGrad', floatAttrs(native, 'T'), [inputs.dy, inputs.x]);
+    }) as tf.KernelFunc,
+  });
+  tf.registerKernel({
+    kernelName: LEAKY_RELU_GRAD,
+    backendName: 'tensorflow',
+    kernelFunc: (({ inputs, attrs, backend }: KernelArgs<'dy' | 'x'>) => {
+      const native = backend as TensorflowBackend;
+      const alpha = { name: 'alpha', type: native.binding.TF_ATTR_FLOAT, value: attrs.alpha };
+      return native.executeSingleOutput('LeakyReluGrad', [...floatAttrs(native, 'T'), alpha], [inputs.dy, inputs.x]);
+    }) as tf.KernelFunc,
+  });
+  preferNativeGradient('Relu', RELU_GRAD, () => ({}));
+  preferNativeGradient('LeakyRelu', LEAKY_RELU_GRAD, (attrs) => ({ alpha: attrs.alpha }));
+}

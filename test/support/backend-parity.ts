@@ -1,0 +1,140 @@
+// One DCGAN training step, and the gradients of both losses, on any backend from identical weights: what the
+// backend tests compare against the pure-JS cpu backend.
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { type BackendName, useBackend } from '../../src/backend/select.ts';
+import { buildDiscriminator, buildGenerator } from '../../src/model/build.ts';
+import { makeAdam, trainStep } from '../../src/train/step.ts';
+import { LESSON_ADAM, tinyModel } from '../parity/fixtures.ts';
+import { normals, relativeError } from './numeric.ts';
+
+const MODEL = tinyModel();
+const ADAM = LESSON_ADAM;
+const BATCH = 8;
+const REAL = normals(BATCH * 16 * 16 * 3, 41).map(Math.tanh);
+const NOISE = normals(BATCH * MODEL.latentDim, 42);
+
+export interface Trained {
+  losses: number[][];
+  weights: Map<string, Float32Array>;
+  numTensors: number[];
+  numDataIds: number[];
+}
+
+/**
+ * Builds G and D on `backend` (seeded initialisers: the same weights on every backend, checked below), runs
+ * `steps` training steps on the same batch and noise, and returns the losses, the weights afterwards (moving
+ * batch-norm statistics included) and the tensor counts after each step.
+ */
+export async function train(backend: BackendName, steps: number, initial?: Map<string, Float32Array>): Promise<Trained> {
+  await useBackend(backend);
+  const generator = buildGenerator(MODEL, 3, 7);
+  const discriminator = buildDiscriminator(MODEL, 3, 8);
+  const weights = () => new Map([...generator.weights, ...discriminator.weights].map((w) => [w.originalName, w.read().dataSync().slice() as Float32Array]));
+  if (initial) {
+    for (const [name, values] of weights()) {
+      assert.ok(relativeError(values, initial.get(name)!) === 0, `initial ${name} differs between backends`);
+    }
+  }
+  const optimizers = { generator: makeAdam(ADAM), discriminator: makeAdam(ADAM) };
+  const real = tf.tensor4d(REAL, [BATCH, 16, 16, 3]);
+  const noise = tf.tensor2d(NOISE, [BATCH, MODEL.latentDim]);
+  const result: Trained = { losses: [], weights: new Map(), numTensors: [], numDataIds: [] };
+  try {
+    for (let i = 0; i < steps; i++) {
+      const m = trainStep(generator, discriminator, optimizers, real, noise);
+      result.losses.push([m.lossD, m.lossG, m.dReal, m.dFake].map((s) => s.dataSync()[0]));
+      tf.dispose([m.lossD, m.lossG, m.dReal, m.dFake]);
+      result.numTensors.push(tf.memory().numTensors);
+      result.numDataIds.push(tf.engine().backend.numDataIds());
+    }
+    result.weights = weights();
+  } finally {
+    tf.dispose([real, noise]);
+    optimizers.generator.dispose();
+    optimizers.discriminator.dispose();
+    generator.dispose();
+    discriminator.dispose();
+  }
+  return result;
+}
+
+async function initialWeights(): Promise<Map<string, Float32Array>> {
+  await useBackend('cpu');
+  const g = buildGenerator(MODEL, 3, 7);
+  const d = buildDiscriminator(MODEL, 3, 8);
+  const w = new Map([...g.weights, ...d.weights].map((v) => [v.originalName, v.read().dataSync().slice() as Float32Array]));
+  g.dispose();
+  d.dispose();
+  return w;
+}
+
+/** dLoss/dWeight of both networks' losses at the initial weights, before Adam (whose first step is nearly sign(grad)). */
+async function gradients(backend: BackendName): Promise<Map<string, Float32Array>> {
+  await useBackend(backend);
+  const generator = buildGenerator(MODEL, 3, 7);
+  const discriminator = buildDiscriminator(MODEL, 3, 8);
+  const vars = (m: tf.LayersModel) => m.trainableWeights.map((w) => w.read() as tf.Variable);
+  const out = new Map<string, Float32Array>();
+  tf.tidy(() => {
+    const real = tf.tensor4d(REAL, [BATCH, 16, 16, 3]);
+    const noise = tf.tensor2d(NOISE, [BATCH, MODEL.latentDim]);
+    const bce = (logits: tf.Tensor, label: number) => tf.losses.sigmoidCrossEntropy(tf.fill(logits.shape, label), logits) as tf.Scalar;
+    const fake = generator.apply(noise, { training: true }) as tf.Tensor;
+    const d = tf.variableGrads(
+      () => bce(discriminator.apply(real, { training: true }) as tf.Tensor, 1).add(bce(discriminator.apply(fake, { training: true }) as tf.Tensor, 0)) as tf.Scalar,
+      vars(discriminator),
+    );
+    const g = tf.variableGrads(
+      () => bce(discriminator.apply(generator.apply(noise, { training: true }), { training: true }) as tf.Tensor, 1),
+      vars(generator),
+    );
+    out.set('lossD', d.value.dataSync().slice() as Float32Array);
+    out.set('lossG', g.value.dataSync().slice() as Float32Array);
+    for (const [name, grad] of [...Object.entries(d.grads), ...Object.entries(g.grads)]) out.set(name, grad.dataSync().slice() as Float32Array);
+  });
+  generator.dispose();
+  discriminator.dispose();
+  // Variable names carry a per-process counter suffix; the order of creation is the same on both backends.
+  return new Map([...out].map(([name, v], i) => [`${i}:${name.replace(/_\d+$/, '')}`, v]));
+}
+
+
+/** One step on `backend` and on cpu from the same weights: losses and every updated weight agree within `tolerance`. */
+export async function assertStepMatchesCpu(backend: BackendName, tolerance: number): Promise<string> {
+  const initial = await initialWeights();
+  const expected = await train('cpu', 1);
+  const actual = await train(backend, 1, initial);
+  const names = ['lossD', 'lossG', 'D(x)', 'D(G(z))'];
+  expected.losses[0].forEach((e, i) => {
+    const err = Math.abs(actual.losses[0][i] - e) / Math.abs(e);
+    assert.ok(err <= tolerance, `${names[i]}: ${backend} ${actual.losses[0][i]} vs cpu ${e}`);
+  });
+  assert.deepEqual([...actual.weights.keys()].sort(), [...expected.weights.keys()].sort());
+  let changed = 0;
+  let worst = 0;
+  for (const [name, e] of expected.weights) {
+    const err = relativeError(actual.weights.get(name)!, e);
+    assert.ok(err <= tolerance, `${name}: relative error ${err.toExponential(2)}`);
+    worst = Math.max(worst, err);
+    if (relativeError(e, initial.get(name)!) > 0) changed++;
+  }
+  // The step really trained something: every kernel, gamma and beta and the moving statistics move.
+  assert.ok(changed >= expected.weights.size - 1, `only ${changed} of ${expected.weights.size} weights changed`);
+  const lossErr = Math.max(...expected.losses[0].map((e, i) => Math.abs(actual.losses[0][i] - e) / Math.abs(e)));
+  return `losses: relative error ${lossErr.toExponential(2)}; weights: ${worst.toExponential(2)} (${expected.weights.size} tensors)`;
+}
+
+/** Both losses and every gradient on `backend` agree with cpu within `tolerance`. */
+export async function assertGradientsMatchCpu(backend: BackendName, tolerance: number): Promise<string> {
+  const expected = await gradients('cpu');
+  const actual = await gradients(backend);
+  assert.deepEqual([...actual.keys()], [...expected.keys()]);
+  let worst = 0;
+  for (const [name, e] of expected) {
+    const err = relativeError(actual.get(name)!, e);
+    assert.ok(err <= tolerance, `${name}: relative error ${err.toExponential(2)}`);
+    worst = Math.max(worst, err);
+  }
+  return `worst relative error over ${expected.size} gradients and losses: ${worst.toExponential(2)}`;
+}
