@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { loadExperiment } from '../src/config/validate.ts';
 import { availableBackends } from '../src/backend/select.ts';
+import { wasmThreads } from '../src/backend/wasm-threads.ts';
 import { isHardwareWebgpu } from '../src/backend/webgpu.ts';
 import type { Progress } from '../src/train/progress.ts';
 import { train } from '../src/train/trainer.ts';
@@ -71,6 +72,7 @@ async function measure(backend: string, batch: number): Promise<Figure> {
     imagesPerSec: batch / secondsPerStep,
     peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
     liveTensorsPerStep: [...new Set(tensors.slice(1))],
+    ...(backend === 'wasm' ? { wasmHelperThreads: wasmThreads().helpers } : {}),
     wallSeconds: (performance.now() - started) / 1000,
   };
 }

@@ -7,7 +7,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import { availableParallelism } from 'node:os';
 import { useBackend } from '../src/backend/select.ts';
+import { wasmThreads } from '../src/backend/wasm-threads.ts';
 import { WASM_GRADIENT_KERNELS, type WasmGradientKernel } from '../src/backend/wasm-kernels.ts';
 import { normals, relativeError, size } from './support/numeric.ts';
 import { assertGradientsMatchCpu, assertStepMatchesCpu, train } from './support/backend-parity.ts';
@@ -192,6 +194,47 @@ test('unsupported convolution settings fail with a clear message', async () => {
     /supports only dataFormat 'NHWC'/,
   );
 });
+
+// ---------------------------------------------------------------------------------------------------------
+// Convolutions shared with the helper threads (src/backend/wasm-threads.ts): big enough to be split, odd
+// batches included, each against cpu; and the helpers really took part.
+
+const SPLIT_CONVS: ConvCase[] = [
+  { name: 'split: D k4 s2 same [4,32,32,32] -> [4,16,16,64]', x: [4, 32, 32, 32], filter: [4, 4, 32, 64], strides: 2, pad: 'same' },
+  { name: 'split: odd batch 3, [3,32,32,48] -> [3,16,16,40]', x: [3, 32, 32, 48], filter: [4, 4, 48, 40], strides: 2, pad: 'same' },
+];
+
+test('the wasm backend starts a helper thread per extra core', async () => {
+  await useBackend('wasm');
+  assert.equal(wasmThreads().helpers, availableParallelism() - 1);
+});
+
+for (const c of SPLIT_CONVS) {
+  const dyShape = () => convOutShape(c);
+  const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
+  const x = { shape: c.x, data: normals(size(c.x), 51) };
+  const filter = { shape: c.filter, data: normals(size(c.filter), 52, 0.02) };
+  const cases: [string, () => KernelCase][] = [
+    ['Conv2D', () => ({ name: c.name, inputs: { x, filter }, attrs: { ...attrs, dilations: 1 } })],
+    ['FusedConv2D', () => ({ name: c.name, inputs: { x, filter }, attrs: { ...attrs, dilations: 1, activation: 'linear' } })],
+    ['Conv2DBackpropInput', () => ({ name: c.name, inputs: { dy: { shape: dyShape(), data: normals(size(dyShape()), 53) }, filter }, attrs: { ...attrs, inputShape: c.x } })],
+    ['Conv2DBackpropFilter', () => ({ name: c.name, inputs: { x, dy: { shape: dyShape(), data: normals(size(dyShape()), 53) } }, attrs: { ...attrs, filterShape: c.filter } })],
+  ];
+  for (const [kernel, make] of cases) {
+    test(`${kernel} shared with the helper threads matches cpu: ${c.name}`, { skip: availableParallelism() < 2 && 'one core: no helper threads' }, async (t) => {
+      const kernelCase = make();
+      // The cpu backend has no FusedConv2D kernel of its own for this check: Conv2D is the same product.
+      const expected = await runKernel('cpu', kernel === 'FusedConv2D' ? 'Conv2D' : kernel, kernelCase);
+      const before = wasmThreads().splits;
+      const actual = await runKernel('wasm', kernel, kernelCase);
+      assert.equal(wasmThreads().splits, before + 1, 'the kernel was not split');
+      assert.deepEqual(actual.shape, expected.shape);
+      const err = relativeError(actual.data, expected.data);
+      t.diagnostic(`relative error ${err.toExponential(2)}`);
+      assert.ok(err <= TOLERANCE, `relative error ${err.toExponential(2)}`);
+    });
+  }
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // A whole training step

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
 
@@ -41,9 +41,11 @@ async function register(name: BackendName): Promise<boolean> {
     } else if (name === 'wasm') {
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
       // In Node the .wasm binaries are read from the package's dist folder.
-      wasm.setWasmPaths(`${join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm')), '')}/`);
+      const wasmDir = `${dirname(require.resolve('@tensorflow/tfjs-backend-wasm'))}/`;
+      wasm.setWasmPaths(wasmDir);
       const { registerWasmGradientKernels } = await import('./wasm-kernels.ts');
       registerWasmGradientKernels();
+      await (await import('./wasm-threads.ts')).startWasmThreads(wasmDir);
     } else if (name === 'webgpu') {
       await (await import('./webgpu.ts')).registerWebgpu();
     }
