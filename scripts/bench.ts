@@ -81,7 +81,11 @@ async function measure(backend: string, batch: number): Promise<Figure> {
 function runChild(args: string[], command = process.execPath): Figure[] | { error: string } {
   const result = spawnSync(command, args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 });
   const lines = result.stdout.trim().split('\n').filter((l) => l.startsWith('{'));
-  if (result.status !== 0 || lines.length === 0) return { error: (result.stderr || result.stdout).trim().split('\n').slice(-3).join(' | ') };
+  if (result.status !== 0 || lines.length === 0) {
+    const output = (result.stderr || result.stdout).trim().split('\n');
+    // The thrown error's own line where there is one, not the stack trace's tail.
+    return { error: output.find((l) => /^\w*Error\b/.test(l)) ?? output.slice(-3).join(' | ') };
+  }
   return lines.map((line) => JSON.parse(line) as Figure);
 }
 
@@ -97,28 +101,39 @@ if (values.child) {
   const batches = values.batches.split(',').map(Number);
   const threads = availableParallelism();
   const rows: Figure[] = [];
+  const torchArgs = (batch: number, impls: string) =>
+    [join(root, 'scripts/bench_torch.py'), String(batch), String(steps), String(warmup), String(threads), impls];
   for (const batch of batches) {
-    const torch = runChild([join(root, 'scripts/bench_torch.py'), String(batch), String(steps), String(warmup), String(threads)], values.python);
-    if ('error' in torch) process.stdout.write(`${JSON.stringify({ impl: 'pytorch', batch, skipped: torch.error })}\n`);
-    else {
-      rows.push(...torch);
-      for (const figure of torch) process.stdout.write(`${JSON.stringify(figure)}\n`);
-    }
-    // The ratio is to PyTorch's detached step: the same updates as ours, and less work than the lesson's own.
-    const reference = 'error' in torch ? undefined : torch.find((f) => f.impl === 'pytorch')?.secondsPerStep;
-    const lesson = 'error' in torch ? undefined : torch.find((f) => f.impl === 'pytorch-lesson')?.secondsPerStep;
+    const before = runChild(torchArgs(batch, 'pytorch-lesson,pytorch'), values.python);
+    if ('error' in before) process.stdout.write(`${JSON.stringify({ impl: 'pytorch', batch, skipped: before.error })}\n`);
+    const measured: Figure[] = [];
     for (const backend of backends) {
       // A backend per process: TF.js backends and their memory do not mix.
       const figures = runChild(['--import', 'tsx', join(root, 'scripts/bench.ts'), `--child=${backend}:${batch}`, `--steps=${steps}`, `--warmup=${warmup}`]);
-      if ('error' in figures) {
-        process.stdout.write(`${JSON.stringify({ impl: `tfjs-${backend}`, batch, error: figures.error })}\n`);
-        continue;
-      }
-      const figure = figures.at(-1)!;
+      if ('error' in figures) process.stdout.write(`${JSON.stringify({ impl: `tfjs-${backend}`, batch, error: figures.error })}\n`);
+      else measured.push(figures.at(-1)!);
+    }
+    if ('error' in before) {
+      rows.push(...measured);
+      for (const figure of measured) process.stdout.write(`${JSON.stringify(figure)}\n`);
+      continue;
+    }
+    // PyTorch again after ours: whatever runs later on this machine runs slower (it warms up), so the
+    // reference is the mean of PyTorch's detached step before and after.
+    const after = runChild(torchArgs(batch, 'pytorch'), values.python);
+    const lesson = before.find((f) => f.impl === 'pytorch-lesson')!;
+    const detached = before.find((f) => f.impl === 'pytorch')!;
+    const afterSeconds = 'error' in after ? detached.secondsPerStep : after[0]!.secondsPerStep;
+    const reference = { ...detached, secondsPerStep: (detached.secondsPerStep + afterSeconds) / 2, before: detached.secondsPerStep, after: afterSeconds };
+    reference.imagesPerSec = batch / reference.secondsPerStep;
+    rows.push(lesson, reference);
+    for (const figure of [lesson, reference]) process.stdout.write(`${JSON.stringify(figure)}\n`);
+    for (const figure of measured) {
+      // The ratio is to PyTorch's detached step: the same updates as ours, and less work than the lesson's own.
       const withRatio = {
         ...figure,
-        ratioToPytorch: reference ? figure.secondsPerStep / reference : null,
-        ratioToPytorchLesson: lesson ? figure.secondsPerStep / lesson : null,
+        ratioToPytorch: figure.secondsPerStep / reference.secondsPerStep,
+        ratioToPytorchLesson: figure.secondsPerStep / lesson.secondsPerStep,
       };
       rows.push(withRatio);
       process.stdout.write(`${JSON.stringify(withRatio)}\n`);

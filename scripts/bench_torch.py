@@ -1,7 +1,7 @@
 """Times the lesson's DCGAN training step in PyTorch (CPU), for scripts/bench.ts to compare against.
 
-Usage: bench_torch.py <batch> <steps> <warmup> <threads>. Prints two JSON lines: the lesson's step as written
-(pytorch-lesson) and the same step with the fake batch detached in update_D (pytorch).
+Usage: bench_torch.py <batch> <steps> <warmup> <threads> [impls]. Prints a JSON line for each of the lesson's step as written
+(pytorch-lesson) and the same step with the fake batch detached in update_D (pytorch), or those named.
 The step is the lesson's update_D then update_G (Adam lr 0.005, betas (0.5, 0.999), BCE), on random
 images in [-1, 1]: the data pipeline is not part of PyTorch's figure.
 """
@@ -60,9 +60,12 @@ def time_steps(batch, steps, warmup, detach):
 
 def main():
     batch, steps, warmup, threads = (int(a) for a in sys.argv[1:5])
+    wanted = sys.argv[5].split(',') if len(sys.argv) > 5 else ['pytorch-lesson', 'pytorch']
     torch.set_num_threads(threads)
     about = {'version': torch.__version__, 'blas': blas(), 'threads': threads, 'batch': batch, 'steps': steps}
     for impl, detach in (('pytorch-lesson', False), ('pytorch', True)):
+        if impl not in wanted:
+            continue
         seconds = time_steps(batch, steps, warmup, detach)
         print(json.dumps({'impl': impl, **about, 'secondsPerStep': seconds, 'imagesPerSec': batch / seconds}), flush=True)
 

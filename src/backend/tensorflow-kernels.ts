@@ -4,6 +4,7 @@
 // FusedBatchNormV3 / FusedBatchNormGradV3, ReluGrad and LeakyReluGrad. They are registered as TF.js kernels
 // for the tensorflow backend only: on any other backend the stock composition runs, so results agree.
 import * as tf from '@tensorflow/tfjs';
+import { FUSED, registerFusedGradients } from './fused-kernels.ts';
 
 /** The parts of tfjs-node's backend used to run a TensorFlow op by name (its own kernels do the same). */
 interface TensorflowBackend {
@@ -18,15 +19,6 @@ interface OpAttr {
   value: unknown;
 }
 
-const BATCH_NORM_TRAINING = 'dcgan/FusedBatchNormTraining';
-const BATCH_NORM_TRAINING_GRAD = 'dcgan/FusedBatchNormTrainingGrad';
-const RELU_GRAD = 'dcgan/ReluGrad';
-const LEAKY_RELU_GRAD = 'dcgan/LeakyReluGrad';
-
-/** Whether the active backend runs batch norm's training pass as one TensorFlow kernel. */
-export function hasNativeBatchNormTraining(): boolean {
-  return tf.getKernel(BATCH_NORM_TRAINING, tf.getBackend()) !== undefined;
-}
 
 function floatAttrs(backend: TensorflowBackend, ...names: string[]): OpAttr[] {
   return names.map((name) => ({ name, type: backend.binding.TF_ATTR_TYPE, value: backend.binding.TF_FLOAT }));
@@ -86,32 +78,6 @@ function batchNormTrainingGrad({ inputs, attrs, backend }: KernelArgs<'dy' | 'x'
   return [dx, dScale, dOffset];
 }
 
-function batchNormTrainingGradient(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) {
-  const [x, scale, reserve1, reserve2, reserve3] = saved;
-  const dy = (dys as tf.Tensor[])[0];
-  // One kernel gives all three gradients: run it once, here, rather than once per input.
-  const [dx, dScale, dOffset] = tf.engine().runKernel(BATCH_NORM_TRAINING_GRAD, { dy, x, scale, reserve1, reserve2, reserve3 }, attrs) as tf.Tensor[];
-  return { x: () => dx, scale: () => dScale, offset: () => dOffset };
-}
-
-/** y, mean and biased variance of a training-mode batch norm over NHWC's channel axis, in one TensorFlow kernel. */
-export function nativeBatchNormTraining(x: tf.Tensor, scale: tf.Tensor, offset: tf.Tensor, epsilon: number) {
-  const [output, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAINING, { x, scale, offset }, { epsilon }) as tf.Tensor[];
-  return { output, mean, variance };
-}
-
-/** Replaces tfjs-core's gradient of `kernelName` by the native kernel where the active backend has it. */
-function preferNativeGradient(kernelName: string, nativeKernel: string, attrsOf: (attrs: tf.NamedAttrMap) => tf.NamedAttrMap) {
-  const stock = tf.getGradient(kernelName);
-  tf.registerGradient({
-    kernelName,
-    inputsToSave: ['x'],
-    gradFunc: (dy, saved, attrs) => {
-      if (tf.getKernel(nativeKernel, tf.getBackend()) === undefined) return stock.gradFunc(dy, saved, attrs);
-      return { x: () => tf.engine().runKernel(nativeKernel, { dy: dy as tf.Tensor, x: saved[0] }, attrsOf(attrs)) as tf.Tensor };
-    },
-  });
-}
 
 let registered = false;
 
@@ -119,16 +85,10 @@ let registered = false;
 export function registerTensorflowKernels(): void {
   if (registered) return;
   registered = true;
-  tf.registerKernel({ kernelName: BATCH_NORM_TRAINING, backendName: 'tensorflow', kernelFunc: batchNormTraining as tf.KernelFunc });
-  tf.registerKernel({ kernelName: BATCH_NORM_TRAINING_GRAD, backendName: 'tensorflow', kernelFunc: batchNormTrainingGrad as tf.KernelFunc });
-  tf.registerGradient({
-    kernelName: BATCH_NORM_TRAINING,
-    inputsToSave: ['x', 'scale'],
-    outputsToSave: [false, false, false, true, true, true],
-    gradFunc: batchNormTrainingGradient,
-  });
+  tf.registerKernel({ kernelName: FUSED.batchNormTraining, backendName: 'tensorflow', kernelFunc: batchNormTraining as tf.KernelFunc });
+  tf.registerKernel({ kernelName: FUSED.batchNormTrainingGrad, backendName: 'tensorflow', kernelFunc: batchNormTrainingGrad as tf.KernelFunc });
   tf.registerKernel({
-    kernelName: RELU_GRAD,
+    kernelName: FUSED.reluGrad,
     backendName: 'tensorflow',
     kernelFunc: (({ inputs, backend }: KernelArgs<'dy' | 'x'>) => {
       const native = backend as TensorflowBackend;
@@ -136,7 +96,7 @@ export function registerTensorflowKernels(): void {
     }) as tf.KernelFunc,
   });
   tf.registerKernel({
-    kernelName: LEAKY_RELU_GRAD,
+    kernelName: FUSED.leakyReluGrad,
     backendName: 'tensorflow',
     kernelFunc: (({ inputs, attrs, backend }: KernelArgs<'dy' | 'x'>) => {
       const native = backend as TensorflowBackend;
@@ -144,6 +104,5 @@ export function registerTensorflowKernels(): void {
       return native.executeSingleOutput('LeakyReluGrad', [...floatAttrs(native, 'T'), alpha], [inputs.dy, inputs.x]);
     }) as tf.KernelFunc,
   });
-  preferNativeGradient('Relu', RELU_GRAD, () => ({}));
-  preferNativeGradient('LeakyRelu', LEAKY_RELU_GRAD, (attrs) => ({ alpha: attrs.alpha }));
+  registerFusedGradients();
 }

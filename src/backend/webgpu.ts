@@ -23,6 +23,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
+import { registerWebgpuKernels, type WebgpuUtil } from './webgpu-kernels.ts';
 
 export const WEBGPU_BACKEND = 'webgpu';
 const PACKAGES = { dawn: 'webgpu', backend: '@tensorflow/tfjs-backend-webgpu' } as const;
@@ -74,6 +75,7 @@ interface DawnModule {
 }
 interface BackendModule {
   WebGPUBackend: new (device: GpuDeviceLike, adapterInfo?: GpuAdapterInfoLike) => tf.KernelBackend;
+  webgpu_util: WebgpuUtil;
 }
 
 interface Loaded {
@@ -186,6 +188,7 @@ async function load(options: WebgpuOptions): Promise<WebgpuAdapter> {
   // registered anyway (the package imported earlier by other code with navigator.gpu set) is replaced.
   const backendModule = await importBackend();
   if (tf.engine().registryFactory[WEBGPU_BACKEND] !== undefined) tf.removeBackend(WEBGPU_BACKEND);
+  registerWebgpuKernels(backendModule.webgpu_util);
   setNavigatorGpu(gpu);
 
   const state: Loaded = { gpu, adapter, info };

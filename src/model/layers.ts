@@ -2,7 +2,7 @@
 // config's alpha is this small layer. It is registered for (de)serialisation: loading a saved model
 // that uses it needs this module imported first. alpha = 1 keeps the stock layer.
 import * as tf from '@tensorflow/tfjs';
-import { hasNativeBatchNormTraining, nativeBatchNormTraining } from '../backend/tensorflow-kernels.ts';
+import { FUSED, fusedBatchNormTraining, hasFused } from '../backend/fused-kernels.ts';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
 
@@ -61,8 +61,8 @@ export class FusedBatchNorm extends BatchNormalization {
     return tf.tidy(() => {
       const gamma = state.gamma.read();
       const beta = state.beta.read();
-      const { output, mean, variance } = hasNativeBatchNormTraining()
-        ? nativeBatchNormTraining(x, gamma, beta, state.epsilon)
+      const { output, mean, variance } = hasFused(FUSED.batchNormTraining)
+        ? fusedBatchNormTraining(x, gamma, beta, state.epsilon)
         : writtenOutBatchNorm(x, gamma, beta, state.epsilon);
       for (const [variable, value] of [[state.movingMean, mean], [state.movingVariance, variance]] as const) {
         const current = variable.read();

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Adam } from '../config/experiment.generated.ts';
+import { FusedAdam } from './adam.ts';
 
 /** Scalars of one step, still on the device: reading them back is left to the caller, who batches reads. */
 export interface StepMetrics {
@@ -12,7 +13,7 @@ export interface StepMetrics {
 }
 
 export function makeAdam(settings: Adam): tf.AdamOptimizer {
-  return tf.train.adam(settings.learningRate, settings.beta1, settings.beta2, settings.epsilon);
+  return new FusedAdam(settings.learningRate, settings.beta1, settings.beta2, settings.epsilon);
 }
 
 const trainable = (model: tf.LayersModel) => model.trainableWeights.map((w) => w.read() as tf.Variable);

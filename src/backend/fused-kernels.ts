@@ -1,0 +1,70 @@
+// Names of the fused kernels that a backend may register (src/backend/tensorflow-kernels.ts runs TensorFlow's
+// own; src/backend/webgpu-kernels.ts compiles WGSL), and the gradients that use them. Where the active
+// backend has no such kernel, tfjs-core's composition of small ops runs instead, with the same results.
+import * as tf from '@tensorflow/tfjs';
+
+export const FUSED = {
+  /** x, scale, offset -> y, batch mean, biased batch variance, three saved tensors for the gradient. */
+  batchNormTraining: 'dcgan/FusedBatchNormTraining',
+  /** dy, x, scale, the three saved tensors -> dx, dscale, doffset. */
+  batchNormTrainingGrad: 'dcgan/FusedBatchNormTrainingGrad',
+  /** dy, x -> dy where x > 0, else 0. */
+  reluGrad: 'dcgan/ReluGrad',
+  /** dy, x -> dy where x > 0, else alpha * dy. */
+  leakyReluGrad: 'dcgan/LeakyReluGrad',
+  /** moment, gradient -> beta * moment + (1 - beta) * gradient (squared when attrs.squared): Adam's averages. */
+  adamMoment: 'dcgan/AdamMoment',
+  /** value, m, v -> value - learningRate * (m * c1) / (sqrt(v * c2) + epsilon), c = bias corrections. */
+  adamUpdate: 'dcgan/AdamUpdate',
+} as const;
+
+/** Whether the active backend registers `kernel`. */
+export function hasFused(kernel: string): boolean {
+  return tf.getKernel(kernel, tf.getBackend()) !== undefined;
+}
+
+/** Training-mode batch norm over NHWC's channel axis as one fused kernel; see `hasFused(FUSED.batchNormTraining)`. */
+export function fusedBatchNormTraining(x: tf.Tensor, scale: tf.Tensor, offset: tf.Tensor, epsilon: number) {
+  const [output, mean, variance] = tf.engine().runKernel(FUSED.batchNormTraining, { x, scale, offset }, { epsilon }) as tf.Tensor[];
+  return { output, mean, variance };
+}
+
+/** Replaces tfjs-core's gradient of `kernelName` by the fused kernel where the active backend has it. */
+function preferFusedGradient(kernelName: string, fused: string, attrsOf: (attrs: tf.NamedAttrMap) => tf.NamedAttrMap) {
+  const stock = tf.getGradient(kernelName);
+  tf.registerGradient({
+    kernelName,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      if (!hasFused(fused)) return stock.gradFunc(dy, saved, attrs);
+      return { x: () => tf.engine().runKernel(fused, { dy: dy as tf.Tensor, x: saved[0]! }, attrsOf(attrs)) as tf.Tensor };
+    },
+  });
+}
+
+let registered = false;
+
+/**
+ * The gradients of the fused batch norm, and ReLU's and LeakyReLU's gradients as one fused kernel where the
+ * backend has it (tfjs-core's are 3 to 7 kernels). Idempotent; backends that register fused kernels call it.
+ */
+export function registerFusedGradients(): void {
+  if (registered) return;
+  registered = true;
+  tf.registerGradient({
+    kernelName: FUSED.batchNormTraining,
+    inputsToSave: ['x', 'scale'],
+    outputsToSave: [false, false, false, true, true, true],
+    gradFunc: batchNormTrainingGradient,
+  });
+  preferFusedGradient('Relu', FUSED.reluGrad, () => ({}));
+  preferFusedGradient('LeakyRelu', FUSED.leakyReluGrad, (attrs) => ({ alpha: attrs.alpha }));
+}
+
+function batchNormTrainingGradient(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) {
+  const [x, scale, reserve1, reserve2, reserve3] = saved;
+  const dy = (dys as tf.Tensor[])[0];
+  // One kernel gives all three gradients: run it once, here, rather than once per input.
+  const [dx, dScale, dOffset] = tf.engine().runKernel(FUSED.batchNormTrainingGrad, { dy, x, scale, reserve1, reserve2, reserve3 }, attrs) as tf.Tensor[];
+  return { x: () => dx, scale: () => dScale, offset: () => dOffset };
+}
