@@ -27,6 +27,7 @@ import { readLossRecords } from '../src/track/run-dir.ts';
 import { PROJECT_ROOT, tinyExperiment } from './support/tiny-config.ts';
 import { normals, relativeError, size } from './support/numeric.ts';
 import { LESSON_ADAM, tinyModel } from './parity/fixtures.ts';
+import { assertGradientsMatchCpu, assertStepMatchesCpu } from './support/backend-parity.ts';
 
 let adapter: WebgpuAdapter | undefined;
 let unavailable = '';
@@ -241,6 +242,64 @@ CONVS.forEach((c, i) => {
 
 // ---------------------------------------------------------------------------------------------------------
 // Training
+
+test('a DCGAN training step on webgpu matches cpu: losses and every updated weight (fused Adam and activation gradients)', { skip }, async (t) => {
+  t.diagnostic(await assertStepMatchesCpu('webgpu', 1e-4));
+});
+
+test('gradients of both DCGAN losses on webgpu match cpu', { skip }, async (t) => {
+  t.diagnostic(await assertGradientsMatchCpu('webgpu', 1e-4));
+});
+
+test('a step on webgpu runs the fused kernels: Adam in 3 dispatches per variable, one per activation gradient', { skip }, async () => {
+  await useBackend('webgpu');
+  const generator = buildGenerator(tinyModel(), 3, 7);
+  const discriminator = buildDiscriminator(tinyModel(), 3, 8);
+  const optimizers = { generator: makeAdam(LESSON_ADAM), discriminator: makeAdam(LESSON_ADAM) };
+  const real = tf.tensor4d(normals(4 * 16 * 16 * 3, 61).map(Math.tanh), [4, 16, 16, 3]);
+  const noise = tf.tensor2d(normals(4 * tinyModel().latentDim, 62), [4, tinyModel().latentDim]);
+  const profile = await tf.profile(async () => {
+    const m = trainStep(generator, discriminator, optimizers, real, noise);
+    await read([m.lossD, m.lossG, m.dReal, m.dFake]);
+  });
+  const calls = (name: string) => profile.kernels.filter((k) => k.name === name).length;
+  const variables = generator.trainableWeights.length + discriminator.trainableWeights.length;
+  assert.equal(calls('dcgan/AdamMoment'), 2 * variables);
+  assert.equal(calls('dcgan/AdamUpdate'), variables);
+  assert.ok(calls('dcgan/ReluGrad') > 0 && calls('dcgan/LeakyReluGrad') > 0);
+  // tfjs-core's Adam (Sqrt per variable) and activation gradients (Greater / Select for LeakyReLU) are gone.
+  for (const name of ['Sqrt', 'Select', 'Greater']) assert.equal(calls(name), 0, `${name} still runs`);
+  tf.dispose([real, noise]);
+  optimizers.generator.dispose();
+  optimizers.discriminator.dispose();
+  generator.dispose();
+  discriminator.dispose();
+});
+
+test('FusedAdam on webgpu keeps tf.train.adam\'s values and saved state', { skip }, async () => {
+  const shapes = [[4, 4, 3, 8], [8], [1]];
+  const run = async (backend: Backend, make: () => tf.Optimizer) => {
+    await useBackend(backend);
+    const variables = shapes.map((shape, i) => tf.variable(tf.tensor(normals(size(shape), 70 + i), shape), true, `adam_check_${backend}_${i}_${Math.random()}`));
+    const optimizer = make();
+    for (let step = 0; step < 3; step++) {
+      const grads = Object.fromEntries(variables.map((v, i) => [v.name, tf.tensor(normals(v.size, 80 + 10 * step + i), v.shape)]));
+      optimizer.applyGradients(grads);
+      tf.dispose(Object.values(grads));
+    }
+    const values = await read(variables.map((v) => v.clone()));
+    const saved = await optimizer.getWeights();
+    const state = { names: saved.map((w) => w.name.replace(/adam_check_\w+?_(\d)_[\d.]+/, 'v$1')), values: await read(saved.map((w) => w.tensor)) };
+    optimizer.dispose();
+    tf.dispose(variables);
+    return { values, state };
+  };
+  const expected = await run('cpu', () => tf.train.adam(LESSON_ADAM.learningRate, LESSON_ADAM.beta1, LESSON_ADAM.beta2, LESSON_ADAM.epsilon));
+  const actual = await run('webgpu', () => makeAdam(LESSON_ADAM));
+  actual.values.forEach((v, i) => assert.ok(relativeError(v, expected.values[i]!) <= 1e-5, `variable ${i}: ${relativeError(v, expected.values[i]!)}`));
+  assert.deepEqual(actual.state.names, expected.state.names);
+  actual.state.values.forEach((v, i) => assert.ok(relativeError(v, expected.state.values[i]!) <= 1e-5, `${expected.state.names[i]}: ${relativeError(v, expected.state.values[i]!)}`));
+});
 
 test('a tiny training run on webgpu gives the cpu backend\'s losses (1 epoch, within 1e-4)', { skip }, async (t) => {
   const losses: Record<string, number[][]> = {};

@@ -86,10 +86,11 @@ export function registerWebgpuKernels(webgpuUtil: WebgpuUtil): void {
     const g = attrs.squared ? 'gradient * gradient' : 'gradient';
     const name = attrs.squared ? 'adamSecondMoment' : 'adamFirstMoment';
     return backend.runWebGPUProgram(
-      program(name, [...moment!.shape], ['moment', 'gradient'], ['beta'], `let result = uniforms.beta * moment + (1.0 - uniforms.beta) * ${g};`),
+      // 1 - beta from JavaScript's doubles, as tfjs-core's Adam takes it: in f32 on the GPU, 1 - 0.999 is off by 5e-5.
+      program(name, [...moment!.shape], ['moment', 'gradient'], ['beta', 'oneMinusBeta'], `let result = uniforms.beta * moment + uniforms.oneMinusBeta * ${g};`),
       [moment!, gradient!],
       'float32',
-      floats(attrs.beta as number),
+      floats(attrs.beta as number, 1 - (attrs.beta as number)),
     );
   });
   kernel(FUSED.adamUpdate, ({ inputs: { value, m, v }, attrs }, backend) =>

@@ -30,9 +30,9 @@ export async function train(backend: BackendName, steps: number, initial?: Map<s
   await useBackend(backend);
   const generator = buildGenerator(MODEL, 3, 7);
   const discriminator = buildDiscriminator(MODEL, 3, 8);
-  const weights = () => new Map([...generator.weights, ...discriminator.weights].map((w) => [w.originalName, w.read().dataSync().slice() as Float32Array]));
+  const weights = () => readWeights([...generator.weights, ...discriminator.weights]);
   if (initial) {
-    for (const [name, values] of weights()) {
+    for (const [name, values] of await weights()) {
       assert.ok(relativeError(values, initial.get(name)!) === 0, `initial ${name} differs between backends`);
     }
   }
@@ -43,12 +43,12 @@ export async function train(backend: BackendName, steps: number, initial?: Map<s
   try {
     for (let i = 0; i < steps; i++) {
       const m = trainStep(generator, discriminator, optimizers, real, noise);
-      result.losses.push([m.lossD, m.lossG, m.dReal, m.dFake].map((s) => s.dataSync()[0]));
+      result.losses.push(await Promise.all([m.lossD, m.lossG, m.dReal, m.dFake].map(async (s) => (await s.data())[0]!)));
       tf.dispose([m.lossD, m.lossG, m.dReal, m.dFake]);
       result.numTensors.push(tf.memory().numTensors);
       result.numDataIds.push(tf.engine().backend.numDataIds());
     }
-    result.weights = weights();
+    result.weights = await weights();
   } finally {
     tf.dispose([real, noise]);
     optimizers.generator.dispose();
@@ -59,11 +59,16 @@ export async function train(backend: BackendName, steps: number, initial?: Map<s
   return result;
 }
 
+/** Values by name, read without dataSync (which webgpu does not offer in Node). */
+async function readWeights(weights: tf.LayerVariable[]): Promise<Map<string, Float32Array>> {
+  return new Map(await Promise.all(weights.map(async (w) => [w.originalName, (await w.read().data()) as Float32Array] as const)));
+}
+
 async function initialWeights(): Promise<Map<string, Float32Array>> {
   await useBackend('cpu');
   const g = buildGenerator(MODEL, 3, 7);
   const d = buildDiscriminator(MODEL, 3, 8);
-  const w = new Map([...g.weights, ...d.weights].map((v) => [v.originalName, v.read().dataSync().slice() as Float32Array]));
+  const w = await readWeights([...g.weights, ...d.weights]);
   g.dispose();
   d.dispose();
   return w;
@@ -75,8 +80,7 @@ async function gradients(backend: BackendName): Promise<Map<string, Float32Array
   const generator = buildGenerator(MODEL, 3, 7);
   const discriminator = buildDiscriminator(MODEL, 3, 8);
   const vars = (m: tf.LayersModel) => m.trainableWeights.map((w) => w.read() as tf.Variable);
-  const out = new Map<string, Float32Array>();
-  tf.tidy(() => {
+  const computed = tf.tidy(() => {
     const real = tf.tensor4d(REAL, [BATCH, 16, 16, 3]);
     const noise = tf.tensor2d(NOISE, [BATCH, MODEL.latentDim]);
     const bce = (logits: tf.Tensor, label: number) => tf.losses.sigmoidCrossEntropy(tf.fill(logits.shape, label), logits) as tf.Scalar;
@@ -89,10 +93,10 @@ async function gradients(backend: BackendName): Promise<Map<string, Float32Array
       () => bce(discriminator.apply(generator.apply(noise, { training: true }), { training: true }) as tf.Tensor, 1),
       vars(generator),
     );
-    out.set('lossD', d.value.dataSync().slice() as Float32Array);
-    out.set('lossG', g.value.dataSync().slice() as Float32Array);
-    for (const [name, grad] of [...Object.entries(d.grads), ...Object.entries(g.grads)]) out.set(name, grad.dataSync().slice() as Float32Array);
+    return [['lossD', d.value], ['lossG', g.value], ...Object.entries(d.grads), ...Object.entries(g.grads)] as [string, tf.Tensor][];
   });
+  const out = new Map(await Promise.all(computed.map(async ([name, t]) => [name, (await t.data()) as Float32Array] as const)));
+  tf.dispose(computed.map(([, t]) => t));
   generator.dispose();
   discriminator.dispose();
   // Variable names carry a per-process counter suffix; the order of creation is the same on both backends.
