@@ -7,61 +7,17 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { availableBackends, useBackend } from '../src/backend/select.ts';
 import { FusedBatchNorm } from '../src/model/layers.ts';
-import { assertGradientsMatchCpu, assertStepMatchesCpu, train } from './support/backend-parity.ts';
-import { normals, relativeError } from './support/numeric.ts';
+import { assertBatchNormMatchesCpu, assertGradientsMatchCpu, assertStepMatchesCpu, BATCH_NORM_CASES, train } from './support/backend-parity.ts';
+import { normals } from './support/numeric.ts';
 
 const skip = (await availableBackends()).includes('tensorflow') ? false : 'tfjs-node not built: run npm run setup:tensorflow';
 const TOLERANCE = 1e-5;
 
 type Backend = 'cpu' | 'tensorflow';
 
-/** Output and gradients (input, gamma, beta), then the moving mean and variance after the call, for one layer call in training mode. */
-async function batchNorm(backend: Backend, shape: [number, number, number, number], epsilon: number): Promise<Record<string, Float32Array>> {
-  await useBackend(backend);
-  const layer = new FusedBatchNorm({
-    momentum: 0.9,
-    epsilon,
-    gammaInitializer: tf.initializers.randomNormal({ mean: 1, stddev: 0.3, seed: 1 }),
-    betaInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.3, seed: 2 }),
-  });
-  const size = shape.reduce((a, b) => a * b);
-  const x = tf.tensor4d(normals(size, 3).map((v) => 0.3 + 2 * v), shape);
-  const w = tf.tensor4d(normals(size, 4), shape);
-  layer.build(shape);
-  const [gamma, beta] = layer.trainableWeights.map((v) => v.read() as tf.Variable);
-  const objective = (input: tf.Tensor) => tf.sum(tf.mul(layer.apply(input, { training: true }) as tf.Tensor, w)) as tf.Scalar;
-  const result = tf.tidy(() => {
-    const y = layer.apply(x, { training: true }) as tf.Tensor;
-    const { grads } = tf.variableGrads(() => objective(x), [gamma!, beta!]);
-    const dx = tf.grad(objective)(x);
-    return { y, dx, dGamma: grads[gamma!.name]!, dBeta: grads[beta!.name]! };
-  });
-  const [, , movingMean, movingVariance] = layer.getWeights();
-  const out = Object.fromEntries(
-    Object.entries({ ...result, movingMean: movingMean!, movingVariance: movingVariance! }).map(([k, t]) => [k, t.dataSync().slice() as Float32Array]),
-  );
-  tf.dispose([x, w, ...Object.values(result)]);
-  for (const weight of layer.weights) weight.dispose();
-  return out;
-}
-
-const BATCH_NORM_CASES: { name: string; shape: [number, number, number, number]; epsilon: number }[] = [
-  { name: "the lesson's epsilon 0.8, D's [8,16,16,64]", shape: [8, 16, 16, 64], epsilon: 0.8 },
-  { name: 'epsilon 1e-5, odd sizes [3,5,7,6]', shape: [3, 5, 7, 6], epsilon: 1e-5 },
-  // G's first block: one pixel per image, so the batch statistics come from 4 values per channel.
-  { name: 'a 1x1 map, batch 4', shape: [4, 1, 1, 10], epsilon: 1e-3 },
-];
-
 for (const c of BATCH_NORM_CASES) {
   test(`batch norm in training mode on tensorflow (FusedBatchNormV3) matches cpu: ${c.name}`, { skip }, async (t) => {
-    const expected = await batchNorm('cpu', c.shape, c.epsilon);
-    const actual = await batchNorm('tensorflow', c.shape, c.epsilon);
-    const errors = Object.keys(expected).map((k) => `${k} ${relativeError(actual[k]!, expected[k]!).toExponential(1)}`);
-    t.diagnostic(errors.join(', '));
-    for (const k of Object.keys(expected)) {
-      const err = relativeError(actual[k]!, expected[k]!);
-      assert.ok(err <= TOLERANCE, `${k}: relative error ${err.toExponential(2)}`);
-    }
+    t.diagnostic(await assertBatchNormMatchesCpu('tensorflow', c, TOLERANCE));
   });
 }
 

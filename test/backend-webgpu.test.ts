@@ -20,6 +20,8 @@ import * as tf from '@tensorflow/tfjs';
 import { availableBackends, useBackend } from '../src/backend/select.ts';
 import { describeWebgpu, registerWebgpu, type WebgpuAdapter } from '../src/backend/webgpu.ts';
 import { buildDiscriminator, buildGenerator } from '../src/model/build.ts';
+import { FusedBatchNorm } from '../src/model/layers.ts';
+import { sigmoidCrossEntropyMean } from '../src/backend/fused-kernels.ts';
 import type { Progress } from '../src/train/progress.ts';
 import { makeAdam, trainStep } from '../src/train/step.ts';
 import { train } from '../src/train/trainer.ts';
@@ -27,7 +29,7 @@ import { readLossRecords } from '../src/track/run-dir.ts';
 import { PROJECT_ROOT, tinyExperiment } from './support/tiny-config.ts';
 import { normals, relativeError, size } from './support/numeric.ts';
 import { LESSON_ADAM, tinyModel } from './parity/fixtures.ts';
-import { assertGradientsMatchCpu, assertStepMatchesCpu } from './support/backend-parity.ts';
+import { assertBatchNormMatchesCpu, assertGradientsMatchCpu, assertStepMatchesCpu, BATCH_NORM_CASES } from './support/backend-parity.ts';
 
 let adapter: WebgpuAdapter | undefined;
 let unavailable = '';
@@ -251,7 +253,7 @@ test('gradients of both DCGAN losses on webgpu match cpu', { skip }, async (t) =
   t.diagnostic(await assertGradientsMatchCpu('webgpu', 1e-4));
 });
 
-test('a step on webgpu runs the fused kernels: Adam in 3 dispatches per variable, one per activation gradient', { skip }, async () => {
+test('a step on webgpu runs the fused kernels: Adam, activation gradients, batch norm, moving statistics and the loss', { skip }, async () => {
   await useBackend('webgpu');
   const generator = buildGenerator(tinyModel(), 3, 7);
   const discriminator = buildDiscriminator(tinyModel(), 3, 8);
@@ -267,13 +269,80 @@ test('a step on webgpu runs the fused kernels: Adam in 3 dispatches per variable
   assert.equal(calls('dcgan/AdamMoment'), 2 * variables);
   assert.equal(calls('dcgan/AdamUpdate'), variables);
   assert.ok(calls('dcgan/ReluGrad') > 0 && calls('dcgan/LeakyReluGrad') > 0);
-  // tfjs-core's Adam (Sqrt per variable) and activation gradients (Greater / Select for LeakyReLU) are gone.
-  for (const name of ['Sqrt', 'Select', 'Greater']) assert.equal(calls(name), 0, `${name} still runs`);
+  // Two moving statistics per batch-norm call; three losses (D on real and fake, G), each with its gradient.
+  assert.equal(calls('dcgan/MovingAverage'), 2 * calls('dcgan/FusedBatchNormTraining'));
+  assert.equal(calls('dcgan/SigmoidCrossEntropyMean'), 3);
+  assert.equal(calls('dcgan/SigmoidCrossEntropyMeanGrad'), 3);
+  // tfjs-core's Adam (Sqrt per variable), activation gradients (Greater / Select for LeakyReLU), batch norm
+  // (moments' Transpose and Mean) and loss (Log1p, Abs) are gone.
+  for (const name of ['Sqrt', 'Select', 'Greater', 'Transpose', 'Log1p', 'Abs']) assert.equal(calls(name), 0, `${name} still runs`);
   tf.dispose([real, noise]);
   optimizers.generator.dispose();
   optimizers.discriminator.dispose();
   generator.dispose();
   discriminator.dispose();
+});
+
+for (const c of BATCH_NORM_CASES) {
+  test(`batch norm in training mode on webgpu (channel-sum programs) matches cpu: ${c.name}`, { skip }, async (t) => {
+    t.diagnostic(await assertBatchNormMatchesCpu('webgpu', c, GRADIENT_TOLERANCE));
+  });
+}
+
+test('batch norm on webgpu is 3 dispatches forward and 3 backward, with no transpose or moments', { skip }, async () => {
+  await useBackend('webgpu');
+  const x = tf.tensor4d(normals(2 * 4 * 4 * 3, 63), [2, 4, 4, 3]);
+  const layer = new FusedBatchNorm({});
+  layer.build(x.shape);
+  const profile = await tf.profile(async () => {
+    const dx = tf.grad((input: tf.Tensor) => tf.sum(layer.apply(input, { training: true }) as tf.Tensor))(x);
+    await dx.data();
+    dx.dispose();
+  });
+  const kernels = profile.kernels.map((k) => k.name);
+  assert.equal(kernels.filter((k) => k === 'dcgan/FusedBatchNormTraining').length, 1);
+  assert.equal(kernels.filter((k) => k === 'dcgan/FusedBatchNormTrainingGrad').length, 1);
+  for (const name of ['Mean', 'Transpose', 'Rsqrt']) assert.ok(!kernels.includes(name), `${name} still runs: ${kernels.join(' ')}`);
+  tf.dispose(x);
+  for (const weight of layer.weights) weight.dispose();
+});
+
+test('the fused loss on webgpu matches tfjs-core\'s sigmoid cross-entropy on cpu, value and gradient, large logits included', { skip }, async () => {
+  const logits = Float32Array.from([...normals(61, 64).map((v) => 4 * v), 0, 30, -30, 90, -90]);
+  const run = async (backend: 'cpu' | 'webgpu', label: 0 | 1) => {
+    await useBackend(backend);
+    const x = tf.tensor4d(logits, [logits.length, 1, 1, 1]);
+    const { value, grad } = tf.valueAndGrad((z: tf.Tensor) => sigmoidCrossEntropyMean(z, label))(x);
+    tf.dispose(x);
+    return read([value, grad]);
+  };
+  for (const label of [0, 1] as const) {
+    const [expectedLoss, expectedGrad] = await run('cpu', label);
+    const [loss, grad] = await run('webgpu', label);
+    assert.ok(relativeError(loss!, expectedLoss!) <= 1e-6, `label ${label}: loss ${loss} vs ${expectedLoss}`);
+    assert.ok(relativeError(grad!, expectedGrad!) <= 1e-6, `label ${label}: gradient relative error ${relativeError(grad!, expectedGrad!)}`);
+  }
+});
+
+test('convolution filter gradients on webgpu run as an im2col gather and a matrix product', { skip }, async () => {
+  await useBackend('webgpu');
+  const backend = tf.backend() as unknown as { runWebGPUProgram: (program: { shaderKey: string }, ...rest: unknown[]) => unknown };
+  const programs: string[] = [];
+  const original = backend.runWebGPUProgram;
+  backend.runWebGPUProgram = function (this: unknown, program, ...rest) {
+    programs.push(program.shaderKey);
+    return original.call(this, program, ...rest);
+  };
+  try {
+    const x = tf.tensor4d(normals(2 * 8 * 8 * 3, 65), [2, 8, 8, 3]);
+    const dy = tf.tensor4d(normals(2 * 4 * 4 * 5, 66), [2, 4, 4, 5]);
+    await read([tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: [4, 4, 3, 5] }) as tf.Tensor]);
+    tf.dispose([x, dy]);
+  } finally {
+    backend.runWebGPUProgram = original;
+  }
+  assert.ok(programs.includes('dcgan_im2col'), programs.join(' '));
+  assert.ok(programs.some((key) => /matmul/i.test(key)), programs.join(' '));
 });
 
 test('FusedAdam on webgpu keeps tf.train.adam\'s values and saved state', { skip }, async () => {

@@ -16,6 +16,12 @@ export const FUSED = {
   adamMoment: 'dcgan/AdamMoment',
   /** value, m, v -> value - learningRate * (m * c1) / (sqrt(v * c2) + epsilon), c = bias corrections. */
   adamUpdate: 'dcgan/AdamUpdate',
+  /** moving, batch -> moving - (moving - batch) * (1 - momentum): batch norm's moving statistics. */
+  movingAverage: 'dcgan/MovingAverage',
+  /** logits -> the mean over all elements of the binary cross-entropy of sigmoid(logits) against attrs.label. */
+  sigmoidCrossEntropyMean: 'dcgan/SigmoidCrossEntropyMean',
+  /** dy (the scalar mean's gradient), logits -> dy * (sigmoid(logits) - label) / size. */
+  sigmoidCrossEntropyMeanGrad: 'dcgan/SigmoidCrossEntropyMeanGrad',
 } as const;
 
 /** Whether the active backend registers `kernel`. */
@@ -27,6 +33,19 @@ export function hasFused(kernel: string): boolean {
 export function fusedBatchNormTraining(x: tf.Tensor, scale: tf.Tensor, offset: tf.Tensor, epsilon: number) {
   const [output, mean, variance] = tf.engine().runKernel(FUSED.batchNormTraining, { x, scale, offset }, { epsilon }) as tf.Tensor[];
   return { output, mean, variance };
+}
+
+/** Batch norm's moving statistic after one batch (Keras' convention: momentum is the weight of the old value). */
+export function movingAverage(moving: tf.Tensor, batch: tf.Tensor, momentum: number): tf.Tensor {
+  if (hasFused(FUSED.movingAverage)) return tf.engine().runKernel(FUSED.movingAverage, { moving, batch }, { momentum }) as tf.Tensor;
+  return tf.sub(moving, tf.mul(tf.sub(moving, batch), 1 - momentum));
+}
+
+/** Binary cross-entropy of sigmoid(logits) against a constant label, averaged, computed stably from the logits. */
+export function sigmoidCrossEntropyMean(logits: tf.Tensor, label: 0 | 1): tf.Scalar {
+  if (hasFused(FUSED.sigmoidCrossEntropyMean)) return tf.engine().runKernel(FUSED.sigmoidCrossEntropyMean, { logits }, { label }) as tf.Scalar;
+  const labels = label === 1 ? tf.onesLike(logits) : tf.zerosLike(logits);
+  return tf.losses.sigmoidCrossEntropy(labels, logits) as tf.Scalar;
 }
 
 /** Replaces tfjs-core's gradient of `kernelName` by the fused kernel where the active backend has it. */
@@ -45,7 +64,7 @@ function preferFusedGradient(kernelName: string, fused: string, attrsOf: (attrs:
 let registered = false;
 
 /**
- * The gradients of the fused batch norm, and ReLU's and LeakyReLU's gradients as one fused kernel where the
+ * The gradients of the fused batch norm and loss, and ReLU's and LeakyReLU's gradients as one fused kernel where the
  * backend has it (tfjs-core's are 3 to 7 kernels). Idempotent; backends that register fused kernels call it.
  */
 export function registerFusedGradients(): void {
@@ -56,6 +75,13 @@ export function registerFusedGradients(): void {
     inputsToSave: ['x', 'scale'],
     outputsToSave: [false, false, false, true, true, true],
     gradFunc: batchNormTrainingGradient,
+  });
+  tf.registerGradient({
+    kernelName: FUSED.sigmoidCrossEntropyMean,
+    inputsToSave: ['logits'],
+    gradFunc: (dy, [logits], attrs) => ({
+      logits: () => tf.engine().runKernel(FUSED.sigmoidCrossEntropyMeanGrad, { dy: dy as tf.Tensor, logits: logits! }, attrs) as tf.Tensor,
+    }),
   });
   preferFusedGradient('Relu', FUSED.reluGrad, () => ({}));
   preferFusedGradient('LeakyRelu', FUSED.leakyReluGrad, (attrs) => ({ alpha: attrs.alpha }));

@@ -23,7 +23,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
-import { registerWebgpuKernels, type WebgpuUtil } from './webgpu-kernels.ts';
+import { registerWebgpuKernels } from './webgpu-kernels.ts';
+import type { WebgpuUtil } from './webgpu-programs.ts';
 
 export const WEBGPU_BACKEND = 'webgpu';
 const PACKAGES = { dawn: 'webgpu', backend: '@tensorflow/tfjs-backend-webgpu' } as const;

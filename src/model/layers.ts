@@ -2,7 +2,7 @@
 // config's alpha is this small layer. It is registered for (de)serialisation: loading a saved model
 // that uses it needs this module imported first. alpha = 1 keeps the stock layer.
 import * as tf from '@tensorflow/tfjs';
-import { FUSED, fusedBatchNormTraining, hasFused } from '../backend/fused-kernels.ts';
+import { FUSED, fusedBatchNormTraining, hasFused, movingAverage } from '../backend/fused-kernels.ts';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
 
@@ -65,8 +65,7 @@ export class FusedBatchNorm extends BatchNormalization {
         ? fusedBatchNormTraining(x, gamma, beta, state.epsilon)
         : writtenOutBatchNorm(x, gamma, beta, state.epsilon);
       for (const [variable, value] of [[state.movingMean, mean], [state.movingVariance, variance]] as const) {
-        const current = variable.read();
-        variable.write(tf.sub(current, tf.mul(tf.sub(current, value), 1 - state.momentum)));
+        variable.write(movingAverage(variable.read(), value, state.momentum));
       }
       return output;
     });

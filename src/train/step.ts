@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Adam } from '../config/experiment.generated.ts';
+import { sigmoidCrossEntropyMean } from '../backend/fused-kernels.ts';
 import { FusedAdam } from './adam.ts';
 
 /** Scalars of one step, still on the device: reading them back is left to the caller, who batches reads. */
@@ -17,12 +18,6 @@ export function makeAdam(settings: Adam): tf.AdamOptimizer {
 }
 
 const trainable = (model: tf.LayersModel) => model.trainableWeights.map((w) => w.read() as tf.Variable);
-
-/** Binary cross-entropy of sigmoid(logits) against a constant label, computed stably from the logits. */
-function bceWithLogits(logits: tf.Tensor, label: 0 | 1): tf.Scalar {
-  const labels = label === 1 ? tf.onesLike(logits) : tf.zerosLike(logits);
-  return tf.losses.sigmoidCrossEntropy(labels, logits) as tf.Scalar;
-}
 
 /**
  * One step of the lesson's algorithm: the discriminator learns from real and fake images with loss
@@ -47,13 +42,13 @@ export function trainStep(
         const fakeLogits = discriminator.apply(fake, { training: true }) as tf.Tensor;
         dReal = tf.keep(tf.sigmoid(realLogits).mean());
         dFake = tf.keep(tf.sigmoid(fakeLogits).mean());
-        return bceWithLogits(realLogits, 1).add(bceWithLogits(fakeLogits, 0)).div(2) as tf.Scalar;
+        return sigmoidCrossEntropyMean(realLogits, 1).add(sigmoidCrossEntropyMean(fakeLogits, 0)).div(2) as tf.Scalar;
       },
       true,
       trainable(discriminator),
     ) as tf.Scalar;
     const lossG = optimizers.generator.minimize(
-      () => bceWithLogits(discriminator.apply(generator.apply(noise, { training: true }), { training: true }) as tf.Tensor, 1),
+      () => sigmoidCrossEntropyMean(discriminator.apply(generator.apply(noise, { training: true }), { training: true }) as tf.Tensor, 1),
       true,
       trainable(generator),
     ) as tf.Scalar;

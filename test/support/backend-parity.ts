@@ -1,9 +1,10 @@
-// One DCGAN training step, and the gradients of both losses, on any backend from identical weights: what the
-// backend tests compare against the pure-JS cpu backend.
+// One DCGAN training step, the gradients of both losses, and one batch-norm layer call, on any backend from
+// identical weights: what the backend tests compare against the pure-JS cpu backend.
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { type BackendName, useBackend } from '../../src/backend/select.ts';
 import { buildDiscriminator, buildGenerator } from '../../src/model/build.ts';
+import { FusedBatchNorm } from '../../src/model/layers.ts';
 import { makeAdam, trainStep } from '../../src/train/step.ts';
 import { LESSON_ADAM, tinyModel } from '../parity/fixtures.ts';
 import { normals, relativeError } from './numeric.ts';
@@ -141,4 +142,56 @@ export async function assertGradientsMatchCpu(backend: BackendName, tolerance: n
     worst = Math.max(worst, err);
   }
   return `worst relative error over ${expected.size} gradients and losses: ${worst.toExponential(2)}`;
+}
+
+/** Output and gradients (input, gamma, beta), then the moving mean and variance after the call, for one layer call in training mode. */
+async function batchNorm(backend: BackendName, shape: [number, number, number, number], epsilon: number): Promise<Record<string, Float32Array>> {
+  await useBackend(backend);
+  const layer = new FusedBatchNorm({
+    momentum: 0.9,
+    epsilon,
+    gammaInitializer: tf.initializers.randomNormal({ mean: 1, stddev: 0.3, seed: 1 }),
+    betaInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.3, seed: 2 }),
+  });
+  const size = shape.reduce((a, b) => a * b);
+  const x = tf.tensor4d(normals(size, 3).map((v) => 0.3 + 2 * v), shape);
+  const w = tf.tensor4d(normals(size, 4), shape);
+  layer.build(shape);
+  const [gamma, beta] = layer.trainableWeights.map((v) => v.read() as tf.Variable);
+  const objective = (input: tf.Tensor) => tf.sum(tf.mul(layer.apply(input, { training: true }) as tf.Tensor, w)) as tf.Scalar;
+  const result = tf.tidy(() => {
+    const y = layer.apply(x, { training: true }) as tf.Tensor;
+    const { grads } = tf.variableGrads(() => objective(x), [gamma!, beta!]);
+    const dx = tf.grad(objective)(x);
+    return { y, dx, dGamma: grads[gamma!.name]!, dBeta: grads[beta!.name]! };
+  });
+  const [, , movingMean, movingVariance] = layer.getWeights();
+  const entries = Object.entries({ ...result, movingMean: movingMean!, movingVariance: movingVariance! });
+  const out = Object.fromEntries(await Promise.all(entries.map(async ([k, t]) => [k, (await t.data()) as Float32Array] as const)));
+  tf.dispose([x, w, ...Object.values(result)]);
+  for (const weight of layer.weights) weight.dispose();
+  return out;
+}
+
+export interface BatchNormCase {
+  name: string;
+  shape: [number, number, number, number];
+  epsilon: number;
+}
+
+export const BATCH_NORM_CASES: BatchNormCase[] = [
+  { name: "the lesson's epsilon 0.8, D's [8,16,16,64]", shape: [8, 16, 16, 64], epsilon: 0.8 },
+  { name: 'epsilon 1e-5, odd sizes [3,5,7,6]', shape: [3, 5, 7, 6], epsilon: 1e-5 },
+  { name: 'rows not a multiple of 256, [3,15,15,5]', shape: [3, 15, 15, 5], epsilon: 1e-3 },
+  // G's first block: one pixel per image, so the batch statistics come from 4 values per channel.
+  { name: 'a 1x1 map, batch 4', shape: [4, 1, 1, 10], epsilon: 1e-3 },
+];
+
+/** A FusedBatchNorm call in training mode on `backend` and on cpu: output, gradients and moving statistics agree within `tolerance`. */
+export async function assertBatchNormMatchesCpu(backend: BackendName, c: BatchNormCase, tolerance: number): Promise<string> {
+  const expected = await batchNorm('cpu', c.shape, c.epsilon);
+  const actual = await batchNorm(backend, c.shape, c.epsilon);
+  const errors = Object.keys(expected).map((k) => [k, relativeError(actual[k]!, expected[k]!)] as const);
+  for (const [k, err] of errors) assert.ok(err <= tolerance, `${k}: relative error ${err.toExponential(2)}`);
+  return errors.map(([k, err]) => `${k} ${err.toExponential(1)}`).join(', ');
 }
