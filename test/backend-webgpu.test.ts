@@ -324,7 +324,7 @@ test('the fused loss on webgpu matches tfjs-core\'s sigmoid cross-entropy on cpu
   }
 });
 
-test('convolution filter gradients on webgpu run as an im2col gather and a matrix product', { skip }, async () => {
+test('convolution gradients on webgpu run as matrix products: im2col + matmul for filters, the tiled program for inputs', { skip }, async () => {
   await useBackend('webgpu');
   const backend = tf.backend() as unknown as { runWebGPUProgram: (program: { shaderKey: string }, ...rest: unknown[]) => unknown };
   const programs: string[] = [];
@@ -336,13 +336,19 @@ test('convolution filter gradients on webgpu run as an im2col gather and a matri
   try {
     const x = tf.tensor4d(normals(2 * 8 * 8 * 3, 65), [2, 8, 8, 3]);
     const dy = tf.tensor4d(normals(2 * 4 * 4 * 5, 66), [2, 4, 4, 5]);
-    await read([tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: [4, 4, 3, 5] }) as tf.Tensor]);
-    tf.dispose([x, dy]);
+    const filter = tf.tensor4d(normals(4 * 4 * 3 * 5, 67), [4, 4, 3, 5]);
+    await read([
+      tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: [4, 4, 3, 5] }) as tf.Tensor,
+      tf.conv2dTranspose(dy, filter, [2, 8, 8, 3], 2, 'same'),
+    ]);
+    tf.dispose([x, dy, filter]);
   } finally {
     backend.runWebGPUProgram = original;
   }
   assert.ok(programs.includes('dcgan_im2col'), programs.join(' '));
-  assert.ok(programs.some((key) => /matmul/i.test(key)), programs.join(' '));
+  assert.ok(programs.some((key) => /^matMul/i.test(key)), programs.join(' '));
+  assert.ok(programs.some((key) => key.startsWith('conv2DDerInputMM')), programs.join(' '));
+  assert.ok(!programs.some((key) => key.startsWith('conv2DDerInput_') || key.startsWith('conv2DDerFilter')), programs.join(' '));
 });
 
 test('FusedAdam on webgpu keeps tf.train.adam\'s values and saved state', { skip }, async () => {
