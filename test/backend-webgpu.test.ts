@@ -1,6 +1,7 @@
 // The webgpu backend (src/backend/webgpu.ts: TF.js on Dawn's Node bindings) against the pure-JS cpu backend:
 // every kernel a DCGAN step runs is registered, convolution and transposed-convolution gradients on DCGAN
-// shapes, a whole tiny training run through the trainer, tensor and GPU-buffer leaks over steps, and that a
+// shapes, our fused kernels (src/backend/webgpu-kernels.ts: batch norm, the loss, Adam, activation gradients,
+// the matrix-product convolution gradients) and that they run, a whole tiny training run through the trainer, tensor and GPU-buffer leaks over steps, and that a
 // process that trained on webgpu exits on its own. Error messages for a missing package or Vulkan driver are
 // checked in child processes.
 //

@@ -46,7 +46,8 @@ interface BatchNormState {
  * dx = gamma / sigma * (dy - mean(dy) - xhat * mean(dy * xhat)), dgamma = sum(dy * xhat), dbeta = sum(dy).
  * tfjs-core composes that gradient from the batchNorm op and tf.moments, about three times as many
  * full-size elementwise kernels, which made batch norm a third of a DCGAN step on the tensorflow backend.
- * On that backend the training pass is TensorFlow's own fused kernel pair (src/backend/tensorflow-kernels.ts).
+ * Where the backend registers a fused kernel pair (src/backend/fused-kernels.ts: TensorFlow's own on the
+ * tensorflow backend, WGSL channel sums on webgpu), the training pass runs that instead.
  * Inference, the weights, the moving averages (Keras convention, biased batch variance) and the saved
  * format are those of tf.layers.batchNormalization. It keeps that class name, so saved models load in
  * plain TF.js as standard BatchNormalization layers; registering it makes this process load them as this.
