@@ -77,19 +77,20 @@ export function registerWebgpuKernels(webgpuUtil: WebgpuUtil): void {
   // Batch norm over NHWC's channels (the contract is in fused-kernels.ts). The variance is taken around the
   // mean (a second pass over x), not as E[x^2] - E[x]^2, which loses digits that the cpu backend keeps. The
   // reserves are the mean, the variance and the mean again: the same buffers, referenced once more.
-  const rowsAndChannels = (x: tf.TensorInfo): Uniforms => {
+  // x as rows of channels (NHWC: one row per pixel), and the ChannelSumProgram's uniforms for that.
+  const channelRows = (x: tf.TensorInfo) => {
     const channels = x.shape[x.shape.length - 1]!;
-    return ints(tf.util.sizeFromShape(x.shape) / channels, channels);
+    const rows = tf.util.sizeFromShape(x.shape) / channels;
+    return { channels, rows, uniforms: ints(rows, channels) };
   };
   kernel(FUSED.batchNormTraining, ({ inputs: { x, scale, offset }, attrs }, backend) => {
-    const channels = x!.shape[x!.shape.length - 1]!;
-    const shape = rowsAndChannels(x!);
-    const mean = backend.runWebGPUProgram(channelSum('bnMean', channels, ['x'], [], 'total = total + x[i];', 'total / f32(uniforms.rows)'), [x!], 'float32', shape);
+    const { channels, uniforms } = channelRows(x!);
+    const mean = backend.runWebGPUProgram(channelSum('bnMean', channels, ['x'], [], 'total = total + x[i];', 'total / f32(uniforms.rows)'), [x!], 'float32', uniforms);
     const variance = backend.runWebGPUProgram(
       channelSum('bnVariance', channels, ['x', 'mean'], [], 'let d = x[i] - mean[c]; total = total + d * d;', 'total / f32(uniforms.rows)'),
       [x!, mean],
       'float32',
-      shape,
+      uniforms,
     );
     const y = backend.runWebGPUProgram(
       elementwise('bnNormalize', x!.shape, ['x', 'mean', 'variance', 'scale', 'offset'], ['epsilon'], 'let result = (x - mean) * inverseSqrt(variance + uniforms.epsilon) * scale + offset;'),
@@ -101,15 +102,14 @@ export function registerWebgpuKernels(webgpuUtil: WebgpuUtil): void {
     return [y, mean, variance, mean, variance, mean];
   });
   kernel(FUSED.batchNormTrainingGrad, ({ inputs: { dy, x, scale, reserve1: mean, reserve2: variance }, attrs }, backend) => {
-    const channels = x!.shape[x!.shape.length - 1]!;
+    const { channels, rows, uniforms } = channelRows(x!);
     const epsilon = attrs.epsilon as number;
-    const shape = rowsAndChannels(x!);
-    const dOffset = backend.runWebGPUProgram(channelSum('bnSumDy', channels, ['dy'], [], 'total = total + dy[i];', 'total'), [dy!], 'float32', shape);
+    const dOffset = backend.runWebGPUProgram(channelSum('bnSumDy', channels, ['dy'], [], 'total = total + dy[i];', 'total'), [dy!], 'float32', uniforms);
     const dScale = backend.runWebGPUProgram(
       channelSum('bnSumDyXhat', channels, ['dy', 'x', 'mean', 'variance'], ['epsilon'], 'total = total + dy[i] * (x[i] - mean[c]);', 'total * inverseSqrt(variance[c] + uniforms.epsilon)'),
       [dy!, x!, mean!, variance!],
       'float32',
-      [...shape, ...floats(epsilon)],
+      [...uniforms, ...floats(epsilon)],
     );
     const dx = backend.runWebGPUProgram(
       elementwise(
@@ -123,7 +123,7 @@ export function registerWebgpuKernels(webgpuUtil: WebgpuUtil): void {
       ),
       [dy!, x!, mean!, variance!, scale!, dOffset, dScale],
       'float32',
-      floats(epsilon, shape[0]!.data[0]!),
+      floats(epsilon, rows),
     );
     return [dx, dScale, dOffset];
   });

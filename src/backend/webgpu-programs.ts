@@ -15,8 +15,11 @@ export interface WebgpuUtil {
 /** Uniform declarations from names: `alpha` is an f32, `rows : i32` says its type. */
 const declare = (uniforms: string[]) => uniforms.map((u) => (u.includes(':') ? `${u},` : `${u} : f32,`)).join('');
 
-/** A program with one invocation per output element, `index` its flat index; `body` computes `result`. */
-abstract class FlatProgram {
+/**
+ * One invocation per output element, `index` its flat index: `code` computes `result`, reading inputs by
+ * index from their arrays (for gathers such as im2col).
+ */
+export class IndexedProgram {
   outputShape: number[];
   shaderKey: string;
   dispatchLayout: { x: number[] };
@@ -26,7 +29,7 @@ abstract class FlatProgram {
   size = true;
   uniforms?: string;
 
-  constructor(name: string, shape: number[], variableNames: string[], uniforms: string[], webgpuUtil: WebgpuUtil) {
+  constructor(name: string, shape: number[], variableNames: string[], uniforms: string[], private readonly code: string, webgpuUtil: WebgpuUtil) {
     this.outputShape = shape;
     this.variableNames = variableNames;
     this.shaderKey = `dcgan_${name}`;
@@ -35,13 +38,11 @@ abstract class FlatProgram {
     this.dispatch = webgpuUtil.computeDispatch(this.dispatchLayout, shape, this.workgroupSize);
   }
 
-  protected abstract body(): string;
-
   getUserCode(): string {
     return `
       fn main(index : i32) {
         if (index < uniforms.size) {
-          ${this.body()}
+          ${this.code}
           setOutputAtIndex(index, result);
         }
       }`;
@@ -49,28 +50,13 @@ abstract class FlatProgram {
 }
 
 /**
- * Elementwise over `variableNames`: each name in `body` is that input's value at the output's index (an input
+ * Elementwise over `variableNames`: each name in `code` is that input's value at the output's index (an input
  * of shape [C] broadcasts over a channels-last output, a scalar over everything).
  */
-export class ElementwiseProgram extends FlatProgram {
-  constructor(name: string, shape: number[], variableNames: string[], uniforms: string[], private readonly code: string, webgpuUtil: WebgpuUtil) {
-    super(name, shape, variableNames, uniforms, webgpuUtil);
-  }
-
-  protected body(): string {
-    const reads = this.variableNames.map((v) => `let ${v} = get${v[0]!.toUpperCase()}${v.slice(1)}ByOutputIndex(index);`).join('\n');
-    return `${reads}\n${this.code}`;
-  }
-}
-
-/** One output element per invocation, inputs read by index from their arrays: for gathers such as im2col. */
-export class IndexedProgram extends FlatProgram {
-  constructor(name: string, shape: number[], variableNames: string[], uniforms: string[], private readonly code: string, webgpuUtil: WebgpuUtil) {
-    super(name, shape, variableNames, uniforms, webgpuUtil);
-  }
-
-  protected body(): string {
-    return this.code;
+export class ElementwiseProgram extends IndexedProgram {
+  constructor(name: string, shape: number[], variableNames: string[], uniforms: string[], code: string, webgpuUtil: WebgpuUtil) {
+    const reads = variableNames.map((v) => `let ${v} = get${v[0]!.toUpperCase()}${v.slice(1)}ByOutputIndex(index);`).join('\n');
+    super(name, shape, variableNames, uniforms, `${reads}\n${code}`, webgpuUtil);
   }
 }
 
@@ -135,4 +121,4 @@ export class ChannelSumProgram {
   }
 }
 
-export type WebgpuProgram = ElementwiseProgram | IndexedProgram | ChannelSumProgram;
+export type WebgpuProgram = IndexedProgram | ChannelSumProgram;
