@@ -1,8 +1,8 @@
 // The webgpu backend (src/backend/webgpu.ts: TF.js on Dawn's Node bindings) against the pure-JS cpu backend:
 // every kernel a DCGAN step runs is registered, convolution and transposed-convolution gradients on DCGAN
 // shapes, our fused kernels (src/backend/webgpu-kernels.ts: batch norm, the loss, Adam, activation gradients,
-// the matrix-product convolution gradients) and that they run, a whole tiny training run through the trainer, tensor and GPU-buffer leaks over steps, and that a
-// process that trained on webgpu exits on its own. Error messages for a missing package or Vulkan driver are
+// the matrix-product convolution gradients) and that they run, a whole tiny training run through the trainer,
+// tensor and GPU-buffer leaks over steps, and that a process that trained on webgpu exits on its own. Error messages for a missing package or Vulkan driver are
 // checked in child processes.
 //
 // Without the npm packages or a Vulkan adapter the tests that need one are skipped, with the reason; on
@@ -54,6 +54,23 @@ async function read(tensors: tf.Tensor[]): Promise<Float32Array[]> {
   const out = await Promise.all(tensors.map(async (t) => (await t.data()) as Float32Array));
   tf.dispose(tensors);
   return out;
+}
+
+/** The shader keys of the webgpu programs that `run` dispatches, in order. */
+async function recordPrograms(run: () => Promise<void>): Promise<string[]> {
+  const backend = tf.backend() as unknown as { runWebGPUProgram: (program: { shaderKey: string }, ...rest: unknown[]) => unknown };
+  const programs: string[] = [];
+  const original = backend.runWebGPUProgram;
+  backend.runWebGPUProgram = function (this: unknown, program, ...rest) {
+    programs.push(program.shaderKey);
+    return original.call(this, program, ...rest);
+  };
+  try {
+    await run();
+  } finally {
+    backend.runWebGPUProgram = original;
+  }
+  return programs;
 }
 
 /**
@@ -295,15 +312,20 @@ test('batch norm on webgpu is 3 dispatches forward and 3 backward, with no trans
   const x = tf.tensor4d(normals(2 * 4 * 4 * 3, 63), [2, 4, 4, 3]);
   const layer = new FusedBatchNorm({});
   layer.build(x.shape);
-  const profile = await tf.profile(async () => {
-    const dx = tf.grad((input: tf.Tensor) => tf.sum(layer.apply(input, { training: true }) as tf.Tensor))(x);
-    await dx.data();
-    dx.dispose();
+  let profile!: Awaited<ReturnType<typeof tf.profile>>;
+  const programs = await recordPrograms(async () => {
+    profile = await tf.profile(async () => {
+      const dx = tf.grad((input: tf.Tensor) => tf.sum(layer.apply(input, { training: true }) as tf.Tensor))(x);
+      await dx.data();
+      dx.dispose();
+    });
   });
   const kernels = profile.kernels.map((k) => k.name);
   assert.equal(kernels.filter((k) => k === 'dcgan/FusedBatchNormTraining').length, 1);
   assert.equal(kernels.filter((k) => k === 'dcgan/FusedBatchNormTrainingGrad').length, 1);
   for (const name of ['Mean', 'Transpose', 'Rsqrt']) assert.ok(!kernels.includes(name), `${name} still runs: ${kernels.join(' ')}`);
+  const batchNormPrograms = programs.filter((key) => key.startsWith('dcgan_bn'));
+  assert.deepEqual(batchNormPrograms, ['dcgan_bnMean', 'dcgan_bnVariance', 'dcgan_bnNormalize', 'dcgan_bnSumDy', 'dcgan_bnSumDyXhat', 'dcgan_bnInputGradient']);
   tf.dispose(x);
   for (const weight of layer.weights) weight.dispose();
 });
@@ -327,14 +349,7 @@ test('the fused loss on webgpu matches tfjs-core\'s sigmoid cross-entropy on cpu
 
 test('convolution gradients on webgpu run as matrix products: im2col + matmul for filters, the tiled program for inputs', { skip }, async () => {
   await useBackend('webgpu');
-  const backend = tf.backend() as unknown as { runWebGPUProgram: (program: { shaderKey: string }, ...rest: unknown[]) => unknown };
-  const programs: string[] = [];
-  const original = backend.runWebGPUProgram;
-  backend.runWebGPUProgram = function (this: unknown, program, ...rest) {
-    programs.push(program.shaderKey);
-    return original.call(this, program, ...rest);
-  };
-  try {
+  const programs = await recordPrograms(async () => {
     const x = tf.tensor4d(normals(2 * 8 * 8 * 3, 65), [2, 8, 8, 3]);
     const dy = tf.tensor4d(normals(2 * 4 * 4 * 5, 66), [2, 4, 4, 5]);
     const filter = tf.tensor4d(normals(4 * 4 * 3 * 5, 67), [4, 4, 3, 5]);
@@ -343,9 +358,7 @@ test('convolution gradients on webgpu run as matrix products: im2col + matmul fo
       tf.conv2dTranspose(dy, filter, [2, 8, 8, 3], 2, 'same'),
     ]);
     tf.dispose([x, dy, filter]);
-  } finally {
-    backend.runWebGPUProgram = original;
-  }
+  });
   assert.ok(programs.includes('dcgan_im2col'), programs.join(' '));
   assert.ok(programs.some((key) => /^matMul/i.test(key)), programs.join(' '));
   assert.ok(programs.some((key) => key.startsWith('conv2DDerInputMM')), programs.join(' '));
