@@ -16,7 +16,7 @@ const lesson: Transform[] = [
   { kind: 'resize', size: [64, 64], fit: 'fill', background: '#ffffff' },
 ];
 
-function config(root: string, transforms: Transform[] = [], extra: Partial<Data> = {}): Data {
+function config(root: string | [string, ...string[]], transforms: Transform[] = [], extra: Partial<Data> = {}): Data {
   return { source: { kind: 'imageFolder', root }, transforms, batchSize: 256, shuffle: true, onBadImage: 'error', cache: false, ...extra };
 }
 
@@ -241,6 +241,19 @@ describe('image folders', () => {
       assert.equal(error.message, `data.source.root: no images found under ${root} (looked for .png, .jpg, .jpeg, .webp, .gif, in sub-folders too)`);
       return true;
     });
+  });
+
+  test('several roots are one dataset: each folder in the order given, sorted within, the description naming them', async () => {
+    const [first, second] = [path.join(tmp, 'roots', 'shiny'), path.join(tmp, 'roots', 'regular')];
+    await png(path.join(first, 'b.png'), 4, 4, '#ff0000');
+    await png(path.join(first, 'a.png'), 4, 4, '#00ff00');
+    await png(path.join(second, 'a.png'), 4, 4, '#0000ff');
+    const dataset = await load(config([first, second]));
+    assert.equal(dataset.count, 3);
+    assert.deepEqual([0, 1, 2].map((i) => pixel(dataset, i, 0, 0)), [[0, 255, 0], [255, 0, 0], [0, 0, 255]]);
+    assert.equal(dataset.description, `3 images from 2 folders (${first}, ${second}) (imageFolder), 4x4x3`);
+    const missing = path.join(tmp, 'roots', 'gone');
+    await assert.rejects(load(config([first, missing])), new UserError(`data.source.root: the folder ${missing} does not exist`));
   });
 
   test('a missing root is an error naming it', async () => {

@@ -409,6 +409,30 @@ test('a run made with no server: sync creates the MLflow run with its whole hist
   assert.equal(runs.length, 1);
 });
 
+/** G frozen (learning rate 1e-6) against a fast D: D wins within a few epochs and the frozen G's grid stays near-constant. */
+const LOSING_GENERATOR = ['train.epochs=10', 'train.samples.count=8', 'train.optimizers.generator={kind: adam, learningRate: 0.000001}', 'train.optimizers.discriminator={kind: adam, learningRate: 0.02}'];
+
+test('training warnings reach the progress output, summary.json and MLflow tags, live and through sync', async () => {
+  const live = tiny(LOSING_GENERATOR);
+  const { trackers } = await createTrackers(live.config, { env: { MLFLOW_TRACKING_URI: server.uri }, warn: assert.fail });
+  const lines: string[] = [];
+  const { runDir, summary } = await train(live.config, { configFile: live.file, progress: { ...silent, log: (l) => lines.push(l) }, trackers, cacheDir: join(live.dir, 'cache') });
+  assert.deepEqual(summary.warnings?.map((w) => w.kind).sort(), ['discriminatorWins', 'modeCollapse']);
+  const wins = summary.warnings!.find((w) => w.kind === 'discriminatorWins')!;
+  assert.match(wins.message, /^the discriminator has won outright for 3 epochs \(loss D [\d.e-]+, D\(x\) 0\.9\d\d, D\(G\(z\)\) 0\.0\d\d\)/);
+  assert.ok(lines.includes(`warning: ${wins.message}`), lines.join('\n'));
+  assert.deepEqual(summaryOf(runDir).warnings, summary.warnings);
+  const tags = kv((await client.getRun(readSyncState(runDir)!.runId)).data.tags);
+  assert.equal(tags['dcgan.warning.discriminatorWins'], `epoch ${wins.epoch}: ${wins.message}`);
+  assert.match(tags['dcgan.warning.modeCollapse']!, /^epoch \d+: mode collapse: the fixed-noise samples have been nearly identical/);
+
+  const offline = tiny(LOSING_GENERATOR);
+  const { runDir: offlineDir, summary: offlineSummary } = await train(offline.config, { configFile: offline.file, progress: silent, cacheDir: join(offline.dir, 'cache') });
+  const report = await syncRunDir(offlineDir, client);
+  const synced = kv((await client.getRun(report.runId)).data.tags);
+  for (const w of offlineSummary.warnings!) assert.equal(synced[`dcgan.warning.${w.kind}`], `epoch ${w.epoch}: ${w.message}`);
+});
+
 /** A port nothing listens on. */
 async function closedPort(): Promise<number> {
   const probe = createServer();

@@ -24,3 +24,20 @@ test('permutations contain every index once', () => {
   assert.deepEqual([...order].sort((a, b) => a - b), Array.from({ length: 1000 }, (_, i) => i));
   assert.notDeepEqual([...order], Array.from({ length: 1000 }, (_, i) => i));
 });
+
+test('a restored state repeats the draws that follow it, a pending Box-Muller value included, through JSON', () => {
+  const rng = new Rng(9);
+  rng.normal(); // leaves the pair's second value pending
+  const saved = JSON.parse(JSON.stringify(rng.state()));
+  assert.notEqual(saved.spareNormal, null);
+  const expected = [rng.normal(), rng.next(), rng.int(1000), ...rng.normals(3)];
+  const other = new Rng(1);
+  other.restore(saved);
+  assert.deepEqual([other.normal(), other.next(), other.int(1000), ...other.normals(3)], expected);
+  // No pending value: restoring must clear one the target holds.
+  const fresh = new Rng(3).state();
+  assert.equal(fresh.spareNormal, null);
+  other.normal();
+  other.restore(fresh);
+  assert.deepEqual(other.normals(4), new Rng(3).normals(4));
+});

@@ -6,7 +6,9 @@ import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 import { parse } from 'yaml';
 import { availableBackends } from '../src/backend/select.ts';
-import { latestCheckpoint, loadLayersModel } from '../src/train/checkpoint.ts';
+import { deriveSeed, Rng } from '../src/random/rng.ts';
+import { imageGridPng, pixelScale } from '../src/render/grid.ts';
+import { latestCheckpoint, loadLayersModel, loadSamplingGenerator } from '../src/train/checkpoint.ts';
 import type { Progress } from '../src/train/progress.ts';
 import { train } from '../src/train/trainer.ts';
 import { readLossRecords, type RunSummary } from '../src/track/run-dir.ts';
@@ -110,5 +112,34 @@ for (const backend of backends.filter((name) => name !== 'cpu')) {
     }
     const worst = Math.max(...losses[backend].flatMap((row, i) => row.map((v, j) => Math.abs(v - losses.cpu[i][j]) / Math.max(Math.abs(losses.cpu[i][j]), 1e-6))));
     assert.ok(worst < 1e-4, `worst relative difference ${worst}`);
+  });
+}
+
+const STABLE = ['train.loss=hinge', 'model.discriminator.spectralNorm=true', 'model.discriminator.batchNorm=false', 'train.augment={policy: [color, translation, cutout]}', 'train.ema={beta: 0.5}'];
+
+for (const backend of backends.filter((name) => name !== 'webgpu')) {
+  test(`every stable-GAN option together trains on ${backend}; the weight average draws the grids and is checkpointed for sample and eval`, async () => {
+    const { config, file, dir } = tinyExperiment({}, [`train.backend=${backend}`, ...STABLE]);
+    const { runDir, summary } = await train(config, { configFile: file, progress: silent, cacheDir: join(dir, 'cache') });
+    assert.equal(summary.status, 'finished');
+    assert.ok(Number.isFinite(summary.finalLosses!.lossD) && Number.isFinite(summary.finalLosses!.lossG));
+
+    const checkpoint = latestCheckpoint(runDir);
+    const live = await loadLayersModel(join(checkpoint, 'generator'));
+    const averaged = await loadLayersModel(join(checkpoint, 'generator-ema'));
+    const sampling = await loadSamplingGenerator(checkpoint);
+    const values = (m: tf.LayersModel) => m.getWeights().map((w) => Array.from(w.dataSync()));
+    assert.deepEqual(values(sampling), values(averaged), 'sample and eval load the weight average');
+    assert.notDeepEqual(values(averaged), values(live), 'beta 0.5 over 6 steps leaves the average apart from the live weights');
+    assert.ok(values(live)[0]!.length > 0);
+
+    // The last grid is the average's images of the fixed sample noise.
+    const { count } = config.train.samples;
+    const noise = tf.tensor2d(new Rng(deriveSeed(config.seed, 'samples')).normals(count * config.model.latentDim), [count, config.model.latentDim]);
+    const images = averaged.predict(noise) as tf.Tensor4D;
+    const expected = await imageGridPng((await images.data()) as Float32Array, { count, height: 8, width: 8, channels: 3 }, pixelScale(config, 3), Math.min(7, count));
+    const decode = async (png: Uint8Array | string) => (await sharp(png).raw().toBuffer()).toString('hex');
+    assert.equal(await decode(join(runDir, 'samples', 'epoch-0002.png')), await decode(expected));
+    tf.dispose([noise, images]);
   });
 }

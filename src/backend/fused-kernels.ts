@@ -85,6 +85,20 @@ export function registerFusedGradients(): void {
   });
   preferFusedGradient('Relu', FUSED.reluGrad, () => ({}));
   preferFusedGradient('LeakyRelu', FUSED.leakyReluGrad, (attrs) => ({ alpha: attrs.alpha }));
+  for (const kernelName of [FUSED.reluGrad, FUSED.leakyReluGrad]) {
+    tf.registerGradient({ kernelName, inputsToSave: ['x'], gradFunc: activationGradGradient(kernelName) });
+  }
+}
+
+/**
+ * The gradient of an activation's gradient dy * mask(x), for gradient penalties: linear in dy with the same mask,
+ * and flat in x wherever it is differentiable.
+ */
+function activationGradGradient(kernelName: string): tf.GradFunc {
+  return (ddx, [x], attrs) => ({
+    dy: () => tf.engine().runKernel(kernelName, { dy: ddx as tf.Tensor, x: x! }, attrs) as tf.Tensor,
+    x: () => tf.zerosLike(x!),
+  });
 }
 
 function batchNormTrainingGradient(dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) {

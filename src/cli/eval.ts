@@ -4,7 +4,7 @@ import { UserError } from '../errors.ts';
 import { useBackend } from '../backend/select.ts';
 import { loadDataset } from '../data/dataset.ts';
 import { createEvaluator } from '../eval/evaluate.ts';
-import { latestCheckpoint, loadLayersModel } from '../train/checkpoint.ts';
+import { latestCheckpoint, loadSamplingGenerator } from '../train/checkpoint.ts';
 import { writeFileAtomic } from '../track/atomic.ts';
 import { readRunConfig } from '../track/run-dir.ts';
 
@@ -23,7 +23,7 @@ export async function evalCommand(runDir: string, options: { checkpoint: string;
   log(`backend: ${await useBackend(config.train.backend)}`);
   const dataset = await loadDataset(config.data, { cacheDir: '.cache/data', log });
   const evaluator = await createEvaluator(config, { ...settings, metrics: [...settings.metrics] }, dataset, { cacheDir: '.cache/classifiers', log });
-  const generator = await loadLayersModel(join(checkpoint, 'generator'));
+  const generator = await loadSamplingGenerator(checkpoint);
   const values = await evaluator.evaluate(generator);
   const name = checkpoint.split('/').pop()!;
   writeFileAtomic(join(runDir, `eval-${name}.json`), `${JSON.stringify({ checkpoint: name, samples: settings.samples, values }, null, 2)}\n`);

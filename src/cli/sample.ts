@@ -1,11 +1,10 @@
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
 import { useBackend } from '../backend/select.ts';
 import { deriveSeed, Rng } from '../random/rng.ts';
 import { imageGridPng, pixelScale } from '../render/grid.ts';
-import { latestCheckpoint, loadLayersModel } from '../train/checkpoint.ts';
+import { latestCheckpoint, loadSamplingGenerator } from '../train/checkpoint.ts';
 import { readRunConfig } from '../track/run-dir.ts';
 
 /** Generates a grid from the latest checkpoint of a run, without training. */
@@ -14,7 +13,7 @@ export async function sampleCommand(runDir: string, options: { count: number; ou
   const config = readRunConfig(runDir);
   await useBackend(config.train.backend);
   const checkpoint = latestCheckpoint(runDir);
-  const generator = await loadLayersModel(join(checkpoint, 'generator'));
+  const generator = await loadSamplingGenerator(checkpoint);
   const seed = options.seed ?? config.seed;
   const { latentDim } = config.model;
   const noise = tf.tensor2d(new Rng(deriveSeed(seed, 'samples')).normals(options.count * latentDim), [options.count, latentDim]);

@@ -250,13 +250,13 @@ export interface Data {
 }
 export interface ImageFolderSource {
   /**
-   * Every PNG/JPEG/WebP/GIF (first frame) under `root`, recursively: flat, or in class sub-folders as torchvision's ImageFolder.
+   * Every PNG/JPEG/WebP/GIF (first frame) under `root`, recursively: flat, or in class sub-folders as torchvision's ImageFolder. Several roots are read in the order given, as one dataset.
    */
   kind: 'imageFolder';
   /**
-   * Folder of images, relative to the config file.
+   * Folder of images, or a list of folders read as one dataset (e.g. several sprite generations), relative to the config file.
    */
-  root: string;
+  root: string | [string, ...string[]];
 }
 export interface IdxSource {
   /**
@@ -347,6 +347,10 @@ export interface Discriminator {
   kernelSize: number;
   activation: Activation1;
   batchNorm: DiscriminatorBatchNorm;
+  /**
+   * Spectral normalization of every discriminator convolution (Miyato et al. 2018, "Spectral Normalization for Generative Adversarial Networks"): each kernel W, reshaped to a matrix, is divided by its largest singular value, estimated by one power iteration per training step (the vector u is a non-trainable weight, saved in checkpoints). Bounds D's Lipschitz constant, the usual first fix when D wins outright on small data; usually combined with discriminator.batchNorm: false and the hinge loss.
+   */
+  spectralNorm: boolean;
 }
 /**
  * Weight initialization, seeded from `seed`: convolution kernels ~ N(mean, std); batch-norm gamma ~ N(1, std), beta = 0 (as the lesson's weights_init_normal).
@@ -374,9 +378,25 @@ export interface Train {
    */
   epochs: number;
   /**
-   * bce: discriminator (BCE(D(x), 1) + BCE(D(G(z)), 0)) / 2, generator BCE(D(G(z)), 1), computed from logits for numerical stability.
+   * bce (the lesson; Goodfellow et al. 2014, non-saturating generator loss): discriminator (BCE(D(x), 1) + BCE(D(G(z)), 0)) / 2, generator BCE(D(G(z)), 1), computed from logits for numerical stability. hinge (Lim and Ye 2017, "Geometric GAN"; Miyato et al. 2018): discriminator mean(relu(1 - D(x))) + mean(relu(1 + D(G(z)))), generator -mean(D(G(z))); pairs with spectral norm. wgan-gp (Gulrajani et al. 2017, "Improved Training of Wasserstein GANs"): critic mean(D(G(z))) - mean(D(x)) + gradientPenalty * mean((||grad_x D(x_hat)||_2 - 1)^2) on random interpolates x_hat of real and fake images, generator -mean(D(G(z))); the paper's critic has no batch norm (discriminator.batchNorm: false).
    */
-  loss: 'bce';
+  loss: 'bce' | 'hinge' | 'wgan-gp';
+  /**
+   * lambda of WGAN-GP's gradient penalty (the paper: 10): lambda * mean((||grad_x D(x_hat)||_2 - 1)^2) at x_hat = u * x + (1 - u) * G(z), u uniform in [0, 1) per image; used only with loss: wgan-gp. Like r1 it needs D's gradient of a gradient: in the penalty's own pass through D, batch norm runs on tfjs-core ops instead of a fused kernel and leaves the moving statistics alone.
+   */
+  gradientPenalty: number;
+  /**
+   * gamma of the R1 penalty (Mescheder et al. 2018, "Which Training Methods for GANs do actually Converge?"): gamma / 2 * mean(||grad_x D(x)||^2) on real images, added to the discriminator's loss with any train.loss. Penalises D's gradient on the data, so it cannot push real images to extreme logits; StyleGAN2 uses 10 at 64x64-256x256 (smaller values for small images). 0: off (the lesson). Needs D's gradient of a gradient: in the penalty's own pass through D (an extra forward pass of the real batch and two backward passes: a D update takes two to three times as long), batch norm runs on tfjs-core ops instead of a fused kernel and leaves the moving statistics alone.
+   */
+  r1: number;
+  /**
+   * Differentiable augmentation (DiffAugment, Zhao et al. 2020, "Differentiable Augmentation for Data-Efficient GAN Training"): the same random transforms are applied to real and generated images before every pass through D, in both updates, and the generator learns through them. The paper's remedy for D memorising a small dataset (its 100-shot and 1k-image results), and the first thing to add below about 10k images. An object of settings, or false: off (the lesson).
+   */
+  augment: false | {policy: ('color' | 'translation' | 'cutout')[]; probability: number};
+  /**
+   * Exponential moving average of the generator's weights (Yazici et al. 2019, "The Unusual Effectiveness of Averaging in GAN Training"; Karras et al. 2018): after each generator update ema = beta * ema + (1 - beta) * weights (batch-norm moving statistics copied). The average draws the sample grids, `sample`, `eval` and keepBest, and is saved in checkpoints (generator-ema/); it smooths the oscillation that makes single-iterate samples flicker. An object of settings, or false: off (the lesson).
+   */
+  ema: false | {beta: number; startStep: number};
   /**
    * The Adam optimizer of each network (the lesson: learning rate 0.005, beta1 0.5 for both).
    */

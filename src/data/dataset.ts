@@ -2,7 +2,7 @@
 import type { Data, IdxSource, ImageFolderSource } from '../config/experiment.generated.ts';
 import { UserError } from '../errors.ts';
 import { cacheKey, fingerprints, readCache, writeCache } from './cache.ts';
-import { decodeImages, listImageFiles } from './image-folder.ts';
+import { decodeImages, listImageFiles, sourceRoots } from './image-folder.ts';
 import { readIdx } from './idx.ts';
 import { mapLimit } from './pool.ts';
 import { planTransforms, transformedShape, type TransformPlan } from './plan.ts';
@@ -70,7 +70,7 @@ async function loadFolder(source: ImageFolderSource, files: string[], data: Data
     },
   });
   if (decoded.images.length === 0) {
-    throw new UserError(`data.source.root: none of the ${files.length} image files under ${source.root} could be decoded (first: ${files[0]})`);
+    throw new UserError(`data.source.root: none of the ${files.length} image files under ${describeRoots(source.root)} could be decoded (first: ${files[0]})`);
   }
   const dataset = assemble(decoded.images, decoded.files);
   const notes = [
@@ -80,7 +80,7 @@ async function loadFolder(source: ImageFolderSource, files: string[], data: Data
   return {
     ...dataset,
     skipped: decoded.skipped,
-    description: `${describe(dataset, source.root, 'imageFolder')}${notes.map((note) => `; ${note}`).join('')}`,
+    description: `${describe(dataset, describeRoots(source.root), 'imageFolder')}${notes.map((note) => `; ${note}`).join('')}`,
     fromCache: false,
   };
 }
@@ -107,6 +107,11 @@ async function loadIdx(source: IdxSource, data: Data, plan: TransformPlan): Prom
 
 function describe(shape: { count: number; height: number; width: number; channels: number }, from: string, kind: string): string {
   return `${plural(shape.count, 'image')} from ${from} (${kind}), ${shape.height}x${shape.width}x${shape.channels}`;
+}
+
+function describeRoots(root: string | string[]): string {
+  const roots = sourceRoots(root);
+  return roots.length === 1 ? roots[0] : `${roots.length} folders (${roots.join(', ')})`;
 }
 
 function plural(count: number, noun: string): string {

@@ -11,8 +11,19 @@ export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp', '.gif'];
 /** Decodes in flight at once: sharp decodes on its own thread pool, so a few more than cores keeps it busy. */
 const DECODE_CONCURRENCY = 8;
 
-/** Every image file under `root`, recursively (symbolic links followed), sorted by path. */
-export async function listImageFiles(root: string): Promise<string[]> {
+/** The folders of an imageFolder source, in the order given (data.source.root is one folder or a list). */
+export function sourceRoots(root: string | string[]): string[] {
+  return Array.isArray(root) ? root : [root];
+}
+
+/** Every image file under each root, recursively (symbolic links followed), sorted by path within each root. */
+export async function listImageFiles(root: string | string[]): Promise<string[]> {
+  const lists = [];
+  for (const folder of sourceRoots(root)) lists.push(await listFolder(folder));
+  return lists.flat();
+}
+
+async function listFolder(root: string): Promise<string[]> {
   const info = await stat(root).catch(() => undefined);
   if (!info) throw new UserError(`data.source.root: the folder ${root} does not exist`);
   if (!info.isDirectory()) throw new UserError(`data.source.root: ${root} is not a folder`);

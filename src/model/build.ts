@@ -12,8 +12,11 @@ import { UserError } from '../errors.ts';
 import { deriveSeed } from '../random/rng.ts';
 import { discriminatorChannels, generatorChannels, startSize } from './geometry.ts';
 import { FusedBatchNorm, ScaledElu } from './layers.ts';
+import { SpectralNormConv2D } from './spectral-norm.ts';
 
 export type ImageChannels = 1 | 3;
+
+type ConvArgs = Parameters<typeof tf.layers.conv2d>[0] & { name: string };
 
 interface BatchNormSettings {
   momentum: number;
@@ -73,6 +76,8 @@ export function buildGenerator(model: Model, imageChannels: ImageChannels, seed:
  * startSize, 'valid', to one filter, flattened to [batch, 1].
  * The output is a LOGIT: the lesson's final Sigmoid is left to the loss, which applies it stably
  * (sigmoid cross-entropy from logits), so D(x) = sigmoid(output).
+ * With spectralNorm every conv, the final one included (as the SN-GAN paper's D), is spectrally normalised;
+ * layer names and kernel/bias values are those of the plain model, plus each conv's u and v.
  */
 export function buildDiscriminator(model: Model, imageChannels: ImageChannels, seed: number): tf.LayersModel {
   const d = model.discriminator;
@@ -80,26 +85,26 @@ export function buildDiscriminator(model: Model, imageChannels: ImageChannels, s
   const channels = requireChannels(discriminatorChannels(d), d.blocks, 'discriminator');
   const bn = d.batchNorm === false ? null : d.batchNorm;
   const init = initializers(model, seed, 'discriminator');
+  // u gets a seed of its own: the kernel's seed would make u's draw repeat the kernel's first draws.
+  const conv = (args: ConvArgs) =>
+    d.spectralNorm ? new SpectralNormConv2D({ ...args, seed: init.seedFor(`${args.name}/u`) }) : tf.layers.conv2d(args);
 
   const input = tf.input({ shape: [model.imageSize, model.imageSize, imageChannels], name: 'd_input' });
   let x: tf.SymbolicTensor = input;
   channels.forEach((filters, i) => {
     const name = `d_block${i + 1}`;
     const normalized = bn !== null && (i > 0 || bn.firstBlock);
-    x = tf.layers
-      .conv2d({
-        filters,
-        kernelSize: d.kernelSize,
-        strides: 2,
-        padding: 'same',
-        ...convWeights(init, `${name}_conv`, !normalized),
-      })
-      .apply(x) as tf.SymbolicTensor;
+    x = conv({
+      filters,
+      kernelSize: d.kernelSize,
+      strides: 2,
+      padding: 'same',
+      ...convWeights(init, `${name}_conv`, !normalized),
+    }).apply(x) as tf.SymbolicTensor;
     if (normalized) x = batchNorm(init, `${name}_bn`, bn).apply(x) as tf.SymbolicTensor;
     x = activation(d.activation, `${name}_act`).apply(x) as tf.SymbolicTensor;
   });
-  x = tf.layers
-    .conv2d({ filters: 1, kernelSize: start, strides: 1, padding: 'valid', ...convWeights(init, 'd_out_conv', bn === null) })
+  x = conv({ filters: 1, kernelSize: start, strides: 1, padding: 'valid', ...convWeights(init, 'd_out_conv', bn === null) })
     .apply(x) as tf.SymbolicTensor;
   x = tf.layers.flatten({ name: 'd_logit' }).apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: x, name: 'discriminator' });

@@ -3,6 +3,7 @@
 // that uses it needs this module imported first. alpha = 1 keeps the stock layer.
 import * as tf from '@tensorflow/tfjs';
 import { FUSED, fusedBatchNormTraining, hasFused, movingAverage } from '../backend/fused-kernels.ts';
+import { inTwiceDifferentiablePass } from './second-order.ts';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
 
@@ -47,7 +48,8 @@ interface BatchNormState {
  * tfjs-core composes that gradient from the batchNorm op and tf.moments, about three times as many
  * full-size elementwise kernels, which made batch norm a third of a DCGAN step on the tensorflow backend.
  * Where the backend registers a fused kernel pair (src/backend/fused-kernels.ts: TensorFlow's own on the
- * tensorflow backend, WGSL channel sums on webgpu), the training pass runs that instead.
+ * tensorflow backend, WGSL channel sums on webgpu), the training pass runs that instead. Inside
+ * `twiceDifferentiable` (gradient penalties, src/model/second-order.ts) it is composed from tfjs-core ops.
  * Inference, the weights, the moving averages (Keras convention, biased batch variance) and the saved
  * format are those of tf.layers.batchNormalization. It keeps that class name, so saved models load in
  * plain TF.js as standard BatchNormalization layers; registering it makes this process load them as this.
@@ -62,6 +64,10 @@ export class FusedBatchNorm extends BatchNormalization {
     return tf.tidy(() => {
       const gamma = state.gamma.read();
       const beta = state.beta.read();
+      // The fused kernel has no gradient of its own, and the written-out gradient reads its saved normalised input
+      // and 1/sigma as constants, which would drop the second-order terms through the batch statistics. The
+      // moving statistics are left alone: they follow the loss's passes only, as without a penalty.
+      if (inTwiceDifferentiablePass()) return composedBatchNorm(x, gamma, beta, state.epsilon);
       const { output, mean, variance } = hasFused(FUSED.batchNormTraining)
         ? fusedBatchNormTraining(x, gamma, beta, state.epsilon)
         : writtenOutBatchNorm(x, gamma, beta, state.epsilon);
@@ -96,6 +102,12 @@ function writtenOutBatchNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, ep
     };
   });
   return { output: normalize(x, gamma, beta), mean, variance };
+}
+
+/** (x - mean) / sqrt(variance + epsilon) * gamma + beta over the batch, every step an op with registered gradients. */
+function composedBatchNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): tf.Tensor {
+  const { mean, variance } = tf.moments(x, x.shape.slice(0, -1).map((_, i) => i));
+  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, epsilon))), gamma), beta);
 }
 
 // The class is a subclass of the serializable BatchNormalization, whose static fromConfig it inherits.

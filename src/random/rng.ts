@@ -17,6 +17,12 @@ function mix32(value: number): number {
   return (x ^ (x >>> 16)) >>> 0;
 }
 
+/** Everything an Rng's future draws depend on, as plain JSON for checkpoints. */
+export interface RngState {
+  words: [number, number, number, number];
+  spareNormal: number | null;
+}
+
 /** A small, fast, seeded generator (sfc32) with the draws the runner needs. */
 export class Rng {
   private a: number;
@@ -31,6 +37,16 @@ export class Rng {
     this.c = 0xb7e15162;
     this.d = seed >>> 0;
     for (let i = 0; i < 15; i++) this.nextUint32(); // warm up: sfc32's first outputs are correlated with the seed
+  }
+
+  /** The current state: an Rng restored from it draws the same numbers from here on. */
+  state(): RngState {
+    return { words: [this.a, this.b, this.c, this.d], spareNormal: this.spareNormal ?? null };
+  }
+
+  restore(state: RngState): void {
+    [this.a, this.b, this.c, this.d] = state.words.map((word) => word | 0);
+    this.spareNormal = state.spareNormal ?? undefined;
   }
 
   nextUint32(): number {

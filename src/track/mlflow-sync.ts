@@ -5,7 +5,7 @@ import { join, posix, relative, sep } from 'node:path';
 import { writeFileAtomic } from './atomic.ts';
 import { isMlflowError, type MetricInput, type MlflowClient } from './mlflow/index.ts';
 import { describeRun, mlflowExperimentName, readRunFacts, redactCredentials, type RunDescription, type RunFacts } from './params.ts';
-import { readRunSummary, type MetricRecord, type RunStatus } from './run-dir.ts';
+import { readRunSummary, type MetricRecord, type RunStatus, type RunWarning } from './run-dir.ts';
 
 export const SYNC_STATE_FILE = 'mlflow.json';
 
@@ -283,6 +283,11 @@ export class RunUploader {
     this.save();
   }
 
+  /** Tags set after the run began (training warnings); idempotent. */
+  async setTags(tags: Record<string, string>): Promise<void> {
+    await this.client.logBatch(this.state.runId, { tags });
+  }
+
   /** The final status, with the error as the dcgan.error tag. */
   async setStatus(status: TerminalStatus, error: string | undefined, endTime: number): Promise<void> {
     if (this.state.status === status) return;
@@ -397,7 +402,13 @@ export async function syncRunDir(runDir: string, client: MlflowClient): Promise<
     if (existsSync(join(runDir, name))) await uploader.sendArtifact(join(runDir, name), name);
   }
 
+  if (summary.warnings?.length) await uploader.setTags(warningTags(summary.warnings));
   const status = mlflowStatus(summary.status);
   if (status) await uploader.setStatus(status, summary.error, Date.parse(summary.startedAt) + summary.wallSeconds * 1000);
   return { ...uploader.sent, trackingUri: client.trackingUri, experimentId: uploader.experimentId, runId: uploader.runId, localStatus: summary.status };
+}
+
+/** MLflow tags for a run's training warnings: dcgan.warning.<kind> = "epoch N: message". */
+export function warningTags(warnings: readonly RunWarning[]): Record<string, string> {
+  return Object.fromEntries(warnings.map((w) => [`dcgan.warning.${w.kind}`, `epoch ${w.epoch}: ${w.message}`]));
 }

@@ -1,9 +1,9 @@
 // Logs a run to MLflow while it trains: the same RunUploader `dcgan-run sync` uses, fed as the trainer
 // hands things over. Calls return at once; requests go out in the background, one at a time, in order.
 import type { MlflowClient } from './mlflow/index.ts';
-import { metricPoints, RunUploader, mlflowStatus } from './mlflow-sync.ts';
+import { metricPoints, RunUploader, mlflowStatus, warningTags } from './mlflow-sync.ts';
 import { mlflowExperimentName, readRunFacts } from './params.ts';
-import { readRunSummary, type MetricRecord, type RunStatus } from './run-dir.ts';
+import { readRunSummary, type MetricRecord, type RunStatus, type RunWarning } from './run-dir.ts';
 import type { RunInfo, Tracker } from './tracker.ts';
 
 export interface MlflowTrackerOptions {
@@ -93,6 +93,10 @@ export class MlflowTracker implements Tracker {
   logArtifact(localPath: string, artifactPath: string): void {
     this.flush();
     this.enqueue(() => this.uploader!.sendArtifact(localPath, artifactPath));
+  }
+
+  logWarning(warning: RunWarning): void {
+    this.enqueue(() => this.uploader!.setTags(warningTags([warning])));
   }
 
   /** Sends the rest and the final status; returns when the queue is empty (or the server was given up on). */

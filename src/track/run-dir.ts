@@ -33,7 +33,16 @@ export interface RunSummary {
   lastEval?: { epoch: number; values: Record<string, number> };
   /** train.checkpoint.keepBest: the metric, its best value and the epoch of checkpoints/best/. */
   best?: { metric: string; value: number; epoch: number };
+  /** Signs of a failing run seen while it trained (src/train/health.ts), in the order they were seen. */
+  warnings?: RunWarning[];
   error?: string;
+}
+
+export interface RunWarning {
+  kind: string;
+  /** The epoch at which it was reported. */
+  epoch: number;
+  message: string;
 }
 
 /** A new run id: sortable by start time, unique across parallel runs. */

@@ -1,5 +1,5 @@
 import type { Experiment } from '../config/experiment.generated.ts';
-import type { MetricRecord, RunStatus } from './run-dir.ts';
+import type { MetricRecord, RunStatus, RunWarning } from './run-dir.ts';
 
 export interface RunInfo {
   experiment: string;
@@ -23,5 +23,7 @@ export interface Tracker {
   logMetrics(records: MetricRecord[]): void;
   logImage(key: string, step: number, png: Uint8Array): void;
   logArtifact(localPath: string, artifactPath: string): void;
+  /** A sign of a failing run (src/train/health.ts), reported once per kind. */
+  logWarning(warning: RunWarning): void;
   finish(status: RunStatus, error?: string): Promise<void>;
 }

@@ -2,13 +2,16 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
-// Registers the project's own layer classes, which saved models name.
+// Register the project's own layer classes, which saved models name.
 import '../model/layers.ts';
+import '../model/spectral-norm.ts';
 import { writeDirAtomic, writeFileAtomic } from '../track/atomic.ts';
 
 export interface TrainingState {
   generator: tf.LayersModel;
   discriminator: tf.LayersModel;
+  /** train.ema's averaged generator, saved as generator-ema/. */
+  generatorAverage?: tf.LayersModel;
   optimizers: { generator: tf.Optimizer; discriminator: tf.Optimizer };
   epoch: number;
   step: number;
@@ -57,6 +60,10 @@ export async function saveCheckpoint(runDir: string, state: TrainingState, name?
       await saveLayersModel(state[net], netDir);
       await saveOptimizer(state.optimizers[net], join(temporary, `optimizer-${net}`));
     }
+    if (state.generatorAverage) {
+      mkdirSync(join(temporary, 'generator-ema'));
+      await saveLayersModel(state.generatorAverage, join(temporary, 'generator-ema'));
+    }
     writeFileSync(join(temporary, 'state.json'), JSON.stringify({ epoch: state.epoch, step: state.step }));
   });
   if (name === undefined) writeFileAtomic(join(runDir, 'checkpoints', 'latest.json'), JSON.stringify({ checkpoint: folder, epoch: state.epoch, step: state.step }));
@@ -68,6 +75,12 @@ export function latestCheckpoint(runDir: string): string {
   const pointer = join(runDir, 'checkpoints', 'latest.json');
   if (!existsSync(pointer)) throw new UserError(`${runDir}: no checkpoint found (checkpoints/latest.json is missing)`);
   return join(runDir, 'checkpoints', (JSON.parse(readFileSync(pointer, 'utf8')) as { checkpoint: string }).checkpoint);
+}
+
+/** The generator that draws a checkpoint's samples: the weight average (train.ema) where the run kept one. */
+export async function loadSamplingGenerator(checkpoint: string): Promise<tf.LayersModel> {
+  const averaged = join(checkpoint, 'generator-ema');
+  return loadLayersModel(existsSync(join(averaged, 'model.json')) ? averaged : join(checkpoint, 'generator'));
 }
 
 export async function loadLayersModel(dir: string): Promise<tf.LayersModel> {

@@ -6,10 +6,10 @@ import * as tf from '@tensorflow/tfjs';
 import type { Experiment } from '../config/experiment.generated.ts';
 import { UserError } from '../errors.ts';
 import { describeBackend, useBackend } from '../backend/select.ts';
-import { batchShape, batchesPerEpoch, epochBatches, loadDataset } from '../data/dataset.ts';
+import { batchShape, batchesPerEpoch, epochBatches, loadDataset, type ImageDataset } from '../data/dataset.ts';
 import { buildDiscriminator, buildGenerator } from '../model/build.ts';
 import { deriveSeed, Rng } from '../random/rng.ts';
-import { imageGridPng, pixelScale } from '../render/grid.ts';
+import { imageGridPng, pixelScale, type PixelScale } from '../render/grid.ts';
 import { lineChartPng } from '../render/loss-plot.ts';
 import { newRunId, RunDirectory, type MetricRecord, type RunStatus, type RunSummary } from '../track/run-dir.ts';
 import type { Tracker } from '../track/tracker.ts';
@@ -18,7 +18,10 @@ import { saveCheckpoint } from './checkpoint.ts';
 import { bestMetric, createEvaluator, isBetter } from '../eval/evaluate.ts';
 import { writeFileAtomic } from '../track/atomic.ts';
 import type { Progress } from './progress.ts';
-import { makeAdam, trainStep, type StepMetrics } from './step.ts';
+import { GeneratorAverage } from './ema.ts';
+import { spreadRatio, TrainingHealth, type TrainingWarning } from './health.ts';
+import { createAugmenter } from './augment.ts';
+import { makeAdam, trainStep, type StepMetrics, type StepOptions } from './step.ts';
 
 export interface TrainOptions {
   configFile: string;
@@ -72,11 +75,18 @@ export async function train(config: Experiment, options: TrainOptions): Promise<
   const generator = buildGenerator(config.model, channels, config.seed);
   const discriminator = buildDiscriminator(config.model, channels, config.seed);
   const optimizers = { generator: makeAdam(config.train.optimizers.generator), discriminator: makeAdam(config.train.optimizers.discriminator) };
+  const { ema: emaSettings } = config.train;
+  const average = emaSettings ? GeneratorAverage.start(generator, buildGenerator(config.model, channels, config.seed), emaSettings) : undefined;
+  // What draws the sample grids and is evaluated: the weight average when train.ema is on.
+  const sampler = average?.model ?? generator;
+  const stepOptions = stepOptionsOf(config);
+  const health = new TrainingHealth(config.train.loss, Math.ceil(config.train.epochs / 5));
   const noiseRng = new Rng(deriveSeed(config.seed, 'noise'));
   const { latentDim } = config.model;
   const sampleCount = config.train.samples.count;
   const sampleNoise = tf.tensor2d(new Rng(deriveSeed(config.seed, 'samples')).normals(sampleCount * latentDim), [sampleCount, latentDim]);
   const scale = pixelScale(config, channels);
+  const realReference = realSample(dataset, config, sampleCount, scale);
 
   // The run directory and trackers.
   const run = new RunDirectory(config.tracking.runsDir, config.name, options.runId ?? newRunId());
@@ -111,8 +121,13 @@ export async function train(config: Experiment, options: TrainOptions): Promise<
   let step = 0;
   let status: RunStatus = 'finished';
   let failure: string | undefined;
+  const warn = (warning: TrainingWarning) => {
+    summary.warnings = [...(summary.warnings ?? []), warning];
+    progress.log(`warning: ${warning.message}`);
+    for (const tracker of trackers) tracker.logWarning(warning);
+  };
   const checkpoint = async (epoch: number) => {
-    const dir = await saveCheckpoint(run.path, { generator, discriminator, optimizers, epoch, step });
+    const dir = await saveCheckpoint(run.path, { generator, discriminator, generatorAverage: average?.model, optimizers, epoch, step });
     for (const tracker of trackers) tracker.logArtifact(dir, `checkpoints/${dir.split('/').pop()}`);
   };
 
@@ -151,9 +166,10 @@ export async function train(config: Experiment, options: TrainOptions): Promise<
       for (const batch of epochBatches(dataset, config.data, { seed: config.seed, epoch })) {
         const real = tf.tensor4d(batch.images, [batch.count, shape.height, shape.width, channels]);
         const noise = tf.tensor2d(noiseRng.normals(batch.count * latentDim), [batch.count, latentDim]);
-        const metrics = trainStep(generator, discriminator, optimizers, real, noise);
+        const metrics = trainStep(generator, discriminator, optimizers, real, noise, stepOptions);
         tf.dispose([real, noise]);
         step += 1;
+        average?.update(generator, step);
         imagesThisEpoch += batch.count;
         pending.push({ metrics, step, images: batch.count });
         if (pending.length >= logEvery) await flush();
@@ -171,16 +187,23 @@ export async function train(config: Experiment, options: TrainOptions): Promise<
       const epochSeconds = (Date.now() - epochStart) / 1000;
       const lossD = mean(epochValues.lossD);
       const lossG = mean(epochValues.lossG);
+      const dReal = mean(epochValues.dReal);
+      const dFake = mean(epochValues.dFake);
       history.lossD.push(lossD);
       history.lossG.push(lossG);
-      record([{ type: 'epoch', step: epoch, epoch, lossD, lossG, dReal: mean(epochValues.dReal), dFake: mean(epochValues.dFake), imagesPerSec: imagesThisEpoch / epochSeconds, epochSeconds, time: Date.now() }]);
+      record([{ type: 'epoch', step: epoch, epoch, lossD, lossG, dReal, dFake, imagesPerSec: imagesThisEpoch / epochSeconds, epochSeconds, time: Date.now() }]);
       progress.endEpoch(`epoch ${epoch}/${epochs}: loss D ${lossD.toFixed(4)}, loss G ${lossG.toFixed(4)}, ${(imagesThisEpoch / epochSeconds).toFixed(1)} images/s, ${epochSeconds.toFixed(1)} s`);
+      const wins = health.checkEpoch(epoch, { lossD, dReal, dFake });
+      if (wins) warn(wins);
 
       const last = epoch === epochs || status !== 'finished';
       if (epoch % config.train.samples.every === 0 || last) {
-        const images = tf.tidy(() => generator.apply(sampleNoise, { training: false }) as tf.Tensor4D);
-        const png = await imageGridPng(await images.data() as Float32Array, { count: sampleCount, height: shape.height, width: shape.width, channels }, scale, Math.min(7, sampleCount));
+        const images = tf.tidy(() => sampler.apply(sampleNoise, { training: false }) as tf.Tensor4D);
+        const values = (await images.data()) as Float32Array;
         images.dispose();
+        const png = await imageGridPng(values, { count: sampleCount, height: shape.height, width: shape.width, channels }, scale, Math.min(7, sampleCount));
+        const collapse = health.checkSamples(epoch, spreadRatio(toPixels(values, scale), realReference.pixels, realReference.count, shape.height * shape.width * channels));
+        if (collapse) warn(collapse);
         run.writeSample(epoch, png);
         for (const tracker of trackers) tracker.logImage('samples', epoch, png);
       }
@@ -189,14 +212,14 @@ export async function train(config: Experiment, options: TrainOptions): Promise<
         { x: 'epoch', y: 'loss' },
       ));
       if (evaluator && (epoch % evaluation!.every === 0 || last)) {
-        const values = await evaluator.evaluate(generator);
+        const values = await evaluator.evaluate(sampler);
         record([{ type: 'eval', step: epoch, epoch, values, time: Date.now() }]);
         summary.lastEval = { epoch, values };
         const keepBest = config.train.checkpoint.keepBest;
         if (keepBest !== false) {
           const { name, value, higherIsBetter } = bestMetric(keepBest, values);
           if (isBetter(value, summary.best?.value, higherIsBetter)) {
-            const dir = await saveCheckpoint(run.path, { generator, discriminator, optimizers, epoch, step }, 'best');
+            const dir = await saveCheckpoint(run.path, { generator, discriminator, generatorAverage: average?.model, optimizers, epoch, step }, 'best');
             summary.best = { metric: name, value, epoch };
             writeFileAtomic(join(dir, '..', 'best.json'), `${JSON.stringify(summary.best)}\n`);
             for (const tracker of trackers) tracker.logArtifact(dir, 'checkpoints/best');
@@ -233,9 +256,36 @@ export async function train(config: Experiment, options: TrainOptions): Promise<
     }
     tf.dispose([sampleNoise]);
     generator.dispose();
+    average?.dispose();
     discriminator.dispose();
     optimizers.generator.dispose();
     optimizers.discriminator.dispose();
   }
   return { runDir: run.path, summary };
+}
+
+/** Normalized images back to pixel values in [0, 1] (interleaved channels, as the grid draws them). */
+function toPixels(values: Float32Array, scale: PixelScale): Float32Array {
+  const channels = scale.mean.length;
+  return values.map((v, i) => Math.min(1, Math.max(0, v * scale.std[i % channels]! + scale.mean[i % channels]!)));
+}
+
+/** The first `count` images of a batch drawn as training draws them (its own seeded epoch), in [0, 1]: the spread collapse is judged against. */
+function realSample(dataset: ImageDataset, config: Experiment, count: number, scale: PixelScale): { pixels: Float32Array; count: number } {
+  const first = epochBatches(dataset, { ...config.data, batchSize: Math.max(count, config.data.batchSize) }, { seed: deriveSeed(config.seed, 'reference'), epoch: 0 }).next().value!;
+  const n = Math.min(count, first.count);
+  return { pixels: toPixels(first.images.subarray(0, (first.images.length / first.count) * n), scale), count: n };
+}
+
+/** The step's options from train: the loss, augmentation and penalties, each drawing from its own seeded stream. */
+function stepOptionsOf(config: Experiment): StepOptions {
+  const { loss, r1, gradientPenalty } = config.train;
+  const augmenter = createAugmenter(config.train.augment, config.seed);
+  const mixRng = new Rng(deriveSeed(config.seed, 'gradient-penalty'));
+  return {
+    loss,
+    augment: augmenter ? (images) => augmenter.apply(images) : undefined,
+    r1,
+    gradientPenalty: loss === 'wgan-gp' ? { weight: gradientPenalty, mix: (n) => tf.tensor4d(Float32Array.from({ length: n }, () => mixRng.next()), [n, 1, 1, 1]) } : undefined,
+  };
 }

@@ -1,6 +1,9 @@
 // Named float32 tensors passed to and from test/parity/lesson_dcgan.py: <stem>.json holds a free-form
 // `meta` object and each tensor's name, shape and offset (in elements) into <stem>.bin (little-endian float32).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 export interface NamedTensor {
   shape: number[];
@@ -40,4 +43,26 @@ export function readTensors(stem: string): { meta: unknown; tensors: Map<string,
     tensors.set(name, { shape, data: all.slice(offset, offset + size) });
   }
   return { meta: manifest.meta, tensors };
+}
+
+/** The interpreter for the PyTorch scripts: Debian's python3-torch, or PARITY_PYTHON. */
+export const PARITY_PYTHON = process.env.PARITY_PYTHON ?? '/usr/bin/python3';
+
+/** false where PARITY_PYTHON imports torch and numpy, else the reason the parity tests are skipped. */
+export function torchSkip(): string | false {
+  const found = spawnSync(PARITY_PYTHON, ['-c', 'import torch, numpy'], { stdio: 'ignore' }).status === 0;
+  return found ? false : 'python3 with torch not found: apt-get install python3-torch (or set PARITY_PYTHON)';
+}
+
+/** Writes `meta` and `input` to a fresh directory, runs `script <dir>` under PARITY_PYTHON, returns the tensors it wrote. */
+export function runTorchScript(script: string, meta: unknown, input: Map<string, NamedTensor>): Map<string, NamedTensor> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dcgan-parity-'));
+  try {
+    writeTensors(path.join(dir, 'input'), meta, input);
+    const run = spawnSync(PARITY_PYTHON, [script, dir], { encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(`${PARITY_PYTHON} ${script} failed:\n${run.stderr}`);
+    return readTensors(path.join(dir, 'output')).tensors;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

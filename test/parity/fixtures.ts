@@ -1,5 +1,7 @@
 // Model configs for the model tests: the lesson's DCGAN (every schema default) with overrides.
 import type { Adam, Discriminator, Generator, Model } from '../../src/config/experiment.generated.ts';
+import type { ImageChannels } from '../../src/model/build.ts';
+import { discriminatorChannels, generatorChannels, startSize } from '../../src/model/geometry.ts';
 
 export interface ModelOverrides {
   latentDim?: number;
@@ -28,6 +30,7 @@ export function lessonModel(overrides: ModelOverrides = {}): Model {
       kernelSize: 4,
       activation: { kind: 'leakyRelu', alpha: 0.2 },
       batchNorm: { momentum: 0.9, epsilon: 0.8, firstBlock: true },
+      spectralNorm: false,
       ...overrides.discriminator,
     },
     init: overrides.init ?? { kind: 'normal', mean: 0, std: 0.02 },
@@ -51,3 +54,17 @@ export function tinyModel(): Model {
 
 /** The lesson's Adam, with TF.js's default epsilon. */
 export const LESSON_ADAM: Adam = { kind: 'adam', learningRate: 0.005, beta1: 0.5, beta2: 0.999, epsilon: 1e-7 };
+
+/** The `meta` from which test/parity/lesson_dcgan.py's build() makes the lesson's nets shaped as `model`. */
+export function lessonNetsMeta(model: Model, imageChannels: ImageChannels) {
+  const g = model.generator;
+  const d = model.discriminator;
+  // The lesson's nets share one batch-norm setting, in every block of both.
+  if (g.batchNorm === false || d.batchNorm === false || !d.batchNorm.firstBlock) throw new Error('the lesson batch-normalizes every block');
+  return {
+    generator: { latentDim: model.latentDim, channels: generatorChannels(g), imageChannels, firstKernel: startSize(model.imageSize, g.blocks) },
+    discriminator: { channels: discriminatorChannels(d), imageChannels, finalKernel: startSize(model.imageSize, d.blocks) },
+    torchMomentum: 1 - g.batchNorm.momentum,
+    epsilon: g.batchNorm.epsilon,
+  };
+}

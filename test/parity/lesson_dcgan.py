@@ -13,6 +13,8 @@ Weight layout conversion (TF.js NHWC -> PyTorch NCHW), no spatial flip in either
 Both frameworks compute cross-correlation for Conv2d, and both define the transposed convolution as
 the gradient of that Conv2d with the same kernel, so the taps line up without flipping; the `flipped`
 outputs (kernels flipped in h and w) are written so the test can show it would notice a flip.
+
+test/parity/lesson_train.py (the training-step parity) imports the nets and helpers from here.
 """
 import json
 import sys
@@ -90,7 +92,7 @@ def read_tensors(stem):
 def write_tensors(stem, meta, tensors):
     entries, chunks, offset = [], [], 0
     for name, value in tensors.items():
-        arr = np.ascontiguousarray(value, dtype='<f4')
+        arr = np.array(value, dtype='<f4', order='C')  # keeps 0-d scalars 0-d (ascontiguousarray makes them 1-d)
         entries.append({'name': name, 'shape': list(arr.shape), 'offset': offset})
         chunks.append(arr.reshape(-1))
         offset += arr.size
@@ -129,8 +131,11 @@ def load(layers, tensors, prefix):
             load_bn(bn[1], tensors, prefix + bn[0])
 
 
-def main(directory):
-    meta, tensors = read_tensors(directory + '/input')
+def build(meta, tensors):
+    """net_G and net_D as meta describes them, loaded with the TF.js weights in tensors (G/..., D/...).
+
+    Returns G, D, their (TF name, conv, bn) layers, and (net prefix, TF name, module) for every batch norm.
+    """
     torch.manual_seed(0)  # every weight is overwritten; this only fixes the throwaway default init
     g_meta, d_meta = meta['generator'], meta['discriminator']
     G = net_G(g_meta['latentDim'], g_meta['channels'], g_meta['imageChannels'], g_meta['firstKernel'])
@@ -141,9 +146,28 @@ def main(directory):
             assert m.eps == meta['epsilon'], 'the lesson hard-codes BatchNorm2d(c, 0.8)'
     g_layers, d_layers = generator_layers(G), discriminator_layers(D)
     norms = [(net, bn[0], bn[1]) for net, layers in (('G/', g_layers), ('D/', d_layers)) for _n, _c, bn in layers if bn]
+    with torch.no_grad():
+        load(g_layers, tensors, 'G/')
+        load(d_layers, tensors, 'D/')
+    return G, D, g_layers, d_layers, norms
 
+
+def inputs(tensors):
+    """The noise z as [n, latent, 1, 1] and the NHWC batch x as NCHW."""
     z = torch.from_numpy(tensors['z']).reshape(tensors['z'].shape[0], -1, 1, 1)
     x = torch.from_numpy(tensors['x']).permute(0, 3, 1, 2).contiguous()
+    return z, x
+
+
+def biased_moving_variance(previous, bn_input, momentum):
+    """running_var after one batch with the biased batch variance (TF/Keras's rule) instead of torch's unbiased one."""
+    return (1 - momentum) * previous + momentum * bn_input.var(dim=(0, 2, 3), unbiased=False)
+
+
+def main(directory):
+    meta, tensors = read_tensors(directory + '/input')
+    G, D, g_layers, d_layers, norms = build(meta, tensors)
+    z, x = inputs(tensors)
     to_nhwc = lambda t: t.permute(0, 2, 3, 1).numpy()
     out = {}
 
@@ -154,22 +178,16 @@ def main(directory):
         module.register_forward_hook(lambda _m, i, _o, key=bn_name: bn_inputs.__setitem__(key, i[0]))
 
     with torch.no_grad():
-        load(g_layers, tensors, 'G/')
-        load(d_layers, tensors, 'D/')
-
         G.train(), D.train()
         out['g_train'] = to_nhwc(G(z))
         out['d_train_sigmoid'] = D(x).reshape(-1, 1).numpy()
         out['d_train_logit'] = logits[-1].numpy()
 
         for net, bn_name, module in norms:
-            m = module.momentum
-            biased_var = bn_inputs[bn_name].var(dim=(0, 2, 3), unbiased=False)
             initial_var = torch.from_numpy(tensors[net + bn_name + '/moving_variance'])
             out['stats/' + bn_name + '/moving_mean'] = module.running_mean.numpy().copy()
             out['stats/' + bn_name + '/moving_variance'] = module.running_var.numpy().copy()
-            # What running_var would be with the biased batch variance (TF/Keras's rule) instead of torch's unbiased one.
-            out['stats/' + bn_name + '/moving_variance_biased'] = ((1 - m) * initial_var + m * biased_var).numpy()
+            out['stats/' + bn_name + '/moving_variance_biased'] = biased_moving_variance(initial_var, bn_inputs[bn_name], module.momentum).numpy()
 
         G.eval(), D.eval()
         out['g_eval'] = to_nhwc(G(z))

@@ -1,0 +1,132 @@
+// The stable-GAN options of the training step against their definitions: the losses of train.loss, the
+// generator's weight average (train.ema) and the run-health warnings.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { buildGenerator } from '../src/model/build.ts';
+import { GeneratorAverage } from '../src/train/ema.ts';
+import { meanPairwiseDistance, spreadRatio, TrainingHealth } from '../src/train/health.ts';
+import { discriminatorLoss, generatorLoss } from '../src/train/losses.ts';
+import { mnistModel } from './parity/fixtures.ts';
+
+await tf.setBackend('cpu');
+
+const REAL = [2.5, 0.5, -1];
+const FAKE = [-3, 0.25, 1.5];
+const softplus = (x: number) => Math.log1p(Math.exp(x));
+const meanOf = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+
+function losses(kind: 'bce' | 'hinge' | 'wgan-gp') {
+  return tf.tidy(() => {
+    const real = tf.tensor2d(REAL, [3, 1]);
+    const fake = tf.tensor2d(FAKE, [3, 1]);
+    return { d: discriminatorLoss(kind, real, fake).dataSync()[0]!, g: generatorLoss(kind, fake).dataSync()[0]! };
+  });
+}
+
+describe('train.loss', () => {
+  it('bce: D (BCE(D(x), 1) + BCE(D(G(z)), 0)) / 2, G BCE(D(G(z)), 1), from logits', () => {
+    const { d, g } = losses('bce');
+    // BCE(sigmoid(l), 1) = softplus(-l); BCE(sigmoid(l), 0) = softplus(l).
+    assert.ok(Math.abs(d - (meanOf(REAL.map((l) => softplus(-l))) + meanOf(FAKE.map(softplus))) / 2) < 1e-6);
+    assert.ok(Math.abs(g - meanOf(FAKE.map((l) => softplus(-l)))) < 1e-6);
+  });
+
+  it('hinge: D mean(relu(1 - D(x))) + mean(relu(1 + D(G(z)))), G -mean(D(G(z)))', () => {
+    const { d, g } = losses('hinge');
+    // real margins: 0, 0.5, 2; fake margins: 0, 1.25, 2.5.
+    assert.ok(Math.abs(d - (2.5 / 3 + 3.75 / 3)) < 1e-6, String(d));
+    assert.ok(Math.abs(g - -meanOf(FAKE)) < 1e-6);
+  });
+
+  it('wgan-gp: critic mean(D(G(z))) - mean(D(x)), G -mean(D(G(z))) (the penalty is added by the step)', () => {
+    const { d, g } = losses('wgan-gp');
+    assert.ok(Math.abs(d - (meanOf(FAKE) - meanOf(REAL))) < 1e-6);
+    assert.ok(Math.abs(g - -meanOf(FAKE)) < 1e-6);
+  });
+});
+
+describe('train.ema', () => {
+  const model = mnistModel({ latentDim: 4, generator: { blocks: 2, baseChannels: 4 } });
+  const weights = (m: tf.LayersModel) => m.weights.map((w) => ({ name: w.originalName, trainable: w.trainable, values: Array.from(w.read().dataSync()) }));
+
+  it('starts as a copy, then averages trainable weights as beta * average + (1 - beta) * live and copies batch-norm statistics', () => {
+    const generator = buildGenerator(model, 1, 1);
+    const average = GeneratorAverage.start(generator, buildGenerator(model, 1, 2), { beta: 0.9, startStep: 0 });
+    assert.deepEqual(weights(average.model), weights(generator));
+
+    const before = weights(average.model);
+    // A different network's weights stand in for the generator after an update.
+    generator.setWeights(buildGenerator(model, 1, 3).getWeights());
+    average.update(generator, 1);
+    const live = weights(generator);
+    const after = weights(average.model);
+    let averaged = 0;
+    after.forEach((w, i) => {
+      assert.equal(w.name, live[i]!.name);
+      const expected = w.trainable ? before[i]!.values.map((b, j) => 0.9 * b + 0.1 * live[i]!.values[j]!) : live[i]!.values;
+      w.values.forEach((v, j) => assert.ok(Math.abs(v - expected[j]!) < 1e-6, `${w.name}[${j}]: ${v} vs ${expected[j]}`));
+      if (w.trainable) averaged++;
+    });
+    assert.ok(averaged > 0 && averaged < after.length, 'both trainable weights and moving statistics were checked');
+    generator.dispose();
+    average.dispose();
+  });
+
+  it('copies the weights unaveraged up to startStep', () => {
+    const generator = buildGenerator(model, 1, 1);
+    const average = GeneratorAverage.start(generator, buildGenerator(model, 1, 2), { beta: 0.999, startStep: 2 });
+    generator.setWeights(buildGenerator(model, 1, 3).getWeights());
+    average.update(generator, 2);
+    assert.deepEqual(weights(average.model), weights(generator));
+    const numTensors = tf.memory().numTensors;
+    average.update(generator, 3);
+    assert.equal(tf.memory().numTensors, numTensors, 'no tensor leaks');
+    generator.dispose();
+    average.dispose();
+  });
+});
+
+describe('run-health warnings', () => {
+  const won = { lossD: 0.01, dReal: 0.99, dFake: 0.01 };
+  const healthy = { lossD: 0.6, dReal: 0.6, dFake: 0.4 };
+
+  it('says once that the discriminator wins, after 3 epochs in a row, naming the figures and the remedies', () => {
+    const health = new TrainingHealth('bce', 0);
+    assert.equal(health.checkEpoch(1, won), undefined);
+    assert.equal(health.checkEpoch(2, won), undefined);
+    assert.equal(health.checkEpoch(3, healthy), undefined, 'the streak is broken');
+    assert.equal(health.checkEpoch(4, won), undefined);
+    assert.equal(health.checkEpoch(5, won), undefined);
+    const warning = health.checkEpoch(6, won);
+    assert.equal(warning?.kind, 'discriminatorWins');
+    assert.equal(warning?.epoch, 6);
+    assert.match(warning!.message, /won outright for 3 epochs \(loss D 0\.0100, D\(x\) 0\.990, D\(G\(z\)\) 0\.010\)/);
+    assert.match(warning!.message, /train\.augment/);
+    assert.equal(health.checkEpoch(7, won), undefined, 'reported once');
+  });
+
+  it('judges hinge by its loss alone and never warns for a WGAN critic', () => {
+    const hinge = new TrainingHealth('hinge', 0, { epochs: 1, grids: 1 });
+    assert.equal(hinge.checkEpoch(1, { lossD: 0.01, dReal: 0.73, dFake: 0.27 })?.kind, 'discriminatorWins');
+    const wgan = new TrainingHealth('wgan-gp', 0, { epochs: 1, grids: 1 });
+    assert.equal(wgan.checkEpoch(1, { lossD: -50, dReal: 1, dFake: 0 }), undefined);
+  });
+
+  it('says that samples collapsed when the fixed-noise grid is far less spread than real images, twice in a row after the warm-up', () => {
+    const size = 4;
+    const real = Float32Array.from([0, 0, 0, 0, 1, 1, 1, 1, 0, 1, 0, 1]);
+    const copies = Float32Array.from([0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.52, 0.5, 0.5, 0.5]);
+    // Pairs of real: distances 1, sqrt(0.5), sqrt(0.5).
+    assert.ok(Math.abs(meanPairwiseDistance(real, 3, size) - (1 + 2 * Math.SQRT1_2) / 3) < 1e-6);
+    const ratio = spreadRatio(copies, real, 3, size);
+    assert.ok(ratio < 0.02, String(ratio));
+    assert.equal(spreadRatio(real, real, 3, size), 1);
+    const health = new TrainingHealth('bce', 2);
+    assert.equal(health.checkSamples(2, ratio), undefined, 'an untrained generator draws near-copies too: not judged in the warm-up');
+    assert.equal(health.checkSamples(3, ratio), undefined);
+    const warning = health.checkSamples(4, ratio);
+    assert.equal(warning?.kind, 'modeCollapse');
+    assert.match(warning!.message, /nearly identical in 2 grids in a row \(their spread is 1% of real images'\)/);
+  });
+});
