@@ -365,7 +365,7 @@ test('convolution gradients on webgpu run as matrix products: im2col + matmul fo
   assert.ok(!programs.some((key) => key.startsWith('conv2DDerInput_') || key.startsWith('conv2DDerFilter')), programs.join(' '));
 });
 
-test('FusedAdam on webgpu keeps tf.train.adam\'s values and saved state', { skip }, async () => {
+test('BiasCorrectedAdam on webgpu keeps tf.train.adam\'s values and saved state', { skip }, async () => {
   const shapes = [[4, 4, 3, 8], [8], [1]];
   const run = async (backend: Backend, make: () => tf.Optimizer) => {
     await useBackend(backend);

@@ -1,6 +1,8 @@
-// Adam whose per-variable update is three fused kernels (two moments, then the step) on a backend that has
-// them (src/backend/fused-kernels.ts; webgpu), instead of tfjs-core's thirteen. Everywhere else, and for the
-// saved state (checkpoints hold the same moments and iteration count), it is tf.train.adam.
+// Adam with its bias corrections 1 / (1 - beta^t) computed in doubles on the CPU, as PyTorch does: tfjs-core keeps
+// beta^t in a float32 variable, which makes 1 - beta2^t 1.3e-5 low at t = 1 and every early update about 1e-5 too
+// small (test/train-parity.test.ts measures it). The per-variable update is three fused kernels (two moments, then
+// the step) on a backend that registers them (src/backend/fused-kernels.ts; webgpu), tfjs ops elsewhere. The saved
+// state (moments, iteration count, beta^t) is tfjs-core's, so checkpoints read back either way.
 import * as tf from '@tensorflow/tfjs';
 import { FUSED, hasFused } from '../backend/fused-kernels.ts';
 
@@ -13,12 +15,9 @@ interface AdamState {
 }
 
 /** Its class name stays tfjs-core's 'Adam' (inherited), so saved optimizer state reads back either way. */
-export class FusedAdam extends tf.AdamOptimizer {
+export class BiasCorrectedAdam extends tf.AdamOptimizer {
   override applyGradients(variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0]): void {
-    if (!hasFused(FUSED.adamUpdate) || !hasFused(FUSED.adamMoment)) {
-      super.applyGradients(variableGradients);
-      return;
-    }
+    const fused = hasFused(FUSED.adamUpdate) && hasFused(FUSED.adamMoment);
     const state = this as unknown as AdamState;
     const named = Array.isArray(variableGradients) ? variableGradients : Object.entries(variableGradients).map(([name, tensor]) => ({ name, tensor }));
     // beta^t from the iteration count, on the CPU: reading accBeta back from the device would stall the step.
@@ -34,10 +33,15 @@ export class FusedAdam extends tf.AdamOptimizer {
         const m = state.accumulatedFirstMoment[i]!.variable;
         const v = state.accumulatedSecondMoment[i]!.variable;
         const moment = (current: tf.Tensor, beta: number, squared: boolean) =>
-          tf.engine().runKernel(FUSED.adamMoment, { moment: current, gradient }, { beta, squared }) as tf.Tensor;
+          fused
+            ? (tf.engine().runKernel(FUSED.adamMoment, { moment: current, gradient }, { beta, squared }) as tf.Tensor)
+            : tf.add(tf.mul(current, beta), tf.mul(squared ? tf.square(gradient) : gradient, 1 - beta));
         m.assign(moment(m, this.beta1, false));
         v.assign(moment(v, this.beta2, true));
-        value.assign(tf.engine().runKernel(FUSED.adamUpdate, { value, m, v }, { learningRate: this.learningRate, c1, c2, epsilon: this.epsilon }) as tf.Tensor);
+        const update = fused
+          ? (tf.engine().runKernel(FUSED.adamUpdate, { value, m, v }, { learningRate: this.learningRate, c1, c2, epsilon: this.epsilon }) as tf.Tensor)
+          : tf.sub(value, tf.div(tf.mul(tf.mul(m, c1), this.learningRate), tf.add(tf.sqrt(tf.mul(v, c2)), this.epsilon)));
+        value.assign(update);
       });
       state.accBeta1.assign(tf.mul(state.accBeta1, this.beta1));
       state.accBeta2.assign(tf.mul(state.accBeta2, this.beta2));

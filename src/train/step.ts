@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Adam } from '../config/experiment.generated.ts';
-import { FusedAdam } from './adam.ts';
+import { BiasCorrectedAdam } from './adam.ts';
 import { discriminatorLoss, generatorLoss, type LossKind } from './losses.ts';
 import { r1Penalty, wganGradientPenalty } from './penalties.ts';
 
@@ -29,25 +29,40 @@ export interface StepOptions {
 export const LESSON_STEP: StepOptions = { loss: 'bce' };
 
 export function makeAdam(settings: Adam): tf.AdamOptimizer {
-  return new FusedAdam(settings.learningRate, settings.beta1, settings.beta2, settings.epsilon);
+  return new BiasCorrectedAdam(settings.learningRate, settings.beta1, settings.beta2, settings.epsilon);
 }
 
 const trainable = (model: tf.LayersModel) => model.trainableWeights.map((w) => w.read() as tf.Variable);
 
+/** Both networks with their optimizers: what a step updates. */
+export interface Gan {
+  generator: tf.LayersModel;
+  discriminator: tf.LayersModel;
+  optimizers: { generator: tf.Optimizer; discriminator: tf.Optimizer };
+}
+
 /**
- * One step of the lesson's algorithm: the discriminator learns from a real and a fake batch, then the
- * generator learns from a fresh pass of the same noise through G and D, both networks in training mode (batch
- * statistics), each with its own Adam. With the lesson's bce loss, D's loss is (BCE(D(x), 1) + BCE(D(G(z)), 0)) / 2
- * and G's BCE(D(G(z)), 1). A penalty's own pass through D leaves D's batch-norm moving statistics alone.
+ * One step of the lesson's algorithm (its update_D, then update_G): the discriminator learns from a real and a
+ * fake batch, then the generator learns from a fresh pass of the same noise through G and D, both networks in
+ * training mode (batch statistics), each with its own Adam. With the lesson's bce loss, D's loss is
+ * (BCE(D(x), 1) + BCE(D(G(z)), 0)) / 2 and G's BCE(D(G(z)), 1).
  */
 export function trainStep(
   generator: tf.LayersModel,
   discriminator: tf.LayersModel,
-  optimizers: { generator: tf.Optimizer; discriminator: tf.Optimizer },
+  optimizers: Gan['optimizers'],
   real: tf.Tensor4D,
   noise: tf.Tensor2D,
   options: StepOptions = LESSON_STEP,
 ): StepMetrics {
+  const gan = { generator, discriminator, optimizers };
+  const { lossD, dReal, dFake } = discriminatorStep(gan, real, noise, options);
+  return { lossD, dReal, dFake, lossG: generatorStep(gan, noise, options) };
+}
+
+/** The discriminator's update. A penalty's own pass through D leaves D's batch-norm moving statistics alone. */
+export function discriminatorStep(gan: Gan, real: tf.Tensor4D, noise: tf.Tensor2D, options: StepOptions = LESSON_STEP): Omit<StepMetrics, 'lossG'> {
+  const { generator, discriminator, optimizers } = gan;
   const seen = options.augment ?? ((images: tf.Tensor4D) => images);
   return tf.tidy(() => {
     let dReal!: tf.Scalar;
@@ -72,11 +87,20 @@ export function trainStep(
       true,
       trainable(discriminator),
     ) as tf.Scalar;
-    const lossG = optimizers.generator.minimize(
-      () => generatorLoss(options.loss, discriminator.apply(seen(generator.apply(noise, { training: true }) as tf.Tensor4D), { training: true }) as tf.Tensor),
-      true,
-      trainable(generator),
-    ) as tf.Scalar;
-    return { lossD, lossG, dReal, dFake };
+    return { lossD, dReal, dFake };
   });
+}
+
+/** The generator's update, through a fresh G(z) (the lesson's update_G does not reuse D's fake batch). */
+export function generatorStep(gan: Gan, noise: tf.Tensor2D, options: StepOptions = LESSON_STEP): tf.Scalar {
+  const { generator, discriminator, optimizers } = gan;
+  const seen = options.augment ?? ((images: tf.Tensor4D) => images);
+  return tf.tidy(
+    () =>
+      optimizers.generator.minimize(
+        () => generatorLoss(options.loss, discriminator.apply(seen(generator.apply(noise, { training: true }) as tf.Tensor4D), { training: true }) as tf.Tensor),
+        true,
+        trainable(generator),
+      ) as tf.Scalar,
+  );
 }
