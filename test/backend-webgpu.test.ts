@@ -365,7 +365,7 @@ test('convolution gradients on webgpu run as matrix products: im2col + matmul fo
   assert.ok(!programs.some((key) => key.startsWith('conv2DDerInput_') || key.startsWith('conv2DDerFilter')), programs.join(' '));
 });
 
-test('BiasCorrectedAdam on webgpu keeps tf.train.adam\'s values and saved state', { skip }, async () => {
+test('BiasCorrectedAdam on webgpu (fused kernels) gives its cpu path\'s values and tf.train.adam\'s saved state', { skip }, async () => {
   const shapes = [[4, 4, 3, 8], [8], [1]];
   const run = async (backend: Backend, make: () => tf.Optimizer) => {
     await useBackend(backend);
@@ -383,7 +383,9 @@ test('BiasCorrectedAdam on webgpu keeps tf.train.adam\'s values and saved state'
     tf.dispose(variables);
     return { values, state };
   };
-  const expected = await run('cpu', () => tf.train.adam(LESSON_ADAM.learningRate, LESSON_ADAM.beta1, LESSON_ADAM.beta2, LESSON_ADAM.epsilon));
+  const expected = await run('cpu', () => makeAdam(LESSON_ADAM));
+  const stock = await run('cpu', () => tf.train.adam(LESSON_ADAM.learningRate, LESSON_ADAM.beta1, LESSON_ADAM.beta2, LESSON_ADAM.epsilon));
+  assert.deepEqual(expected.state.names, stock.state.names, 'the saved state has tf.train.adam\'s layout');
   const actual = await run('webgpu', () => makeAdam(LESSON_ADAM));
   actual.values.forEach((v, i) => assert.ok(relativeError(v, expected.values[i]!) <= 1e-5, `variable ${i}: ${relativeError(v, expected.values[i]!)}`));
   assert.deepEqual(actual.state.names, expected.state.names);

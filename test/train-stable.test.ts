@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { buildGenerator } from '../src/model/build.ts';
+import { makeAdam } from '../src/train/step.ts';
 import { GeneratorAverage } from '../src/train/ema.ts';
 import { meanPairwiseDistance, spreadRatio, TrainingHealth } from '../src/train/health.ts';
 import { discriminatorLoss, generatorLoss } from '../src/train/losses.ts';
@@ -128,5 +129,40 @@ describe('run-health warnings', () => {
     const warning = health.checkSamples(4, ratio);
     assert.equal(warning?.kind, 'modeCollapse');
     assert.match(warning!.message, /nearly identical in 2 grids in a row \(their spread is 1% of real images'\)/);
+  });
+});
+
+describe('Adam', () => {
+  it('takes its first steps with bias corrections in doubles, as PyTorch (tfjs-core keeps beta^t in float32)', () => {
+    const settings = { kind: 'adam' as const, learningRate: 0.005, beta1: 0.5, beta2: 0.999, epsilon: 1e-8 };
+    const gradients = [[0.3, -2, 1e-3], [0.1, 0.5, -4]];
+    // Each step's update, from the definition in doubles: lr * m / (1 - b1^t) / (sqrt(v / (1 - b2^t)) + eps).
+    const expected: number[][] = [];
+    let m = [0, 0, 0];
+    let v = [0, 0, 0];
+    gradients.forEach((g, step) => {
+      const t = step + 1;
+      m = m.map((mi, i) => settings.beta1 * mi + (1 - settings.beta1) * g[i]!);
+      v = v.map((vi, i) => settings.beta2 * vi + (1 - settings.beta2) * g[i]! ** 2);
+      expected.push(m.map((mi, i) => (settings.learningRate * mi) / (1 - settings.beta1 ** t) / (Math.sqrt(v[i]! / (1 - settings.beta2 ** t)) + settings.epsilon)));
+    });
+    const updates = (optimizer: tf.Optimizer) => {
+      const variable = tf.variable(tf.zeros([3]), true, `adam_bias_${Math.random()}`);
+      const out = gradients.map((g) => {
+        const before = Array.from(variable.dataSync());
+        const gradient = tf.tensor1d(g);
+        optimizer.applyGradients({ [variable.name]: gradient });
+        gradient.dispose();
+        return Array.from(variable.dataSync()).map((after, i) => before[i]! - after);
+      });
+      variable.dispose();
+      optimizer.dispose();
+      return out;
+    };
+    const worst = (got: number[][]) => Math.max(...got.flatMap((row, s) => row.map((u, i) => Math.abs(u - expected[s]![i]!) / Math.abs(expected[s]![i]!))));
+    const ours = worst(updates(makeAdam(settings)));
+    const stock = worst(updates(tf.train.adam(settings.learningRate, settings.beta1, settings.beta2, settings.epsilon)));
+    assert.ok(ours < 2e-6, `ours: ${ours}`);
+    assert.ok(stock > 5e-6, `tfjs-core's float32 beta^t: ${stock} (the comparison would be blind to it)`);
   });
 });
