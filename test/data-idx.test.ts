@@ -144,6 +144,24 @@ describe('IDX sources (Fashion-MNIST)', () => {
     assert.match(partly.description, /no images of class 3/);
   });
 
+  test('a file of 0 images, or of 0x0 images: an error naming it, before any transform', async () => {
+    const empty = path.join(tmp, 'empty-images');
+    await writeFile(empty, idx([2051, 0, 28, 28], new Uint8Array(0)));
+    await rejectsWith(load(config({ images: empty })), new RegExp(`^data\\.source\\.images: ${empty} holds no images \\(its header says 0\\): there is nothing to train on$`));
+    const labels = path.join(tmp, 'empty-labels');
+    await writeFile(labels, idx([2049, 0], new Uint8Array(0)));
+    await rejectsWith(load(config({ images: empty, labels })), /empty-images holds no images/);
+    const flat = path.join(tmp, 'flat-images');
+    await writeFile(flat, idx([2051, 5, 0, 0], new Uint8Array(0)));
+    const resize: Transform = { kind: 'resize', size: [8, 8], fit: 'fill', background: '#ffffff' };
+    for (const transforms of [[], [resize]]) {
+      await rejectsWith(
+        load(config({ images: flat }, transforms)),
+        new RegExp(`^data\\.source\\.images: ${flat} holds images of 0x0 pixels \\(says its header\\): an image needs at least one pixel$`),
+      );
+    }
+  });
+
   test('classes without labels, and missing files', async () => {
     await rejectsWith(load(config({ images: trainImages, classes: [7] })), /^data\.source\.classes needs data\.source\.labels/);
     const missing = path.join(tmp, 'nope.gz');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -254,6 +254,55 @@ describe('image folders', () => {
     assert.equal(dataset.description, `3 images from 2 folders (${first}, ${second}) (imageFolder), 4x4x3`);
     const missing = path.join(tmp, 'roots', 'gone');
     await assert.rejects(load(config([first, missing])), new UserError(`data.source.root: the folder ${missing} does not exist`));
+  });
+
+  test('links to folders: followed inside the root, not out of it (`up -> ..`), loops listed once; the log line counts what was not followed', async () => {
+    const tree = path.join(tmp, 'links');
+    const root = path.join(tree, 'root');
+    await png(path.join(root, 'a.png'), 2, 2, '#010101');
+    await png(path.join(root, 'sub', 'b.png'), 2, 2, '#020202');
+    await png(path.join(tree, 'elsewhere', 'c.png'), 2, 2, '#030303'); // beside the root: not part of it
+    await symlink('..', path.join(root, 'up'));
+    await symlink(path.join(tree, 'elsewhere'), path.join(root, 'away'));
+    await symlink(root, path.join(root, 'sub', 'loop'));
+    await symlink('sub', path.join(root, 'same'));
+    const lines: string[] = [];
+    const dataset = await load(config(root), (line) => lines.push(line));
+    assert.equal(dataset.count, 2);
+    assert.deepEqual([pixel(dataset, 0, 0, 0), pixel(dataset, 1, 0, 0)], [[1, 1, 1], [2, 2, 2]]);
+    assert.equal(dataset.description, `2 images from ${root} (imageFolder), 2x2x3; 2 links to folders outside the root not followed`);
+    assert.match(lines.join('\n'), /^data: 2 images from .*; 2 links to folders outside the root not followed \(decoded in/m);
+  });
+
+  test('macOS metadata files (._*, .DS_Store) are left out without an error, and counted', async () => {
+    const root = path.join(tmp, 'macos');
+    await png(path.join(root, 'a.png'), 2, 2, '#010101');
+    await png(path.join(root, 'sub', 'b.png'), 2, 2, '#020202');
+    // What macOS writes beside files on a FAT or network volume: AppleDouble headers, not images.
+    await writeFile(path.join(root, '._a.png'), Buffer.from([0x00, 0x05, 0x16, 0x07, 0x00, 0x02, 0x00, 0x00]));
+    await writeFile(path.join(root, 'sub', '._b.png'), Buffer.from([0x00, 0x05, 0x16, 0x07, 0x00, 0x02, 0x00, 0x00]));
+    await writeFile(path.join(root, '.DS_Store'), Buffer.from('Bud1'));
+    const dataset = await load(config(root));
+    assert.equal(dataset.count, 2);
+    assert.deepEqual(dataset.skipped, []);
+    assert.equal(dataset.description, `2 images from ${root} (imageFolder), 2x2x3; 3 macOS metadata files (._*, .DS_Store) left out`);
+  });
+
+  test('an image file of 0x0 pixels is an error naming it', async () => {
+    const root = path.join(tmp, 'zero');
+    await png(path.join(root, 'a.png'), 2, 2, '#010101');
+    // A PNG whose header says 0x0, which sharp cannot make: signature, then an IHDR chunk with width and height 0.
+    const whole = await sharp({ create: { width: 1, height: 1, channels: 3, background: '#000000' } }).png().toBuffer();
+    const zero = Buffer.from(whole);
+    zero.writeUInt32BE(0, 16);
+    zero.writeUInt32BE(0, 20);
+    const file = path.join(root, 'b.png');
+    await writeFile(file, zero);
+    await assert.rejects(load(config(root)), (error: Error) => {
+      assert.ok(error instanceof UserError, error.stack);
+      assert.ok(error.message.startsWith(`${file}: cannot decode the image`), error.message);
+      return true;
+    });
   });
 
   test('a missing root is an error naming it', async () => {

@@ -2,7 +2,7 @@
 // --fail-fast the sweep stops at once, the running trials stop with a checkpoint, the rest are not started.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunSummary } from '../src/track/run-dir.ts';
 import { latestCheckpoint } from '../src/train/checkpoint.ts';
@@ -52,4 +52,38 @@ test('--fail-fast stops the sweep at the first failure: running trials stop with
   assert.equal((JSON.parse(readFileSync(join(stopped.runDir!, 'summary.json'), 'utf8')) as RunSummary).status, 'stopped');
   assert.ok(existsSync(join(latestCheckpoint(stopped.runDir!), 'state.json')));
   assert.equal(manifest.trials[2].runId, null, 'not started');
+});
+
+test('a trial that diverges is failed with the divergence as its reason, its log line intact; the other trial finishes (exit 1)', async () => {
+  // beta2 0 makes Adam step by m / |g| (test/train-failures.test.ts): that trial's floats overflow within a few epochs.
+  const adam = { kind: 'adam', learningRate: 0.1, beta1: 0.9, epsilon: 1e-30 };
+  const { file, dir } = tinyExperiment({
+    name: 'diverging',
+    model: { latentDim: 8, imageSize: 8, generator: { blocks: 2, baseChannels: 4 }, discriminator: { blocks: 2, baseChannels: 4 }, init: { kind: 'normal', std: 10 } },
+    train: { epochs: 4, optimizers: { generator: adam, discriminator: adam }, samples: { count: 4, every: 1000 }, checkpoint: { every: 1 }, logEvery: 1, backend: 'cpu' },
+    tracking: { runsDir: 'runs' },
+    sweep: {
+      parallel: 2,
+      parameters: { 'train.optimizers.generator.beta2': [0.999, 0] },
+      link: [['train.optimizers.generator.beta2', 'train.optimizers.discriminator.beta2']],
+    },
+  });
+  const result = await runCli(['run', file], { cwd: dir });
+  assert.equal(result.code, 1, result.stderr);
+  assert.doesNotMatch(result.stderr, /TypeError|could not run this trial/);
+  const manifest = readManifest(onlySweepDir(join(dir, 'runs'), 'diverging')!);
+  assert.deepEqual(manifest.trials.map((t) => t.status), ['finished', 'failed']);
+  const diverged = manifest.trials[1];
+  assert.match(diverged.error!, /^training diverged at step \d+ \(epoch \d+\): .+; the run stopped without saving these weights/);
+  assert.equal((JSON.parse(readFileSync(join(diverged.runDir!, 'summary.json'), 'utf8')) as RunSummary).error, diverged.error);
+  assert.ok(result.stderr.includes(`[${diverged.name}] FAILED after `) && result.stderr.includes(`: ${diverged.error}\n`), result.stderr);
+  assert.match(result.stdout, new RegExp(`Errors?:\\n {2}${diverged.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(failed\\): training diverged at step`));
+});
+
+test('a runs folder under a regular file is refused before any trial starts, naming tracking.runsDir (exit 2)', async () => {
+  const { file, dir } = failingSweep('unwritable', 1);
+  writeFileSync(join(dir, 'runs'), 'a file where the runs folder should go\n');
+  const result = await runCli(['run', file], { cwd: dir });
+  assert.equal(result.code, 2, result.stderr);
+  assert.equal(result.stderr, `tracking.runsDir: cannot write into runs: ${join(dir, 'runs')} is a file, not a folder\n`);
 });

@@ -26,6 +26,11 @@ export async function runCommand(file: string, overrides: string[], options: { s
     const { runDir, summary } = await train(config, { configFile: file, progress, trackers, shouldStop: () => stopRequested });
     progress.log(`${summary.status}: ${summary.epochsDone}/${summary.epochs} epochs in ${summary.wallSeconds.toFixed(1)} s; run directory ${runDir}`);
     if (summary.status === 'stopped') process.exitCode = 130;
+    // A run that failed without an exception (it diverged): its reason, even under --quiet, and exit 1.
+    if (summary.status === 'failed') {
+      process.stderr.write(`${summary.error}\n`);
+      process.exitCode = 1;
+    }
   } finally {
     process.off('SIGINT', onInterrupt);
     process.off('SIGTERM', onInterrupt);

@@ -2,7 +2,7 @@
 import type { Data, IdxSource, ImageFolderSource } from '../config/experiment.generated.ts';
 import { UserError } from '../errors.ts';
 import { cacheKey, fingerprints, readCache, writeCache } from './cache.ts';
-import { decodeImages, listImageFiles, sourceRoots } from './image-folder.ts';
+import { decodeImages, listImageFiles, sourceRoots, type ImageListing } from './image-folder.ts';
 import { readIdx } from './idx.ts';
 import { mapLimit } from './pool.ts';
 import { planTransforms, transformedShape, type TransformPlan } from './plan.ts';
@@ -24,7 +24,9 @@ export async function loadDataset(data: Data, opts: LoadOptions): Promise<ImageD
   const log = opts.log ?? (() => {});
   const plan = planTransforms(data.transforms);
   const source = data.source;
-  const files = source.kind === 'imageFolder' ? await listImageFiles(source.root) : source.labels ? [source.images, source.labels] : [source.images];
+  const listing: ImageListing =
+    source.kind === 'imageFolder' ? await listImageFiles(source.root) : { files: source.labels ? [source.images, source.labels] : [source.images], linksOutside: 0, macMetadata: 0 };
+  const { files } = listing;
   const key = cacheKey({
     kind: source.kind,
     files: await fingerprints(files),
@@ -39,7 +41,7 @@ export async function loadDataset(data: Data, opts: LoadOptions): Promise<ImageD
     log(`data: ${dataset.description} (from the cache)`);
   } else {
     const started = performance.now();
-    dataset = source.kind === 'imageFolder' ? await loadFolder(source, files, data, plan) : await loadIdx(source, data, plan);
+    dataset = source.kind === 'imageFolder' ? await loadFolder(source, listing, data, plan) : await loadIdx(source, data, plan);
     const seconds = (performance.now() - started) / 1000;
     log(`data: ${dataset.description} (decoded in ${seconds.toFixed(1)} s)`);
     if (data.cache) await writeCache(opts.cacheDir, key, dataset);
@@ -57,7 +59,7 @@ export async function loadDataset(data: Data, opts: LoadOptions): Promise<ImageD
   return dataset;
 }
 
-async function loadFolder(source: ImageFolderSource, files: string[], data: Data, plan: TransformPlan): Promise<ImageDataset> {
+async function loadFolder(source: ImageFolderSource, { files, linksOutside, macMetadata }: ImageListing, data: Data, plan: TransformPlan): Promise<ImageDataset> {
   // Without a flatten, alpha is dropped straight after decoding, as torchvision's loader (PIL convert('RGB')) does.
   const keepAlpha = plan.cached.some((transform) => transform.kind === 'flatten');
   let alphaDropped = 0;
@@ -76,6 +78,8 @@ async function loadFolder(source: ImageFolderSource, files: string[], data: Data
   const notes = [
     alphaDropped > 0 ? `alpha channel dropped from ${plural(alphaDropped, 'image')} (add a flatten transform to composite it)` : '',
     decoded.skipped.length > 0 ? `${decoded.skipped.length} undecodable skipped` : '',
+    linksOutside > 0 ? `${plural(linksOutside, 'link')} to folders outside the root not followed` : '',
+    macMetadata > 0 ? `${plural(macMetadata, 'macOS metadata file')} (._*, .DS_Store) left out` : '',
   ].filter(Boolean);
   return {
     ...dataset,

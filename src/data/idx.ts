@@ -27,6 +27,10 @@ export async function readIdx(source: IdxSource, limit?: number): Promise<IdxIma
   const [magic, count, height, width] = header(images, 4);
   checkMagic(source.images, 'images', magic, IMAGES_MAGIC);
   checkLength(source.images, images, 16, count * height * width, `${count} images of ${height}x${width}`);
+  if (count === 0) throw new UserError(`data.source.images: ${source.images} holds no images (its header says 0): there is nothing to train on`);
+  if (height === 0 || width === 0) {
+    throw new UserError(`data.source.images: ${source.images} holds images of ${height}x${width} pixels (says its header): an image needs at least one pixel`);
+  }
   const pixels = images.subarray(16, 16 + count * height * width);
 
   let labels: Uint8Array | undefined;

@@ -16,28 +16,47 @@ export function sourceRoots(root: string | string[]): string[] {
   return Array.isArray(root) ? root : [root];
 }
 
-/** Every image file under each root, recursively (symbolic links followed), sorted by path within each root. */
-export async function listImageFiles(root: string | string[]): Promise<string[]> {
-  const lists = [];
-  for (const folder of sourceRoots(root)) lists.push(await listFolder(folder));
-  return lists.flat();
+export interface ImageListing {
+  files: string[];
+  /** Links to folders outside their root (`up -> ..`): not followed, or they would pull other trees in. */
+  linksOutside: number;
+  /** macOS metadata files (AppleDouble `._*`, `.DS_Store`): left out; `._x.png` is not an image. */
+  macMetadata: number;
 }
 
-async function listFolder(root: string): Promise<string[]> {
+/**
+ * Every image file under each root, recursively, sorted by path within each root. Links to folders are
+ * followed only inside their root, each folder listed once (a link loop ends there).
+ */
+export async function listImageFiles(root: string | string[]): Promise<ImageListing> {
+  const listing: ImageListing = { files: [], linksOutside: 0, macMetadata: 0 };
+  for (const folder of sourceRoots(root)) await listFolder(folder, listing);
+  return listing;
+}
+
+async function listFolder(root: string, listing: ImageListing): Promise<void> {
   const info = await stat(root).catch(() => undefined);
   if (!info) throw new UserError(`data.source.root: the folder ${root} does not exist`);
   if (!info.isDirectory()) throw new UserError(`data.source.root: ${root} is not a folder`);
   const files: string[] = [];
+  const base = await realpath(root);
+  const inside = (real: string) => {
+    const relative = path.relative(base, real);
+    return !relative.startsWith('..') && !path.isAbsolute(relative);
+  };
   const visited = new Set<string>();
   const walk = async (dir: string): Promise<void> => {
     const real = await realpath(dir);
-    if (visited.has(real)) return; // a link back up the tree
+    if (visited.has(real)) return; // a link to a folder already listed
     visited.add(real);
     for (const entry of await readdir(dir, { withFileTypes: true })) {
       const full = path.join(dir, entry.name);
-      const isDir = entry.isDirectory() || (entry.isSymbolicLink() && (await stat(full).catch(() => undefined))?.isDirectory());
-      if (isDir) await walk(full);
-      else if (IMAGE_EXTENSIONS.includes(path.extname(entry.name).toLowerCase())) files.push(full);
+      if (entry.name.startsWith('._') || entry.name === '.DS_Store') listing.macMetadata += 1;
+      else if (entry.isDirectory()) await walk(full);
+      else if (entry.isSymbolicLink() && (await stat(full).catch(() => undefined))?.isDirectory()) {
+        if (inside(await realpath(full))) await walk(full);
+        else listing.linksOutside += 1;
+      } else if (IMAGE_EXTENSIONS.includes(path.extname(entry.name).toLowerCase())) files.push(full);
     }
   };
   await walk(root);
@@ -45,7 +64,7 @@ async function listFolder(root: string): Promise<string[]> {
     throw new UserError(`data.source.root: no images found under ${root} (looked for ${IMAGE_EXTENSIONS.join(', ')}, in sub-folders too)`);
   }
   // Code-unit order, not locale order: the same on every machine.
-  return files.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  listing.files.push(...files.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /** An image file that sharp cannot decode. */

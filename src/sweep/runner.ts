@@ -7,12 +7,13 @@ import type { LoadedExperiment } from '../config/validate.ts';
 import { UserError } from '../errors.ts';
 import { writeFileAtomic } from '../track/atomic.ts';
 import { newRunId } from '../track/run-dir.ts';
+import { checkWritableFolder } from '../track/writable.ts';
 import { expandSweep, type Trial } from './expand.ts';
 import { describeDefinitionChange, SweepDirectory, trialsHash, type TrialRecord, type SweepManifest } from './manifest.ts';
 import { mlflowTarget } from '../track/mlflow-connect.ts';
 import { ParentRun } from './mlflow-parent.ts';
 import { startTrialProcess, type TrialProcess } from './trial-process.ts';
-import { statusCounts, summaryCsv, summaryMarkdown, summaryText } from './summary.ts';
+import { formatMetric, statusCounts, summaryCsv, summaryMarkdown, summaryText } from './summary.ts';
 
 export interface SweepOptions {
   configFile: string;
@@ -40,6 +41,8 @@ export interface SweepOutcome {
 }
 
 const seconds = (from: string | null, to = Date.now()) => (from ? (to - Date.parse(from)) / 1000 : 0);
+/** A metric in a log line: metrics.jsonl of a run from before divergence stopped runs holds null for NaN. */
+const shown = (value: number | null, digits: number) => formatMetric(value, digits, 'non-finite');
 
 export function formatDuration(totalSeconds: number): string {
   const s = Math.max(0, Math.round(totalSeconds));
@@ -99,6 +102,7 @@ export class SweepRunner {
       }
       return directory;
     }
+    checkWritableFolder(this.config.tracking.runsDir, 'tracking.runsDir');
     if (!fresh) {
       const latest = SweepDirectory.findLatest(root, this.config.name, hash);
       if (latest) return latest;
@@ -200,7 +204,7 @@ export class SweepRunner {
     if (this.killed) return directory.save();
     const endedAt = new Date().toISOString();
     const wallSeconds = seconds(record.startedAt);
-    if (reply.type === 'done') {
+    if (reply.type === 'done' && reply.status !== 'failed') {
       directory.update(trial.name, {
         status: reply.status === 'running' ? 'stopped' : reply.status,
         metrics: reply.metrics,
@@ -211,11 +215,14 @@ export class SweepRunner {
       });
       const m = reply.metrics;
       this.log(
-        `${prefix} ${reply.status} in ${formatDuration(wallSeconds)}${m ? `: epoch ${m.epoch} lossD ${m.lossD.toFixed(4)} lossG ${m.lossG.toFixed(4)} dReal ${m.dReal.toFixed(3)} dFake ${m.dFake.toFixed(3)}` : ''}`,
+        `${prefix} ${reply.status} in ${formatDuration(wallSeconds)}${m ? `: epoch ${m.epoch} lossD ${shown(m.lossD, 4)} lossG ${shown(m.lossG, 4)} dReal ${shown(m.dReal, 3)} dFake ${shown(m.dFake, 3)}` : ''}`,
       );
     } else {
-      directory.update(trial.name, { status: 'failed', error: reply.message, endedAt, wallSeconds });
-      this.warn(`${prefix} FAILED after ${formatDuration(wallSeconds)}: ${reply.message}`);
+      // A run that failed by itself (it diverged) reports as done: its reason, and its last good epoch's metrics.
+      const message = reply.type === 'error' ? reply.message : (reply.summary.error ?? 'failed');
+      const outcome = reply.type === 'done' ? { metrics: reply.metrics, epochsDone: reply.summary.epochsDone } : {};
+      directory.update(trial.name, { status: 'failed', error: message, ...outcome, endedAt, wallSeconds });
+      this.warn(`${prefix} FAILED after ${formatDuration(wallSeconds)}: ${message}`);
       if (this.options.failFast && !this.stopping) {
         this.warn(`--fail-fast: stopping the sweep because ${trial.name} failed`);
         this.stop('fail-fast');

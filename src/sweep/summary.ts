@@ -57,7 +57,9 @@ export function summaryRows(manifest: SweepManifest, key: SortKey = SORT_KEYS[DE
 export const sweptPaths = (manifest: SweepManifest): string[] => [...new Set(manifest.trials.flatMap((t) => Object.keys(t.values)))];
 
 const showValue = (value: unknown): string => (value !== null && typeof value === 'object' ? JSON.stringify(value) : String(value));
-const number = (value: number | undefined | null, digits = 4): string => (value === undefined || value === null || !Number.isFinite(value) ? '' : value.toFixed(digits));
+/** A metric for tables and log lines; `missing` for none, and for the null that JSON makes of NaN and Infinity. */
+export const formatMetric = (value: number | undefined | null, digits = 4, missing = ''): string =>
+  value === undefined || value === null || !Number.isFinite(value) ? missing : value.toFixed(digits);
 
 interface Table {
   header: string[];
@@ -73,11 +75,11 @@ function table(manifest: SweepManifest, key: SortKey): Table {
     trial.status,
     ...paths.map((path) => (path in trial.values ? showValue(trial.values[path]) : '')),
     trial.metrics ? String(trial.metrics.epoch) : '',
-    number(trial.metrics?.lossD),
-    number(trial.metrics?.lossG),
-    number(trial.metrics?.dReal),
-    number(trial.metrics?.dFake),
-    number(score),
+    formatMetric(trial.metrics?.lossD),
+    formatMetric(trial.metrics?.lossG),
+    formatMetric(trial.metrics?.dReal),
+    formatMetric(trial.metrics?.dFake),
+    formatMetric(score),
     trial.runId ?? '',
     trial.error ?? '',
   ]);

@@ -5,7 +5,7 @@ import { UserError } from '../errors.ts';
 // Register the project's own layer classes, which saved models name.
 import '../model/layers.ts';
 import '../model/spectral-norm.ts';
-import { writeDirAtomic, writeFileAtomic } from '../track/atomic.ts';
+import { diskFullReason, writeDirAtomic, writeFileAtomic } from '../track/atomic.ts';
 
 export interface TrainingState {
   generator: tf.LayersModel;
@@ -53,20 +53,26 @@ async function saveOptimizer(optimizer: tf.Optimizer, path: string): Promise<voi
 export async function saveCheckpoint(runDir: string, state: TrainingState, name?: string): Promise<string> {
   const folder = name ?? `epoch-${String(state.epoch).padStart(4, '0')}`;
   const dir = join(runDir, 'checkpoints', folder);
-  await writeDirAtomic(dir, async (temporary) => {
-    for (const net of ['generator', 'discriminator'] as const) {
-      const netDir = join(temporary, net);
-      mkdirSync(netDir);
-      await saveLayersModel(state[net], netDir);
-      await saveOptimizer(state.optimizers[net], join(temporary, `optimizer-${net}`));
-    }
-    if (state.generatorAverage) {
-      mkdirSync(join(temporary, 'generator-ema'));
-      await saveLayersModel(state.generatorAverage, join(temporary, 'generator-ema'));
-    }
-    writeFileSync(join(temporary, 'state.json'), JSON.stringify({ epoch: state.epoch, step: state.step }));
-  });
-  if (name === undefined) writeFileAtomic(join(runDir, 'checkpoints', 'latest.json'), JSON.stringify({ checkpoint: folder, epoch: state.epoch, step: state.step }));
+  try {
+    await writeDirAtomic(dir, async (temporary) => {
+      for (const net of ['generator', 'discriminator'] as const) {
+        const netDir = join(temporary, net);
+        mkdirSync(netDir);
+        await saveLayersModel(state[net], netDir);
+        await saveOptimizer(state.optimizers[net], join(temporary, `optimizer-${net}`));
+      }
+      if (state.generatorAverage) {
+        mkdirSync(join(temporary, 'generator-ema'));
+        await saveLayersModel(state.generatorAverage, join(temporary, 'generator-ema'));
+      }
+      writeFileSync(join(temporary, 'state.json'), JSON.stringify({ epoch: state.epoch, step: state.step }));
+    });
+    if (name === undefined) writeFileAtomic(join(runDir, 'checkpoints', 'latest.json'), JSON.stringify({ checkpoint: folder, epoch: state.epoch, step: state.step }));
+  } catch (error) {
+    // A file-system error (a full disk, above all) names the checkpoint; anything else is a bug and stays as it is.
+    if (!(error instanceof Error && 'syscall' in error)) throw error;
+    throw new UserError(`${diskFullReason(error) ?? error.message} while writing checkpoint ${folder} to ${dir}`, { cause: error });
+  }
   return dir;
 }
 

@@ -17,11 +17,13 @@ import { recordRunFacts } from '../track/params.ts';
 import { saveCheckpoint } from './checkpoint.ts';
 import { bestMetric, createEvaluator, isBetter } from '../eval/evaluate.ts';
 import { writeFileAtomic } from '../track/atomic.ts';
+import { checkWritableFolder } from '../track/writable.ts';
 import type { Progress } from './progress.ts';
 import { GeneratorAverage } from './ema.ts';
 import { spreadRatio, TrainingHealth, type TrainingWarning } from './health.ts';
 import { createAugmenter } from './augment.ts';
 import { makeAdam, trainStep, type StepMetrics, type StepOptions } from './step.ts';
+import { divergenceMessage, firstNonFinite, nonFiniteWeights, STEP_VALUES, weightFiniteness } from './divergence.ts';
 
 export interface TrainOptions {
   configFile: string;
@@ -56,6 +58,8 @@ const mean = (values: ArrayLike<number>) => (values.length ? Array.from(values).
 export async function train(config: Experiment, options: TrainOptions): Promise<TrainResult> {
   const { progress, trackers = [] } = options;
   const started = Date.now();
+  // A runs folder that cannot be written is found now, not after the data has been loaded.
+  checkWritableFolder(config.tracking.runsDir, 'tracking.runsDir');
 
   // Backend and data.
   const backend = await useBackend(config.train.backend);
@@ -121,6 +125,8 @@ export async function train(config: Experiment, options: TrainOptions): Promise<
   let step = 0;
   let status: RunStatus = 'finished';
   let failure: string | undefined;
+  let lastCheckpoint: string | undefined;
+  let thrown: unknown;
   const warn = (warning: TrainingWarning) => {
     summary.warnings = [...(summary.warnings ?? []), warning];
     progress.log(`warning: ${warning.message}`);
@@ -128,7 +134,8 @@ export async function train(config: Experiment, options: TrainOptions): Promise<
   };
   const checkpoint = async (epoch: number) => {
     const dir = await saveCheckpoint(run.path, { generator, discriminator, generatorAverage: average?.model, optimizers, epoch, step });
-    for (const tracker of trackers) tracker.logArtifact(dir, `checkpoints/${dir.split('/').pop()}`);
+    lastCheckpoint = dir.split('/').pop();
+    for (const tracker of trackers) tracker.logArtifact(dir, `checkpoints/${lastCheckpoint}`);
   };
 
   try {
@@ -140,27 +147,46 @@ export async function train(config: Experiment, options: TrainOptions): Promise<
       let imagesThisEpoch = 0;
       progress.startEpoch(epoch, epochs, batches);
 
-      // Reading values back waits for the device, so losses are read every `logEvery` steps, all at once.
-      const flush = async () => {
-        if (pending.length === 0) return;
-        const stacked = (key: keyof StepMetrics) => tf.stack(pending.map((p) => p.metrics[key]));
-        const columns = await Promise.all((['lossD', 'lossG', 'dReal', 'dFake'] as const).map(async (key) => {
-          const tensor = stacked(key);
+      // Reading values back waits for the device, so losses are read every `logEvery` steps, all at once,
+      // and checked, with the weights, for divergence: the steps from the first non-finite one are not recorded.
+      // Returns the divergence message when the run diverged.
+      const flush = async (): Promise<string | undefined> => {
+        if (pending.length === 0) return undefined;
+        const read = async (tensor: tf.Tensor) => {
           const values = await tensor.data();
           tensor.dispose();
           return values;
-        }));
+        };
+        const [lossD, lossG, dReal, dFake, generatorWeights, discriminatorWeights] = await Promise.all([
+          ...STEP_VALUES.map((key) => read(tf.stack(pending.map((p) => p.metrics[key])))),
+          read(weightFiniteness(generator)),
+          read(weightFiniteness(discriminator)),
+        ]);
+        const columns = { lossD, lossG, dReal, dFake };
         const seconds = (Date.now() - windowStart) / 1000;
         const imagesPerSec = pending.reduce((n, p) => n + p.images, 0) / Math.max(seconds, 1e-9);
         const time = Date.now();
-        record(pending.map((p, i) => ({ type: 'step', step: p.step, epoch, lossD: columns[0][i], lossG: columns[1][i], dReal: columns[2][i], dFake: columns[3][i], imagesPerSec, time })));
-        epochValues.lossD.push(...columns[0]);
-        epochValues.lossG.push(...columns[1]);
-        epochValues.dReal.push(...columns[2]);
-        epochValues.dFake.push(...columns[3]);
+        const badLosses = firstNonFinite(columns);
+        const badWeights = [
+          ...nonFiniteWeights(generator, generatorWeights).map((name) => `generator ${name}`),
+          ...nonFiniteWeights(discriminator, discriminatorWeights).map((name) => `discriminator ${name}`),
+        ];
+        const good = pending.slice(0, badLosses?.row ?? pending.length);
+        record(good.map((p, i) => ({ type: 'step', step: p.step, epoch, lossD: lossD[i], lossG: lossG[i], dReal: dReal[i], dFake: dFake[i], imagesPerSec, time })));
+        for (const key of STEP_VALUES) epochValues[key].push(...columns[key].slice(0, good.length));
+        const diverged =
+          badLosses || badWeights.length > 0
+            ? divergenceMessage(config, {
+                step: badLosses ? pending[badLosses.row].step : pending[pending.length - 1].step,
+                epoch,
+                what: badLosses?.what ?? `weights are not finite (NaN or infinite) while the losses still were: ${badWeights.join(', ')}`,
+                lastCheckpoint,
+              })
+            : undefined;
         for (const p of pending) tf.dispose(Object.values(p.metrics));
         pending = [];
         windowStart = Date.now();
+        return diverged;
       };
 
       for (const batch of epochBatches(dataset, config.data, { seed: config.seed, epoch })) {
@@ -172,7 +198,8 @@ export async function train(config: Experiment, options: TrainOptions): Promise<
         average?.update(generator, step);
         imagesThisEpoch += batch.count;
         pending.push({ metrics, step, images: batch.count });
-        if (pending.length >= logEvery) await flush();
+        if (pending.length >= logEvery) failure = await flush();
+        if (failure) break;
         progress.step(batch.index + 1, imagesThisEpoch / Math.max((Date.now() - epochStart) / 1000, 1e-9));
         // tfjs runs kernels synchronously: let timers, the trackers' uploads and signal handlers run between steps.
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -181,7 +208,12 @@ export async function train(config: Experiment, options: TrainOptions): Promise<
           break;
         }
       }
-      await flush();
+      failure ??= await flush();
+      if (failure) {
+        status = 'failed';
+        progress.endEpoch(`epoch ${epoch}/${epochs}: diverged`); // also ends a progress bar mid-epoch
+        break;
+      }
       if (epochValues.lossD.length === 0) break;
 
       const epochSeconds = (Date.now() - epochStart) / 1000;
@@ -236,18 +268,24 @@ export async function train(config: Experiment, options: TrainOptions): Promise<
     }
   } catch (error) {
     status = 'failed';
-    failure = error instanceof Error ? error.message : String(error);
+    thrown = error;
     // WebAssembly's 32-bit heap stops at 4 GB; the wasm runtime then aborts without saying why.
     if (backend === 'wasm' && error instanceof WebAssembly.RuntimeError) {
-      failure = `the wasm backend ran out of memory (its heap is limited to 4 GB) at data.batchSize ${config.data.batchSize}: lower data.batchSize or use the tensorflow backend`;
-      throw new UserError(failure);
+      thrown = new UserError(`the wasm backend ran out of memory (its heap is limited to 4 GB) at data.batchSize ${config.data.batchSize}: lower data.batchSize or use the tensorflow backend`);
     }
-    throw error;
+    failure = thrown instanceof Error ? thrown.message : String(thrown);
+    throw thrown;
   } finally {
     summary.status = status;
     summary.wallSeconds = (Date.now() - started) / 1000;
     if (failure) summary.error = failure;
-    run.writeSummary(summary);
+    // On a full disk the summary can fail too: the run's own error stays the one reported, this one added.
+    let summaryError: unknown;
+    try {
+      run.writeSummary(summary);
+    } catch (error) {
+      summaryError = error;
+    }
     for (const tracker of trackers) {
       tracker.logArtifact(run.file('config.yaml'), 'config.yaml');
       if (summary.epochsDone > 0) tracker.logArtifact(run.file('losses.png'), 'losses.png');
@@ -260,8 +298,16 @@ export async function train(config: Experiment, options: TrainOptions): Promise<
     discriminator.dispose();
     optimizers.generator.dispose();
     optimizers.discriminator.dispose();
+    if (summaryError) throw summaryNotWritten(summaryError, run.file('summary.json'), failure, thrown);
   }
   return { runDir: run.path, summary };
+}
+
+/** A summary that could not be written, said after the run's own failure if it had one; a thrown error keeps its kind. */
+function summaryNotWritten(error: unknown, path: string, failure: string | undefined, thrown: unknown): Error {
+  const reason = `${path} could not be written${failure ? ' either' : ''} (${(error as Error).message}): it still says "running"`;
+  const message = failure ? `${failure}; ${reason}` : reason;
+  return thrown === undefined || thrown instanceof UserError ? new UserError(message, { cause: thrown ?? error }) : new Error(message, { cause: thrown });
 }
 
 /** Normalized images back to pixel values in [0, 1] (interleaved channels, as the grid draws them). */
