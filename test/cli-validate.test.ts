@@ -1,6 +1,9 @@
 // The CLI as a user runs it: `dcgan-run validate` and `dcgan-run plan`, spawned from the project root.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
@@ -12,8 +15,10 @@ const VALID = 'configs/pokemon.yaml';
 const UNKNOWN_KEY = 'test/fixtures/config/invalid/05-unknown-top-level-key.yaml';
 const SEVERAL = 'test/fixtures/config/invalid/56-several-schema-problems.yaml';
 const SWEEP = 'test/fixtures/config/sweep-grid.yaml';
+const INVALID = 'test/fixtures/config/invalid';
 
 function cli(...args: string[]) {
+  // A hang (reading a FIFO) ends in the timeout's error, which fails the test.
   const result = spawnSync(process.execPath, ['bin/dcgan-run.js', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
   if (result.error) throw result.error;
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -88,6 +93,27 @@ describe('dcgan-run validate', () => {
   });
 });
 
+describe('dcgan-run validate: inputs that are not configs, or that would exhaust memory', () => {
+  test('a FIFO, a directory, /dev/zero, an alias bomb, a non-config file and a million-trial grid: exit 2 at once, no stack trace', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dcgan-run-cli-inputs-'));
+    const fifo = join(dir, 'pipe.yaml');
+    execFileSync('mkfifo', [fifo]);
+    mkdirSync(join(dir, 'folder'));
+    const { code, stdout, stderr } = cli('validate', fifo, join(dir, 'folder'), '/dev/zero', `${INVALID}/75-yaml-alias-bomb.yaml`, `${INVALID}/78-extends-not-a-config.yaml`, `${INVALID}/81-sweep-too-many-trials.yaml`);
+    assert.equal(code, 2);
+    assert.equal(stdout, '');
+    assert.match(stderr, new RegExp(`^${fifo}: is a named pipe \\(FIFO\\), not a config file$`, 'm'));
+    assert.match(stderr, new RegExp(`^${dir}/folder: is a directory, not a config file$`, 'm'));
+    assert.match(stderr, /^\/dev\/zero: is a device, not a config file$/m);
+    assert.match(stderr, /^test\/fixtures\/config\/invalid\/75-yaml-alias-bomb\.yaml:5:14: YAML aliases here expand to more than 100 copies/m);
+    assert.match(stderr, /^test\/fixtures\/config\/invalid\/78-extends-not-a-config\.yaml:4:10: extends \.\.\/extends\/shadow-like: not an experiment file/m);
+    assert.match(stderr, /^test\/fixtures\/config\/invalid\/81-sweep-too-many-trials\.yaml:37:3: the grid makes 1,000,000 trials/m);
+    assert.match(stderr, /^6 of 6 files invalid$/m);
+    for (const line of readFileSync('test/fixtures/config/extends/shadow-like', 'utf8').trim().split('\n')) assert.ok(!stderr.includes(line.slice(0, 12)), line);
+    assertNoStackTrace(stderr);
+  });
+});
+
 describe('dcgan-run plan', () => {
   test('--set train.epochs=2: the resolved config, both networks with their parameter counts, Runs: 1', () => {
     const { code, stdout, stderr } = cli('plan', VALID, '--set', 'train.epochs=2');
@@ -125,5 +151,28 @@ describe('dcgan-run plan', () => {
     assert.equal(code, 2);
     assert.equal(stdout, '');
     assert.equal(stderr, 'argument train.epochs=abc: train.epochs must be an integer, got a string ("abc")\n1 error\n');
+  });
+
+  test('a sweep whose values are invalid together: exit 2, the trial and its values named', () => {
+    const { code, stdout, stderr } = cli('plan', `${INVALID}/80-sweep-combination-invalid.yaml`);
+    assert.equal(code, 2);
+    assert.equal(stdout, '');
+    assert.match(stderr, /:37:3: sweep trial 0 of 4 \(model\.generator\.blocks=3, model\.generator\.channels=\[512,256,128,64\], seed=0\): model\.generator\.channels lists 4 values but model\.generator\.blocks is 3/);
+    assertNoStackTrace(stderr);
+  });
+
+  test('a sweep of 1,000 trials: the count and the first 20; a password in the MLflow URI is not printed', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'dcgan-run-plan-')), 'big-sweep.yaml');
+    const values = (n: number) => `[${Array.from({ length: n }, (_, i) => i + 1).join(', ')}]`;
+    writeFileSync(file, `extends: ${join(ROOT, VALID)}\nsweep:\n  parameters:\n    seed: ${values(100)}\n    train.epochs: ${values(10)}\n`);
+    const { code, stdout, stderr } = cli('plan', file, '--set', 'tracking.mlflow.uri=http://bob:hunter2@mlflow.example:5000');
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /^# Sweep: grid, 1000 trials, 1 at a time$/m);
+    const listed = stdout.split('# Sweep:')[1].trim().split('\n').slice(1);
+    assert.equal(listed.length, 21, stdout);
+    assert.match(listed[0], /^ {2}000-seed=1,epochs=1: seed=1 {2}train\.epochs=1$/);
+    assert.equal(listed[20], '  ... and 980 more');
+    assert.match(stdout, /^ {4}uri: http:\/\/mlflow\.example:5000$/m);
+    assert.doesNotMatch(stdout, /hunter2/);
   });
 });

@@ -7,12 +7,15 @@
 //
 // Adding a fixture adds a test.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../src/config/diagnostics.ts';
 import { loadExperiment } from '../src/config/validate.ts';
+import { UserError } from '../src/errors.ts';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/config/invalid/', import.meta.url));
 const EXPECT = /^# expect: (?:(?<file>[^\s:]+\.ya?ml):)?(?<line>\d+):(?<col>\d+): (?<message>.+)$/;
@@ -153,5 +156,81 @@ describe('the formatted error message', () => {
         '1 error',
       ].join('\n'),
     );
+  });
+});
+
+describe('what is read, and what is quoted back', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dcgan-run-config-files-'));
+  const fifo = join(dir, 'pipe.yaml');
+  execFileSync('mkfifo', [fifo]);
+  mkdirSync(join(dir, 'folder.yaml'));
+  const big = join(dir, 'big.yaml');
+  writeFileSync(big, 'name: big\n');
+  truncateSync(big, 2 * 1024 * 1024);
+  const cases = [
+    { name: 'a named pipe', file: fifo, problem: 'is a named pipe (FIFO), not a config file' },
+    { name: 'a directory', file: join(dir, 'folder.yaml'), problem: 'is a directory, not a config file' },
+    { name: 'a device', file: '/dev/zero', problem: 'is a device, not a config file' },
+    { name: 'a file over 1 MiB', file: big, problem: 'is 2.0 MiB, more than the 1 MiB a config file may be' },
+  ];
+
+  for (const { name, file, problem } of cases) {
+    test(`${name} as the config is refused before it is read (no hang, no unbounded read)`, () => {
+      assert.throws(() => loadExperiment(file), (error: unknown) => {
+        assert.ok(error instanceof UserError && !(error instanceof ConfigError));
+        assert.equal(error.message, `${file}: ${problem}`);
+        return true;
+      });
+    });
+
+    test(`${name} as an extended file is an error at the extends line`, () => {
+      const child = join(dir, `extends-${basename(file)}.yaml`);
+      writeFileSync(child, `name: child\nextends: ${file}\n`);
+      assert.deepEqual(load(child).diagnostics, [
+        { origin: { kind: 'file', file: child, line: 2, col: 10, length: file.length, sourceLine: `extends: ${file}` }, message: `extends ${file}: ${problem}` },
+      ]);
+    });
+  }
+
+  test('a UTF-8 byte-order mark does not shift the columns of line 1', () => {
+    const file = join(dir, 'bom.yaml');
+    writeFileSync(file, '\uFEFFname: "bad name"\ndata:\n  source: { kind: imageFolder, root: sprites }\n');
+    assert.deepEqual(load(file).diagnostics, [
+      {
+        origin: { kind: 'file', file, line: 1, col: 7, length: 10, sourceLine: 'name: "bad name"' },
+        message: `name may contain only letters, digits, '.', '_' and '-', and must start with a letter or digit, got "bad name"`,
+      },
+    ]);
+  });
+
+  const shadowLike = join(FIXTURES, '..', 'extends', 'shadow-like');
+  const secretLines = readFileSync(shadowLike, 'utf8').trim().split('\n');
+
+  test('a file that is not an experiment, extended: said so at the extends line, none of its lines quoted', () => {
+    const { message } = load(join(FIXTURES, '78-extends-not-a-config.yaml'));
+    for (const line of secretLines) assert.ok(!message.includes(line.slice(0, 12)), `quoted: ${line}`);
+    assert.match(message, /extends \.\.\/extends\/shadow-like: not an experiment file/);
+  });
+
+  test('a file that is not an experiment, loaded itself: one line, no excerpt', () => {
+    assert.equal(
+      load(shadowLike).message,
+      `${relative(process.cwd(), shadowLike)}:1:1: not an experiment file: its top level is not a YAML mapping of experiment settings (name:, data:, model:, ...)\n1 error`,
+    );
+  });
+
+  test('a __proto__ key is refused, and nothing is written onto Object.prototype', () => {
+    load(join(FIXTURES, '79-reserved-key.yaml'));
+    load(join(FIXTURES, '82-sweep-reserved-path.yaml'));
+    assert.equal(Object.prototype.hasOwnProperty.call(Object.prototype, 'polluted'), false);
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+
+  test('a grid of a million trials is refused by its count, at once and in little memory', () => {
+    const before = process.memoryUsage().heapUsed;
+    const started = performance.now();
+    load(join(FIXTURES, '81-sweep-too-many-trials.yaml'));
+    assert.ok(performance.now() - started < 1000, `${performance.now() - started} ms`);
+    assert.ok(process.memoryUsage().heapUsed - before < 100e6, 'under 100 MB more heap');
   });
 });

@@ -1,5 +1,7 @@
 // How a config is composed: `--set` overrides, `extends` merging, ${ENV} interpolation, and defaults.
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -138,6 +140,50 @@ describe('--set overrides', () => {
     const { config } = loadExperiment(POKEMON, ['model.discriminator.activation={kind: elu}']);
     assert.deepEqual(config.model.discriminator.activation, { kind: 'elu', alpha: 1 });
   });
+
+  test('a key below a scalar is blamed on the override, not on the line of the scalar in the file', () => {
+    assert.deepEqual(failure(POKEMON, ['train.epochs.deep=3']), [
+      { origin: argument('train.epochs.deep=3'), message: 'train.epochs must be an integer, got a mapping' },
+    ]);
+  });
+
+  test('a key below a mapping the file leaves to its defaults gets the rest of those defaults', () => {
+    const minimal = join(FIXTURES, 'minimal.yaml');
+    const { config } = loadExperiment(minimal, ['train.optimizers.generator.learningRate=0.001', 'train.ema.beta=0.99']);
+    assert.deepEqual(config.train.optimizers.generator, { kind: 'adam', learningRate: 0.001, beta1: 0.5, beta2: 0.999, epsilon: 1e-8 });
+    assert.deepEqual(config.train.optimizers.discriminator, { kind: 'adam', learningRate: 0.005, beta1: 0.5, beta2: 0.999, epsilon: 1e-8 });
+    assert.ok(config.train.ema !== false && config.train.ema.beta === 0.99, 'a mapping in place of the default false');
+    assert.equal(loadExperiment(minimal, ['model.discriminator.activation.alpha=0.3']).config.model.discriminator.activation.kind, 'leakyRelu');
+  });
+
+  test('setting kind to another kind replaces the mapping; the same kind keeps its settings', () => {
+    const child = join(FIXTURES, 'extends', 'child.yaml');
+    assert.deepEqual(loadExperiment(child, ['model.discriminator.activation.kind=relu']).config.model.discriminator.activation, { kind: 'relu' });
+    assert.deepEqual(loadExperiment(child, ['model.discriminator.activation.kind=elu']).config.model.discriminator.activation, { kind: 'elu', alpha: 1 }, "elu's default alpha, not leakyRelu's 0.1");
+    assert.deepEqual(loadExperiment(child, ['model.discriminator.activation.kind=leakyRelu']).config.model.discriminator.activation, { kind: 'leakyRelu', alpha: 0.1 });
+    assert.deepEqual(failure(POKEMON, ['data.source.kind=idx']), [
+      { origin: argument('data.source.kind=idx'), message: 'missing required key "images" in data.source' },
+    ]);
+  });
+
+  test('an override does not reach another key through a YAML alias', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'dcgan-run-alias-')), 'alias.yaml');
+    writeFileSync(file, 'name: alias\ndata: { source: { kind: imageFolder, root: sprites } }\nmodel:\n  generator: { activation: &act { kind: leakyRelu, alpha: 0.3 } }\n  discriminator: { activation: *act }\n');
+    const { config } = loadExperiment(file, ['model.generator.activation.alpha=0.1']);
+    assert.deepEqual(config.model.generator.activation, { kind: 'leakyRelu', alpha: 0.1 });
+    assert.deepEqual(config.model.discriminator.activation, { kind: 'leakyRelu', alpha: 0.3 });
+  });
+
+  for (const reserved of ['__proto__.polluted=1', 'constructor.prototype.polluted=1', 'model.prototype=1']) {
+    test(`an override through JavaScript's object machinery (${reserved}) is refused and writes nothing`, () => {
+      const key = /(__proto__|constructor|prototype)/.exec(reserved)![1];
+      assert.deepEqual(failure(POKEMON, [reserved]), [
+        { origin: argument(reserved), message: `"${key}" cannot be a key: no setting has this name, and JavaScript reserves __proto__, constructor and prototype` },
+      ]);
+      assert.equal(({} as Record<string, unknown>).polluted, undefined);
+      assert.equal(Object.prototype.hasOwnProperty.call(Object.prototype, 'polluted'), false);
+    });
+  }
 });
 
 describe('extends', () => {
@@ -197,6 +243,13 @@ describe('extends', () => {
     assert.equal(config.train.optimizers.generator.learningRate, 0.0002);
   });
 
+  test('a mapping whose kind the child changes is replaced, not blended with the base', () => {
+    const { config } = loadExperiment(join(FIXTURES, 'extends', 'kind-switch.yaml'));
+    assert.deepEqual(config.model.discriminator.activation, { kind: 'relu' }, "the base's leakyRelu alpha is gone");
+    assert.deepEqual(config.data.source, { kind: 'idx', images: join(FIXTURES, 'extends', 'train-images-idx3-ubyte.gz') }, "the base's imageFolder root is gone");
+    assert.deepEqual(config.model.generator.activation, { kind: 'relu' });
+  });
+
   test('a cycle loaded from inside it names just the loop', () => {
     const a = join(FIXTURES, 'extends', 'a.yaml');
     const [diagnostic, ...rest] = failure(a);
@@ -246,6 +299,14 @@ describe('${ENV} interpolation', () => {
       '8:11: train.epochs: environment variable DCGAN_TEST_EPOCHS is not set (write ${DCGAN_TEST_EPOCHS:-default} to give a default)',
       '10:12: tracking.runsDir: environment variable DCGAN_TEST_NAME is not set (write ${DCGAN_TEST_NAME:-default} to give a default)',
     ]);
+  });
+
+  test('a variable whose content is not YAML names the variable, at the reference, without echoing its content', () => {
+    setEnv({ DCGAN_TEST_NAME: 'x', DCGAN_TEST_EPOCHS: '[1, 2' });
+    const [diagnostic, ...rest] = failure(file);
+    assert.deepEqual(rest, []);
+    assert.equal(diagnostic.message, 'train.epochs: environment variable DCGAN_TEST_EPOCHS is not valid YAML (Flow sequence must end with a ]); a value that is one ${...} alone is read as YAML');
+    assert.ok(diagnostic.origin.kind === 'file' && diagnostic.origin.line === 8 && diagnostic.origin.col === 11);
   });
 
   test('a variable value of the wrong type is reported at the reference', () => {

@@ -4,7 +4,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { loadExperiment } from '../src/config/validate.ts';
-import { expandSweep, sweepAssignments } from '../src/sweep/expand.ts';
+import { ConfigError } from '../src/config/diagnostics.ts';
+import { countTrials, expandSweep, sweepAssignments } from '../src/sweep/expand.ts';
 import { trialConfigHash } from '../src/sweep/hash.ts';
 import { trialsHash } from '../src/sweep/manifest.ts';
 import { POKEMON_ROOT, tinyExperiment } from './support/tiny-config.ts';
@@ -93,9 +94,9 @@ test('random draws are reproducible from the seed, different for another seed, a
 });
 
 test('sweepAssignments alone: intUniform over a one-value range, and the grid of one list', () => {
-  const sweep = { strategy: 'random' as const, trials: 5, parallel: 1, parameters: { seed: { distribution: 'intUniform' as const, min: 3, max: 3 } } };
-  assert.deepEqual(sweepAssignments(sweep, 0).map((v) => v.seed), [3, 3, 3, 3, 3]);
-  assert.deepEqual(sweepAssignments({ strategy: 'grid', parallel: 1, parameters: { seed: [1, 2] } }, 0), [{ seed: 1 }, { seed: 2 }]);
+  const sweep = { strategy: 'random' as const, trials: 5, maxTrials: 1000, parallel: 1, parameters: { seed: { distribution: 'intUniform' as const, min: 3, max: 3 } } };
+  assert.deepEqual([...sweepAssignments(sweep, 0)].map((v) => v.seed), [3, 3, 3, 3, 3]);
+  assert.deepEqual([...sweepAssignments({ strategy: 'grid', maxTrials: 1000, parallel: 1, parameters: { seed: [1, 2] } }, 0)], [{ seed: 1 }, { seed: 2 }]);
 });
 
 test('relative file paths among swept values are resolved against the file that wrote them', () => {
@@ -121,4 +122,62 @@ test('the definition hash follows the trial configs, not key order or tracking',
   assert.notEqual(trialsHash(expandSweep(tinyExperiment({ sweep: { parameters: { [LR_G]: [0.001, 0.003] } } }).config)), hash);
   const [first] = expandSweep(base.config);
   assert.match(trialConfigHash(first.config), /^[0-9a-f]{64}$/);
+});
+
+test('a grid is counted without being made, and its trials are made one at a time', () => {
+  const hundred = Array.from({ length: 100 }, (_, i) => i + 1) as [number, ...number[]];
+  const sweep = { strategy: 'grid' as const, maxTrials: 1000, parallel: 1, parameters: { seed: hundred, 'train.epochs': hundred, 'data.batchSize': hundred } };
+  const started = performance.now();
+  assert.equal(countTrials(sweep), 1_000_000);
+  const first: Record<string, unknown>[] = [];
+  for (const values of sweepAssignments(sweep, 0)) {
+    first.push(values);
+    if (first.length === 3) break;
+  }
+  assert.deepEqual(first, [1, 2, 3].map((batch) => ({ seed: 1, 'train.epochs': 1, 'data.batchSize': batch })));
+  assert.ok(performance.now() - started < 100, `${performance.now() - started} ms`);
+});
+
+test('sweep.maxTrials refuses a bigger sweep, naming the count and the key, and can be raised', () => {
+  const parameters = { seed: Array.from({ length: 110 }, (_, i) => i), 'data.batchSize': Array.from({ length: 10 }, (_, i) => i + 1) };
+  assert.throws(() => tinyExperiment({ sweep: { parameters } }), (error: unknown) => {
+    assert.ok(error instanceof ConfigError);
+    assert.deepEqual(error.diagnostics.map((d) => d.message), ['the grid makes 1,100 trials (110 x 10 values), more than sweep.maxTrials (1000): sweep fewer values, or raise sweep.maxTrials to run them all']);
+    return true;
+  });
+  assert.equal(expandSweep(tinyExperiment({ sweep: { parameters, maxTrials: 1100 } }).config).length, 1100);
+  assert.throws(() => tinyExperiment({ sweep: { strategy: 'random', trials: 1001, parameters: { seed: [1, 2] } } }), /sweep\.trials is 1001, more than sweep\.maxTrials \(1000\)/);
+});
+
+test('values are checked together: one invalid on the base config alone is fine where every trial pairs it with a fitting value', () => {
+  // 2 blocks in the base: 1 channel count fits only the 1-block generator that every trial has.
+  const { config } = tinyExperiment({ sweep: { parameters: { 'model.generator.blocks': [1], 'model.generator.channels': [[4]], seed: [1, 2] } } });
+  assert.deepEqual(expandSweep(config).map((t) => [t.config.model.generator.blocks, t.config.model.generator.channels]), [[1, [4]], [1, [4]]]);
+});
+
+test("a swept kind replaces the mapping and gets the new kind's defaults", () => {
+  const { config } = tinyExperiment({ sweep: { parameters: { 'model.discriminator.activation.kind': ['relu', 'elu', 'leakyRelu'] } } }, ['model.discriminator.activation.alpha=0.1']);
+  assert.deepEqual(
+    expandSweep(config).map((t) => t.config.model.discriminator.activation),
+    [{ kind: 'relu' }, { kind: 'elu', alpha: 1 }, { kind: 'leakyRelu', alpha: 0.1 }],
+  );
+});
+
+test('invalid combinations: each problem once, naming its first trial and counting the others; past five, a count', () => {
+  // The base has 2 blocks: each channel list is invalid alone (reported at the value), and with 1 or 3 blocks.
+  const channels = [4, 5, 6].map((n) => Array.from({ length: n }, () => 4));
+  assert.throws(() => tinyExperiment({ sweep: { parameters: { 'model.generator.blocks': [1, 2, 3], 'model.generator.channels': channels, seed: [1, 2] } } }), (error: unknown) => {
+    assert.ok(error instanceof ConfigError);
+    const messages = error.diagnostics.map((d) => d.message);
+    assert.deepEqual(messages.slice(0, 5), [
+      'sweep trial 0 of 18 (model.generator.blocks=1, model.generator.channels=[4,4,4,4], seed=1): model.generator.channels lists 4 values but model.generator.blocks is 1: give one channel count per block (and 1 more trial)',
+      'sweep trial 2 of 18 (model.generator.blocks=1, model.generator.channels=[4,4,4,4,4], seed=1): model.generator.channels lists 5 values but model.generator.blocks is 1: give one channel count per block (and 1 more trial)',
+      'sweep trial 4 of 18 (model.generator.blocks=1, model.generator.channels=[4,4,4,4,4,4], seed=1): model.generator.channels lists 6 values but model.generator.blocks is 1: give one channel count per block (and 1 more trial)',
+      'sweep trial 12 of 18 (model.generator.blocks=3, model.generator.channels=[4,4,4,4], seed=1): model.generator.channels lists 4 values but model.generator.blocks is 3: give one channel count per block (and 1 more trial)',
+      'sweep trial 14 of 18 (model.generator.blocks=3, model.generator.channels=[4,4,4,4,4], seed=1): model.generator.channels lists 5 values but model.generator.blocks is 3: give one channel count per block (and 1 more trial)',
+    ]);
+    assert.equal(messages[5], 'sweep: 2 more problems of trials not shown', 'the sixth problem, in 2 trials');
+    assert.deepEqual(messages.slice(6).map((m) => m.split(':')[0]), [4, 5, 6].map((n) => `sweep value [${Array(n).fill(4).join(',')}] for model.generator.channels`));
+    return true;
+  });
 });

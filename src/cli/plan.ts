@@ -4,13 +4,17 @@ import { loadExperiment } from '../config/validate.ts';
 import { outputShape } from '../data/dataset.ts';
 import { buildDiscriminator, buildGenerator } from '../model/build.ts';
 import { describeModel, formatModelDescription } from '../model/summary.ts';
-import { expandSweep } from '../sweep/expand.ts';
+import { countTrials, sweepTrials } from '../sweep/expand.ts';
+import { redactCredentials } from '../track/params.ts';
+
+/** How many trials plan lists; a bigger sweep's count is given, and its first ones. */
+const TRIALS_SHOWN = 20;
 
 export async function planCommand(file: string, overrides: string[], options: { set: string[] }): Promise<void> {
   const { config } = loadExperiment(file, [...options.set, ...overrides]);
   await tf.setBackend('cpu');
   const channels = outputShape(config.data).channels;
-  const out: string[] = ['# Resolved config (defaults filled)', stringify(config).trimEnd(), ''];
+  const out: string[] = ['# Resolved config (defaults filled)', redactCredentials(stringify(config)).trimEnd(), ''];
   for (const [title, build] of [
     ['Generator', buildGenerator],
     ['Discriminator', buildDiscriminator],
@@ -20,10 +24,14 @@ export async function planCommand(file: string, overrides: string[], options: { 
     out.push(formatModelDescription(heading, describeModel(model)), '');
     model.dispose();
   }
-  const trials = expandSweep(config);
   if (config.sweep) {
-    out.push(`# Sweep: ${config.sweep.strategy}, ${trials.length} trial${trials.length === 1 ? '' : 's'}, ${config.sweep.parallel} at a time`);
-    for (const trial of trials) out.push(`  ${trial.name}: ${Object.entries(trial.values).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('  ')}`);
+    const count = countTrials(config.sweep);
+    out.push(`# Sweep: ${config.sweep.strategy}, ${count} trial${count === 1 ? '' : 's'}, ${config.sweep.parallel} at a time`);
+    for (const trial of sweepTrials(config)) {
+      if (trial.index === TRIALS_SHOWN) break;
+      out.push(`  ${trial.name}: ${Object.entries(trial.values).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('  ')}`);
+    }
+    if (count > TRIALS_SHOWN) out.push(`  ... and ${count - TRIALS_SHOWN} more`);
   } else {
     out.push('# Runs: 1 (no sweep)');
   }

@@ -398,7 +398,7 @@ export interface Train {
    */
   ema: false | {beta: number; startStep: number};
   /**
-   * The Adam optimizer of each network (the lesson: learning rate 0.005, beta1 0.5 for both).
+   * The Adam optimizer of each network (the lesson: learning rate 0.005, beta1 0.5 for both). Separate settings allow the two time-scale update rule (TTUR, Heusel et al. 2017: a larger learning rate for D than for G), the usual companion of spectral norm; the DCGAN paper's 2e-4 for both is the safe start on small data.
    */
   optimizers: {
     generator: Adam;
@@ -542,6 +542,10 @@ export interface Sweep {
    * random: how many trials to draw.
    */
   trials?: number;
+  /**
+   * The most trials the sweep may make (a grid's is the product of its list lengths): a guard against a grid that multiplies out to millions of runs. Raise it to run a larger sweep on purpose.
+   */
+  maxTrials: number;
   /**
    * Trials run at once, each in its own process.
    */

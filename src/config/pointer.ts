@@ -36,3 +36,11 @@ export function setAt(target: Record<string, unknown>, path: readonly string[], 
   }
   current[path[path.length - 1]] = value;
 }
+
+/** Names that reach JavaScript's object machinery (`a.__proto__.x = 1` writes onto every object) instead of a setting. */
+const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+export const isReservedKey = (key: string): boolean => RESERVED_KEYS.has(key);
+
+export const reservedKeyMessage = (key: string): string =>
+  `"${key}" cannot be a key: no setting has this name, and JavaScript reserves __proto__, constructor and prototype`;

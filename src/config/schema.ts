@@ -68,7 +68,8 @@ export function schemasAt(path: readonly string[]): JsonSchema[] {
     const next: JsonSchema[] = [];
     for (const candidate of candidates.flatMap((s) => [s, ...alternatives(s)])) {
       const properties = candidate.properties as Record<string, JsonSchema> | undefined;
-      if (properties?.[segment]) next.push(resolveRef(properties[segment]));
+      // Own keys only: "constructor" must not find Object's.
+      if (properties && Object.hasOwn(properties, segment)) next.push(resolveRef(properties[segment]));
       else if (/^\d+$/.test(segment) && candidate.items) next.push(resolveRef(candidate.items as JsonSchema));
       else if (typeof candidate.additionalProperties === 'object') next.push(resolveRef(candidate.additionalProperties as JsonSchema));
     }

@@ -1,5 +1,6 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Experiment, Sweep } from '../config/experiment.generated.ts';
+import { assign } from '../config/merge.ts';
 import type { Origins } from '../config/origins.ts';
 import { fromPointer, getAt, setAt, toPointer } from '../config/pointer.ts';
 import { checkAgainstSchema } from '../config/schema.ts';
@@ -27,21 +28,54 @@ function draw(distribution: Distribution, rng: Rng): number {
   }
 }
 
-/** The value assignments of a sweep: the grid's product in order, or `trials` seeded draws. */
-export function sweepAssignments(sweep: Sweep, seed: number): Record<string, unknown>[] {
+/** How many trials a sweep makes, without making them: a grid's is the product of its list lengths. */
+export function countTrials(sweep: Sweep): number {
+  if (sweep.strategy === 'random') return sweep.trials ?? 1;
+  return Object.values(sweep.parameters).reduce((count, spec) => count * (Array.isArray(spec) ? spec.length : 1), 1);
+}
+
+/**
+ * The value assignments of a sweep, made one at a time as they are asked for: the grid's product in order
+ * (the last parameter varying fastest), or `trials` seeded draws. List values are the sweep's own, not copies.
+ */
+export function* sweepAssignments(sweep: Sweep, seed: number): Generator<Record<string, unknown>> {
   const entries = Object.entries(sweep.parameters);
+  const count = countTrials(sweep);
   if (sweep.strategy === 'random') {
     const rng = new Rng(deriveSeed(seed, 'sweep/random'));
-    return Array.from({ length: sweep.trials ?? 1 }, () =>
-      Object.fromEntries(
-        entries.map(([path, spec]) => [path, Array.isArray(spec) ? structuredClone(spec[rng.int(spec.length)]) : draw(spec, rng)]),
-      ),
-    );
+    for (let index = 0; index < count; index++) {
+      yield Object.fromEntries(entries.map(([path, spec]) => [path, Array.isArray(spec) ? spec[rng.int(spec.length)] : draw(spec, rng)]));
+    }
+    return;
   }
-  return entries.reduce<Record<string, unknown>[]>(
-    (combos, [path, spec]) => combos.flatMap((combo) => (spec as unknown[]).map((value) => ({ ...combo, [path]: value }))),
-    [{}],
-  );
+  const lists = entries.map(([, spec]) => spec as unknown[]);
+  for (let index = 0; index < count; index++) {
+    // The trial's index written in mixed radix, one digit per list, the last list's varying fastest.
+    const picks = new Array<unknown>(lists.length);
+    let rest = index;
+    for (let i = lists.length - 1; i >= 0; i--) {
+      picks[i] = lists[i][rest % lists[i].length];
+      rest = Math.floor(rest / lists[i].length);
+    }
+    yield Object.fromEntries(entries.map(([path], i) => [path, picks[i]]));
+  }
+}
+
+/** The paths a swept path sets: itself and the paths linked to it, which take its value. */
+function targetsOf(sweep: Sweep): (path: string) => string[] {
+  const links = new Map((sweep.link ?? []).map(([leader, ...followers]) => [leader, followers]));
+  return (path) => [path, ...(links.get(path) ?? [])];
+}
+
+/** A trial's config as composed, not yet validated: `config` without its sweep, with `values` assigned as overrides are. */
+export function trialConfig(config: Experiment, sweep: Sweep, values: Record<string, unknown>): Record<string, unknown> {
+  const trial = structuredClone(config) as unknown as Record<string, unknown>;
+  delete trial.sweep;
+  const targets = targetsOf(sweep);
+  for (const [path, value] of Object.entries(values)) {
+    for (const target of targets(path)) assign(trial, target.split('.'), structuredClone(value));
+  }
+  return trial;
 }
 
 /** Short, readable trial names: the swept values, e.g. "lr=0.005,batchSize=64". */
@@ -60,32 +94,32 @@ function trialName(values: Record<string, unknown>, index: number): string {
 }
 
 /**
- * Expands a validated experiment into its trials; linked paths take their leader's value. With `origins`
- * (from loading the file), file paths among the swept values (data.source.root, ...) are made absolute
- * relative to the file that wrote the value, as the loader does for the rest of the config.
+ * The trials of a validated experiment, made one at a time; linked paths take their leader's value, and
+ * the defaults a swept value leaves out (a new kind's settings) are filled. With `origins` (from loading
+ * the file), file paths among the swept values (data.source.root, ...) are made absolute relative to the
+ * file that wrote the value, as the loader does for the rest of the config.
  */
-export function expandSweep(config: Experiment, origins?: Origins): Trial[] {
+export function* sweepTrials(config: Experiment, origins?: Origins): Generator<Trial> {
   const { sweep } = config;
-  if (!sweep) return [];
-  const links = new Map((sweep.link ?? []).map(([leader, ...followers]) => [leader, followers]));
-  return sweepAssignments(sweep, config.seed).map((values, index) => {
-    const trial = structuredClone(config) as unknown as Record<string, unknown>;
-    delete trial.sweep;
-    const written = new Map<string, string>();
-    for (const [path, value] of Object.entries(values)) {
-      for (const target of [path, ...(links.get(path) ?? [])]) {
-        setAt(trial, target.split('.'), structuredClone(value));
-        written.set(toPointer(target.split('.')), path);
-      }
-    }
-    if (origins) resolveSweptPaths(trial, written, origins);
-    return { index, name: trialName(values, index), values, config: trial as unknown as Experiment };
-  });
+  if (!sweep) return;
+  let index = 0;
+  for (const values of sweepAssignments(sweep, config.seed)) {
+    const trial = trialConfig(config, sweep, values);
+    const { fileRelativePaths } = checkAgainstSchema(trial);
+    if (origins) resolveSweptPaths(trial, fileRelativePaths, Object.keys(values), targetsOf(sweep), origins);
+    yield { index, name: trialName(values, index), values, config: trial as unknown as Experiment };
+    index += 1;
+  }
+}
+
+/** Every trial of a validated experiment (validation bounds their number by sweep.maxTrials). */
+export function expandSweep(config: Experiment, origins?: Origins): Trial[] {
+  return [...sweepTrials(config, origins)];
 }
 
 /** Makes relative file paths that a sweep value put into `trial` absolute, against the file of that value. */
-function resolveSweptPaths(trial: Record<string, unknown>, written: Map<string, string>, origins: Origins): void {
-  const { fileRelativePaths } = checkAgainstSchema(trial);
+function resolveSweptPaths(trial: Record<string, unknown>, fileRelativePaths: string[], swept: string[], targets: (path: string) => string[], origins: Origins): void {
+  const written = new Map(swept.flatMap((path) => targets(path).map((target) => [toPointer(target.split('.')), path] as const)));
   for (const pointer of fileRelativePaths) {
     const target = [...written.keys()].find((at) => pointer === at || pointer.startsWith(`${at}/`));
     if (target === undefined) continue;
