@@ -56,12 +56,17 @@ export function torchSkip(): string | false {
 
 /** Writes `meta` and `input` to a fresh directory, runs `script <dir>` under PARITY_PYTHON, returns the tensors it wrote. */
 export function runTorchScript(script: string, meta: unknown, input: Map<string, NamedTensor>): Map<string, NamedTensor> {
+  return runTorchScriptWithMeta(script, meta, input).tensors;
+}
+
+/** runTorchScript, with the `meta` object the script wrote next to its tensors. */
+export function runTorchScriptWithMeta(script: string, meta: unknown, input: Map<string, NamedTensor>): { meta: unknown; tensors: Map<string, NamedTensor> } {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dcgan-parity-'));
   try {
     writeTensors(path.join(dir, 'input'), meta, input);
     const run = spawnSync(PARITY_PYTHON, [script, dir], { encoding: 'utf8' });
     if (run.status !== 0) throw new Error(`${PARITY_PYTHON} ${script} failed:\n${run.stderr}`);
-    return readTensors(path.join(dir, 'output')).tensors;
+    return readTensors(path.join(dir, 'output'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
