@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join, relative, resolve } from 'node:path';
 import { userInfo } from 'node:os';
+import { prepareResume } from '../src/train/resume.ts';
 import { train } from '../src/train/trainer.ts';
 import type { Progress } from '../src/train/progress.ts';
 import { UserError } from '../src/errors.ts';
@@ -499,4 +500,32 @@ test('the CLI logs a run to MLflow, syncs it, and rejects a wrong URI with exit 
   assert.equal(badSync.code, 2, badSync.stderr);
   assert.doesNotMatch(badSync.stderr, STACK);
   process.stderr.write(`# CLI: run ${ok.ms} ms, sync ${sync.ms} ms, wrong URI ${bad.ms} ms\n`);
+});
+
+test('a resumed run reattaches its MLflow run: the same run id, RUNNING again, metrics from the next step, no point twice, then FINISHED', async () => {
+  const { config, file, dir } = tiny(['train.epochs=3']);
+  const cacheDir = join(dir, 'cache');
+  const first = await createTrackers(config, { env: { MLFLOW_TRACKING_URI: server.uri }, warn: assert.fail });
+  let steps = 0;
+  const stopped = await train(config, { configFile: file, progress: { ...silent, step: () => (steps += 1) }, shouldStop: () => steps >= 4, trackers: first.trackers, cacheDir });
+  const runId = first.mlflow!.tracker.runId!;
+  assert.equal((await client.getRun(runId)).info.status, 'KILLED');
+  assert.deepEqual((await client.getMetricHistory(runId, 'lossD')).map((m) => m.step).sort((a, b) => a - b), [1, 2, 3, 4]);
+
+  const second = await createTrackers(config, { env: { MLFLOW_TRACKING_URI: server.uri }, warn: assert.fail });
+  let statusWhileTraining: Promise<string> | undefined;
+  const resumed = await train(config, {
+    configFile: file,
+    progress: { ...silent, step: () => (statusWhileTraining ??= client.getRun(runId).then((run) => run.info.status)) },
+    trackers: second.trackers,
+    cacheDir,
+    resume: prepareResume(stopped.runDir, config),
+  });
+  assert.equal(second.mlflow!.tracker.runId, runId, 'the same MLflow run');
+  assert.equal(await statusWhileTraining, 'RUNNING');
+  assert.equal(resumed.summary.status, 'finished');
+  const run = await assertComplete(runId, resumed.runDir, file);
+  assert.equal(run.info.status, 'FINISHED');
+  assert.deepEqual((await client.getMetricHistory(runId, 'lossD')).map((m) => m.step).sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual((await client.searchRuns({ experimentIds: [run.info.experiment_id] })).runs.map((r) => r.info.run_id), [runId], 'no second MLflow run');
 });

@@ -1,5 +1,5 @@
 // Resuming: a sweep process killed mid-way is picked up by the same command (finished trials kept, the
-// interrupted one rerun); a changed definition is refused on --resume; --new starts afresh.
+// interrupted one resumed from its checkpoint); a changed definition is refused on --resume; --new starts afresh.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,7 +20,7 @@ const isAlive = (pid: number) => {
 };
 const runSummary = (runDir: string) => JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as RunSummary;
 
-test('a killed sweep resumes: finished trials are kept, the interrupted one reruns, all end finished', async (t) => {
+test('a killed sweep resumes: finished trials are kept, the interrupted one goes on from its checkpoint, all end finished', async (t) => {
   const { file, dir } = tinyExperiment({
     name: 'resume',
     train: { epochs: 2, samples: { count: 4 }, logEvery: 1, backend: 'auto' },
@@ -30,11 +30,12 @@ test('a killed sweep resumes: finished trials are kept, the interrupted one reru
   const runs = join(dir, 'runs');
   const first = startCli(['run', file], { cwd: dir });
   const atKill = await waitFor(
-    'one finished trial and one running',
+    'one finished trial and one training',
     () => {
       const sweepDir = onlySweepDir(runs, 'resume');
       const manifest = sweepDir ? readManifest(sweepDir) : undefined;
-      return manifest && manifest.trials.some((t) => t.status === 'finished') && manifest.trials.some((t) => t.status === 'running' && t.pid) && manifest;
+      const training = (t: { status: string; pid?: number | null; runDir: string | null }) => t.status === 'running' && t.pid && existsSync(join(t.runDir!, 'metrics.jsonl'));
+      return manifest && manifest.trials.some((t) => t.status === 'finished') && manifest.trials.some(training) && manifest;
     },
     60_000,
     first.output,
@@ -63,16 +64,19 @@ test('a killed sweep resumes: finished trials are kept, the interrupted one reru
     assert.equal(now.attempts, 1);
     assert.doesNotMatch(second.stderr, new RegExp(`\\[${old.name}\\] started`));
   }
+  // The worker of the killed sweep lost its parent and stopped after its step, with a checkpoint; the trial went on from it.
   const rerun = afterwards.trials[interrupted[0].index];
-  assert.notEqual(rerun.runId, interrupted[0].runId, 'the interrupted trial got a new run');
-  assert.equal(rerun.attempts, 2);
-  assert.deepEqual(rerun.earlierRuns, [{ runId: interrupted[0].runId, runDir: interrupted[0].runDir, status: 'stopped', error: 'interrupted: the sweep process ended while this trial ran' }]);
-  assert.equal(runSummary(rerun.runDir!).status, 'finished');
-  // The worker of the killed sweep lost its parent and stopped (or, still starting, never began).
   const orphan = interrupted[0];
-  assert.ok(orphan.pid);
-  await waitFor('the orphaned worker to exit', () => !isAlive(orphan.pid!), 30_000);
-  if (existsSync(join(orphan.runDir!, 'summary.json'))) assert.ok(['stopped', 'finished'].includes(runSummary(orphan.runDir!).status));
+  assert.ok(orphan.pid && !isAlive(orphan.pid));
+  assert.equal(rerun.runId, orphan.runId, 'the interrupted trial went on with its run');
+  assert.equal(rerun.runDir, orphan.runDir);
+  assert.equal(rerun.attempts, 2);
+  assert.equal(rerun.earlierRuns, undefined);
+  assert.match(second.stderr, new RegExp(`\\[${rerun.name}\\] resumed from its checkpoint: run ${rerun.runId} \\(attempt 2\\)`));
+  assert.match(second.stderr, /resuming from epoch-000\d(-step-\d+)?: epoch \d, step \d+\/3/);
+  assert.equal(runSummary(rerun.runDir!).status, 'finished');
+  const steps = readFileSync(join(rerun.runDir!, 'metrics.jsonl'), 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line)).filter((r) => r.type === 'step');
+  assert.deepEqual(steps.map((r) => r.step), [1, 2, 3, 4, 5, 6], 'every step once');
 
   // Rerunning a finished sweep runs nothing.
   const third = await runCli(['run', file, '--quiet'], { cwd: dir });

@@ -53,7 +53,8 @@ for (const backend of backends) {
 
     const checkpoint = latestCheckpoint(runDir);
     assert.ok(checkpoint.endsWith('epoch-0002'));
-    assert.deepEqual(JSON.parse(readFileSync(join(checkpoint, 'state.json'), 'utf8')), { epoch: 2, step: 6 });
+    const { epoch, step, stepInEpoch } = JSON.parse(readFileSync(join(checkpoint, 'state.json'), 'utf8'));
+    assert.deepEqual({ epoch, step, stepInEpoch }, { epoch: 2, step: 6, stepInEpoch: 3 });
     for (const name of ['optimizer-generator', 'optimizer-discriminator']) {
       assert.ok(existsSync(join(checkpoint, `${name}.bin`)) && existsSync(join(checkpoint, `${name}.json`)));
     }
@@ -98,7 +99,10 @@ for (const backend of backends) {
     });
     assert.equal(summary.status, 'stopped');
     assert.equal(summary.steps, 4);
-    assert.deepEqual(JSON.parse(readFileSync(join(latestCheckpoint(runDir), 'state.json'), 'utf8')), { epoch: 2, step: 4 });
+    const checkpoint = latestCheckpoint(runDir);
+    assert.ok(checkpoint.endsWith('epoch-0002-step-00000004'), checkpoint);
+    const { epoch, step, stepInEpoch } = JSON.parse(readFileSync(join(checkpoint, 'state.json'), 'utf8'));
+    assert.deepEqual({ epoch, step, stepInEpoch }, { epoch: 2, step: 4, stepInEpoch: 1 });
   });
 }
 

@@ -7,6 +7,7 @@ import { createEvaluator } from '../eval/evaluate.ts';
 import { latestCheckpoint, loadSamplingGenerator } from '../train/checkpoint.ts';
 import { writeFileAtomic } from '../track/atomic.ts';
 import { readRunConfig } from '../track/run-dir.ts';
+import { statusNote } from '../track/run-status.ts';
 
 /** Quality metrics of a run's generator (latest or best checkpoint), written to <run-dir>/eval-<checkpoint>.json. */
 export async function evalCommand(runDir: string, options: { checkpoint: string; samples?: number }): Promise<void> {
@@ -20,6 +21,8 @@ export async function evalCommand(runDir: string, options: { checkpoint: string;
   const checkpoint = options.checkpoint === 'latest' ? latestCheckpoint(runDir) : join(runDir, 'checkpoints', options.checkpoint);
   if (!existsSync(join(checkpoint, 'generator', 'model.json'))) throw new UserError(`${checkpoint}: no generator checkpoint there`);
   const log = (line: string) => process.stderr.write(`${line}\n`);
+  const note = statusNote(runDir);
+  if (note) log(note);
   log(`backend: ${await useBackend(config.train.backend)}`);
   const dataset = await loadDataset(config.data, { cacheDir: '.cache/data', log });
   const evaluator = await createEvaluator(config, { ...settings, metrics: [...settings.metrics] }, dataset, { cacheDir: '.cache/classifiers', log });

@@ -18,9 +18,17 @@ program
   .addOption(setOption())
   .option('-q, --quiet', 'print only warnings and errors')
   .option('--fail-fast', 'sweep: stop at the first failed trial (default: run the others, report failures at the end)')
-  .option('--resume <sweep-dir>', 'sweep: resume this sweep directory (default: the latest one with the same definition)')
+  .option('--resume <dir>', 'go on with this run directory (a sweep: this sweep directory; default: the latest one with the same definition)')
   .option('--new', 'sweep: start a fresh sweep directory instead of resuming')
   .action(async (...args: Parameters<typeof import('./run.ts').runCommand>) => (await import('./run.ts')).runCommand(...args));
+
+program
+  .command('resume')
+  .description("go on with a stopped, crashed or failed run from its latest checkpoint (--set train.epochs=N extends a finished one)")
+  .argument('<run-dir>', 'a run directory, runs/<experiment>/<run-id>')
+  .addOption(setOption())
+  .option('-q, --quiet', 'print only warnings and errors')
+  .action(async (...args: Parameters<typeof import('./resume.ts').resumeCommand>) => (await import('./resume.ts')).resumeCommand(...args));
 
 program
   .command('validate')
@@ -59,6 +67,12 @@ program
   .argument('<run-dir>', 'a run directory, runs/<experiment>/<run-id>')
   .option('--uri <uri>', 'MLflow tracking server (default: the one the run logged to, tracking.mlflow.uri, then MLFLOW_TRACKING_URI)')
   .action(async (...args: Parameters<typeof import('./sync.ts').syncCommand>) => (await import('./sync.ts')).syncCommand(...args));
+
+program
+  .command('runs')
+  .description('list the runs under a folder, newest first: status (crashed included), epochs, last metric, age')
+  .argument('[dir]', 'a folder of runs', 'runs')
+  .action(async (...args: Parameters<typeof import('./runs.ts').runsCommand>) => (await import('./runs.ts')).runsCommand(...args));
 
 program
   .command('setup')

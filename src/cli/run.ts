@@ -1,18 +1,25 @@
+import type { Experiment } from '../config/experiment.generated.ts';
 import { loadExperiment } from '../config/validate.ts';
 import { createProgress } from '../train/progress.ts';
+import { prepareResume, type ResumePoint } from '../train/resume.ts';
 import { train } from '../train/trainer.ts';
 import { createTrackers } from '../track/create-trackers.ts';
 import type { SweepCommandOptions } from './sweep.ts';
 
-/** Trains one experiment; Ctrl-C stops after the current step with a checkpoint, a second Ctrl-C exits at once. */
+/** Trains one experiment (--resume <run-dir>: goes on with that run); a config with a sweep section runs its trials. */
 export async function runCommand(file: string, overrides: string[], options: { set: string[]; quiet?: boolean } & SweepCommandOptions): Promise<void> {
   const loaded = loadExperiment(file, [...options.set, ...overrides]);
   // A config with a sweep section runs its trials, each in its own process (src/cli/sweep.ts).
   if (loaded.config.sweep) return (await import('./sweep.ts')).sweepCommand(loaded, file, options);
-  const { config } = loaded;
-  const progress = createProgress({ quiet: options.quiet ?? false });
+  const resume = options.resume === undefined ? undefined : prepareResume(options.resume, loaded.config);
+  return trainCommand(loaded.config, resume?.configFile ?? file, options.quiet ?? false, resume);
+}
+
+/** Trains, or resumes, one run; Ctrl-C stops after the current step with a checkpoint, a second Ctrl-C exits at once. */
+export async function trainCommand(config: Experiment, configFile: string, quiet: boolean, resume?: ResumePoint): Promise<void> {
+  const progress = createProgress({ quiet });
   // MLflow (when configured) is checked before training: a wrong URI is an error now, not a hang later.
-  const warn = (message: string) => (options.quiet ? process.stderr.write(`warning: ${message}\n`) : progress.log(`warning: ${message}`));
+  const warn = (message: string) => (quiet ? process.stderr.write(`warning: ${message}\n`) : progress.log(`warning: ${message}`));
   const { trackers } = await createTrackers(config, { warn, log: progress.log });
   let stopRequested = false;
   const onInterrupt = () => {
@@ -23,9 +30,13 @@ export async function runCommand(file: string, overrides: string[], options: { s
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onInterrupt);
   try {
-    const { runDir, summary } = await train(config, { configFile: file, progress, trackers, shouldStop: () => stopRequested });
-    progress.log(`${summary.status}: ${summary.epochsDone}/${summary.epochs} epochs in ${summary.wallSeconds.toFixed(1)} s; run directory ${runDir}`);
-    if (summary.status === 'stopped') process.exitCode = 130;
+    const { runDir, summary } = await train(config, { configFile, progress, trackers, shouldStop: () => stopRequested, resume });
+    const at = summary.position && summary.position.stepInEpoch < summary.position.stepsPerEpoch ? ` and step ${summary.position.stepInEpoch}/${summary.position.stepsPerEpoch} of epoch ${summary.position.epoch}` : '';
+    progress.log(`${summary.status}: ${summary.epochsDone}/${summary.epochs} epochs${at} in ${summary.wallSeconds.toFixed(1)} s; run directory ${runDir}`);
+    if (summary.status === 'stopped') {
+      progress.log(`resume it with: dcgan-run resume ${runDir}`);
+      process.exitCode = 130;
+    }
     // A run that failed without an exception (it diverged): its reason, even under --quiet, and exit 1.
     if (summary.status === 'failed') {
       process.stderr.write(`${summary.error}\n`);

@@ -6,11 +6,14 @@ import { deriveSeed, Rng } from '../random/rng.ts';
 import { imageGridPng, pixelScale } from '../render/grid.ts';
 import { latestCheckpoint, loadSamplingGenerator } from '../train/checkpoint.ts';
 import { readRunConfig } from '../track/run-dir.ts';
+import { statusNote } from '../track/run-status.ts';
 
 /** Generates a grid from the latest checkpoint of a run, without training. */
 export async function sampleCommand(runDir: string, options: { count: number; out: string; seed?: number }): Promise<void> {
   if (!Number.isInteger(options.count) || options.count < 1) throw new UserError('--count must be a positive integer');
   const config = readRunConfig(runDir);
+  const note = statusNote(runDir);
+  if (note) process.stderr.write(`${note}\n`);
   await useBackend(config.train.backend);
   const checkpoint = latestCheckpoint(runDir);
   const generator = await loadSamplingGenerator(checkpoint);

@@ -26,7 +26,12 @@ export function describeSync(runDir: string, report: SyncReport): string {
     report.status ? `status ${report.status}` : '',
   ].filter(Boolean);
   const where = `${report.trackingUri}#/experiments/${report.experimentId}/runs/${report.runId}`;
-  const still = report.localStatus === 'running' ? ' (the run directory says it is still running: its status was left as is)' : '';
+  const still =
+    report.localStatus === 'running'
+      ? ' (the run directory says it is still running: its status was left as is)'
+      : report.crash
+        ? ` (${report.crash}; its MLflow run is FAILED)`
+        : '';
   return what.length === 0 ? `${runDir}: the server has everything: ${where}${still}` : `${runDir}: sent ${what.join(', ')}: ${where}${still}`;
 }
 

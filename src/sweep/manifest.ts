@@ -5,11 +5,12 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { Experiment } from '../config/experiment.generated.ts';
-import { dotted } from '../config/pointer.ts';
+import { configDifferences } from '../config/diff.ts';
 import { UserError } from '../errors.ts';
 import { writeFileAtomic } from '../track/atomic.ts';
+import { redactCredentials } from '../track/params.ts';
 import { newRunId } from '../track/run-dir.ts';
-import { canonicalJson, definitionHash, hashedPart, trialConfigHash } from './hash.ts';
+import { definitionHash, hashedPart, trialConfigHash } from './hash.ts';
 import type { Trial } from './expand.ts';
 
 export const MANIFEST_VERSION = 1;
@@ -129,8 +130,10 @@ export class SweepDirectory {
     };
     const directory = new SweepDirectory(path, manifest);
     const stored: StoredTrial[] = hashed.map(({ index, name, values, configHash, config: trialConfig }) => ({ index, name, values, configHash, config: trialConfig }));
-    writeFileAtomic(directory.file(TRIALS), `${JSON.stringify(stored, null, 2)}\n`);
-    writeFileAtomic(directory.file(SWEEP_YAML), `# The sweep of ${configFile}\n${stringify({ sweep })}`);
+    // The configs hold tracking.mlflow.uri, and both files are uploaded as the parent run's artifacts: no password
+    // in them (tracking is no part of a trial's hash, so resuming is unaffected).
+    writeFileAtomic(directory.file(TRIALS), redactCredentials(`${JSON.stringify(stored, null, 2)}\n`));
+    writeFileAtomic(directory.file(SWEEP_YAML), redactCredentials(`# The sweep of ${configFile}\n${stringify({ sweep })}`));
     directory.save();
     return directory;
   }
@@ -170,7 +173,8 @@ export class SweepDirectory {
 
   save(): void {
     this.manifest.updatedAt = new Date().toISOString();
-    writeFileAtomic(this.file(MANIFEST), `${JSON.stringify(this.manifest, null, 2)}\n`);
+    // Swept values and trial errors can quote a URI; the manifest is uploaded too.
+    writeFileAtomic(this.file(MANIFEST), redactCredentials(`${JSON.stringify(this.manifest, null, 2)}\n`));
   }
 
   trial(name: string): TrialRecord {
@@ -203,7 +207,7 @@ export class SweepDirectory {
   }
 }
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -231,7 +235,7 @@ export function describeDefinitionChange(directory: SweepDirectory, trials: Tria
       continue;
     }
     if (old.configHash === trialConfigHash(trial.config)) continue;
-    const changes = diffPaths(hashedPart(old.config), hashedPart(trial.config), []);
+    const changes = configDifferences(hashedPart(old.config), hashedPart(trial.config));
     lines.push(`trial ${trial.name} changed: ${changes.slice(0, 4).join('; ')}${changes.length > 4 ? `; and ${changes.length - 4} more` : ''}`);
   }
   for (const old of before) if (!nowNames.has(old.name)) lines.push(`trial ${old.name} is gone`);
@@ -240,14 +244,4 @@ export function describeDefinitionChange(directory: SweepDirectory, trials: Tria
     lines.push('the trials are listed in another order, or the sweep directory lacks its trials.json');
   }
   return lines.length > limit ? [...lines.slice(0, limit), `... and ${lines.length - limit} more differences`] : lines;
-}
-
-const show = (value: unknown): string => (value === undefined ? '(unset)' : JSON.stringify(value));
-
-function diffPaths(a: unknown, b: unknown, path: string[]): string[] {
-  if (canonicalJson(a) === canonicalJson(b)) return [];
-  const bothObjects = a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && Array.isArray(a) === Array.isArray(b) && !Array.isArray(a);
-  if (!bothObjects || path.length >= 6) return [`${dotted(path) || '(config)'} ${show(a)} -> ${show(b)}`];
-  const keys = [...new Set([...Object.keys(a as object), ...Object.keys(b as object)])].sort();
-  return keys.flatMap((key) => diffPaths((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], [...path, key]));
 }

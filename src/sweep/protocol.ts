@@ -13,6 +13,8 @@ export interface StartTrial {
   parentRunId?: string;
   cacheDir?: string;
   quiet: boolean;
+  /** Go on with this run directory of the trial (interrupted earlier) from its latest checkpoint. */
+  resumeRunDir?: string;
 }
 
 /** Stop after the current step, with a checkpoint (what Ctrl-C does to a single run). */

@@ -1,15 +1,17 @@
 // Runs a sweep: picks (or makes) its sweep directory, runs the trials that are not finished through a
 // p-queue of `sweep.parallel` worker processes, keeps manifest.json current, and writes the summary.
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import PQueue from 'p-queue';
 import type { Experiment } from '../config/experiment.generated.ts';
 import type { LoadedExperiment } from '../config/validate.ts';
 import { UserError } from '../errors.ts';
 import { writeFileAtomic } from '../track/atomic.ts';
 import { newRunId } from '../track/run-dir.ts';
+import { runStatus } from '../track/run-status.ts';
 import { checkWritableFolder } from '../track/writable.ts';
 import { expandSweep, type Trial } from './expand.ts';
-import { describeDefinitionChange, SweepDirectory, trialsHash, type TrialRecord, type SweepManifest } from './manifest.ts';
+import { describeDefinitionChange, isAlive, SweepDirectory, trialsHash, type TrialRecord, type SweepManifest } from './manifest.ts';
 import { mlflowTarget } from '../track/mlflow-connect.ts';
 import { ParentRun } from './mlflow-parent.ts';
 import { startTrialProcess, type TrialProcess } from './trial-process.ts';
@@ -49,6 +51,18 @@ export function formatDuration(totalSeconds: number): string {
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/**
+ * The run directory of an interrupted trial that can go on from its checkpoint. The worker of a killed sweep
+ * stops by itself when it loses the sweep (with a checkpoint): it is waited for, 60 s at most.
+ */
+async function resumableRun(previous: TrialRecord): Promise<string | undefined> {
+  if (previous.status !== 'stopped' || !previous.runDir) return undefined;
+  for (const deadline = Date.now() + 60_000; previous.pid && isAlive(previous.pid) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 200));
+  if (!existsSync(join(previous.runDir, 'checkpoints', 'latest.json')) || !existsSync(join(previous.runDir, 'summary.json'))) return undefined;
+  // A worker killed with its trial (kill -9) leaves summary.json saying running: such a run shows as crashed.
+  return runStatus(previous.runDir).status === 'running' ? undefined : previous.runDir;
 }
 
 export class SweepRunner {
@@ -161,15 +175,17 @@ export class SweepRunner {
     const directory = this.directory!;
     if (this.stopping) return;
     this.queued.delete(trial.name);
-    const runId = newRunId();
     const previous = directory.trial(trial.name);
-    const earlier = previous.runId ? [...(previous.earlierRuns ?? []), { runId: previous.runId, runDir: previous.runDir, status: previous.status, error: previous.error }] : previous.earlierRuns;
+    // An interrupted trial goes on from its checkpoint; a failed one (or one with no checkpoint) starts over.
+    const resume = await resumableRun(previous);
+    const runId = resume ? previous.runId! : newRunId();
+    const earlier = previous.runId && !resume ? [...(previous.earlierRuns ?? []), { runId: previous.runId, runDir: previous.runDir, status: previous.status, error: previous.error }] : previous.earlierRuns;
     const record = directory.update(trial.name, {
       ...(earlier ? { earlierRuns: earlier } : {}),
       status: 'running',
       attempts: directory.trial(trial.name).attempts + 1,
       runId,
-      runDir: resolve(trial.config.tracking.runsDir, trial.config.name, runId),
+      runDir: resume ?? resolve(trial.config.tracking.runsDir, trial.config.name, runId),
       error: null,
       metrics: null,
       epochsDone: 0,
@@ -178,7 +194,7 @@ export class SweepRunner {
       wallSeconds: null,
     });
     const prefix = `[${trial.name}]`;
-    this.log(`${prefix} started: run ${runId}${record.attempts > 1 ? ` (attempt ${record.attempts})` : ''}`);
+    this.log(`${prefix} ${resume ? 'resumed from its checkpoint' : 'started'}: run ${runId}${record.attempts > 1 ? ` (attempt ${record.attempts})` : ''}`);
     const child = startTrialProcess(
       {
         type: 'start',
@@ -189,6 +205,7 @@ export class SweepRunner {
         parentRunId: this.parent?.runId,
         cacheDir: this.options.cacheDir,
         quiet: this.options.quiet ?? false,
+        resumeRunDir: resume,
       },
       // The worker is quiet itself under --quiet: what it still prints are warnings and errors.
       (line) => this.warn(`${prefix} ${line}`),

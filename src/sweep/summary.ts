@@ -1,4 +1,5 @@
 // The sweep's results table: every trial's swept values and last-epoch metrics, best first by a stated key.
+import { redactCredentials } from '../track/params.ts';
 import type { FinalMetrics, SweepManifest, TrialRecord } from './manifest.ts';
 
 export interface SortKey {
@@ -90,7 +91,8 @@ const csvField = (field: string): string => (/[",\n\r]/.test(field) ? `"${field.
 
 export function summaryCsv(manifest: SweepManifest, key: SortKey = SORT_KEYS[DEFAULT_SORT_KEY]): string {
   const { header, rows } = table(manifest, key);
-  return [header, ...rows].map((row) => row.map(csvField).join(',')).join('\n') + '\n';
+  // Swept values and errors can quote a URI with its password; the tables are written, shown and uploaded.
+  return redactCredentials([header, ...rows].map((row) => row.map(csvField).join(',')).join('\n') + '\n');
 }
 
 function sortNote(key: SortKey): string {
@@ -119,7 +121,7 @@ export function summaryMarkdown(manifest: SweepManifest, key: SortKey = SORT_KEY
     lines.push('', '## Errors', '');
     for (const t of failures) lines.push(`- **${mdCell(t.name)}** (${t.status}): ${mdCell(t.error!)}`);
   }
-  return `${lines.join('\n')}\n`;
+  return redactCredentials(`${lines.join('\n')}\n`);
 }
 
 /** A plain-text table for the terminal. */
@@ -131,7 +133,7 @@ export function summaryText(manifest: SweepManifest, key: SortKey = SORT_KEYS[DE
   const lines = [sortNote(key), format(shown[0]), format(widths.map((w) => '-'.repeat(w))), ...shown.slice(1).map(format)];
   const failures = manifest.trials.filter((t) => t.error);
   if (failures.length > 0) lines.push('', `${failures.length === 1 ? 'Error' : 'Errors'}:`, ...failures.map((t) => `  ${t.name} (${t.status}): ${t.error}`));
-  return `${lines.join('\n')}\n`;
+  return redactCredentials(`${lines.join('\n')}\n`);
 }
 
 export function statusCounts(manifest: SweepManifest): Record<TrialRecord['status'], number> {

@@ -8,6 +8,7 @@ import { UserError } from '../errors.ts';
 import { createTrackers } from '../track/create-trackers.ts';
 import { readMetrics } from '../track/run-dir.ts';
 import { createProgress } from '../train/progress.ts';
+import { prepareResume } from '../train/resume.ts';
 import { train } from '../train/trainer.ts';
 import type { FinalMetrics } from './manifest.ts';
 import type { FromWorker, StartTrial, ToWorker } from './protocol.ts';
@@ -44,7 +45,7 @@ function finalMetrics(runDir: string): FinalMetrics | null {
 
 async function runTrial(message: StartTrial): Promise<FromWorker> {
   const progress = createProgress({ quiet: message.quiet, stream: process.stderr });
-  const runDir = join(message.config.tracking.runsDir, message.config.name, message.runId);
+  const runDir = message.resumeRunDir ?? join(message.config.tracking.runsDir, message.config.name, message.runId);
   try {
     // The trackers a single run gets (MLflow when configured); with parentRunId the MLflow run is the
     // sweep parent's child (tag mlflow.parentRunId).
@@ -57,6 +58,7 @@ async function runTrial(message: StartTrial): Promise<FromWorker> {
       runId: message.runId,
       parentRunId: message.parentRunId,
       cacheDir: message.cacheDir,
+      resume: message.resumeRunDir === undefined ? undefined : prepareResume(message.resumeRunDir, message.config),
     });
     return { type: 'done', status: result.summary.status, runDir: result.runDir, summary: result.summary, metrics: finalMetrics(result.runDir) };
   } catch (error) {

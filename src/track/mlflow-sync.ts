@@ -5,7 +5,8 @@ import { join, posix, relative, sep } from 'node:path';
 import { writeFileAtomic } from './atomic.ts';
 import { isMlflowError, type MetricInput, type MlflowClient } from './mlflow/index.ts';
 import { describeRun, mlflowExperimentName, readRunFacts, redactCredentials, type RunDescription, type RunFacts } from './params.ts';
-import { readRunSummary, type MetricRecord, type RunStatus, type RunWarning } from './run-dir.ts';
+import type { MetricRecord, RunWarning } from './run-dir.ts';
+import { runStatus, type ShownStatus } from './run-status.ts';
 
 export const SYNC_STATE_FILE = 'mlflow.json';
 
@@ -50,8 +51,9 @@ export interface UploadCounts {
   status: TerminalStatus | undefined;
 }
 
-export function mlflowStatus(status: RunStatus): TerminalStatus | undefined {
-  return ({ finished: 'FINISHED', failed: 'FAILED', stopped: 'KILLED', running: undefined } as const)[status];
+/** A crashed run is FAILED (its note says why), a stopped one KILLED; a running one has no final status yet. */
+export function mlflowStatus(status: ShownStatus): TerminalStatus | undefined {
+  return ({ finished: 'FINISHED', failed: 'FAILED', crashed: 'FAILED', stopped: 'KILLED', running: undefined } as const)[status];
 }
 
 export function readSyncState(runDir: string): SyncState | undefined {
@@ -104,8 +106,9 @@ export interface BeginOptions {
    * live: a fresh run, created now; what the state says is exactly what the server has.
    * sync: reuse the run the state names (or find it by its tags), and check the server before sending
    * anything the state does not list (the state may lag behind it).
+   * resume: a resumed run: the run the state names, fed live; found or created as sync does without a state.
    */
-  mode: 'live' | 'sync';
+  mode: 'live' | 'sync' | 'resume';
 }
 
 export class RunUploader {
@@ -141,7 +144,8 @@ export class RunUploader {
     const { facts, experimentName } = options;
     const description = describeRun(facts);
     const verify = options.mode === 'sync';
-    let state = verify ? readSyncState(runDir) : undefined;
+    const reuse = options.mode !== 'live';
+    let state = reuse ? readSyncState(runDir) : undefined;
     if (state && (state.trackingUri !== client.trackingUri || state.localRunId !== facts.runId)) state = undefined;
     if (state) {
       try {
@@ -170,7 +174,7 @@ export class RunUploader {
       updatedAt: '',
     });
     // A crash between creating the run and writing the state leaves a run the state does not name.
-    const existing = verify ? await findRun(client, experimentId, description) : undefined;
+    const existing = reuse ? await findRun(client, experimentId, description) : undefined;
     let uploader: RunUploader;
     if (existing) {
       uploader = new RunUploader(client, runDir, fresh(existing), true, description);
@@ -182,6 +186,17 @@ export class RunUploader {
     }
     uploader.save();
     return uploader;
+  }
+
+  /**
+   * A resumed run's MLflow run is RUNNING again until it ends anew. metrics.jsonl was cut back to the checkpoint
+   * (`metricLines` lines): lines sent past it, steps trained again, are counted from there.
+   */
+  async reopen(metricLines: number): Promise<void> {
+    await this.client.updateRun(this.state.runId, { status: 'RUNNING' });
+    this.state.status = null;
+    this.state.metricLines = Math.min(this.state.metricLines, metricLines);
+    this.save();
   }
 
   /** Params and tags (idempotent: MLflow accepts a param logged again with the same value). */
@@ -357,7 +372,9 @@ export interface SyncReport extends UploadCounts {
   trackingUri: string;
   experimentId: string;
   runId: string;
-  localStatus: RunStatus;
+  localStatus: ShownStatus;
+  /** Why a crashed run is taken for one (also sent as its dcgan.error tag). */
+  crash?: string;
 }
 
 /**
@@ -366,7 +383,7 @@ export interface SyncReport extends UploadCounts {
  * final status. Running it again sends nothing.
  */
 export async function syncRunDir(runDir: string, client: MlflowClient): Promise<SyncReport> {
-  const summary = readRunSummary(runDir);
+  const { status: localStatus, summary, crash, lastSeen } = runStatus(runDir);
   const facts = readRunFacts(runDir, summary);
   const state = readSyncState(runDir);
   const uploader = await RunUploader.begin(client, runDir, {
@@ -394,7 +411,7 @@ export async function syncRunDir(runDir: string, client: MlflowClient): Promise<
   // The order the trainer hands them over: checkpoints as they are written, then the run's files.
   const checkpoints = join(runDir, 'checkpoints');
   for (const name of existsSync(checkpoints) ? readdirSync(checkpoints).sort() : []) {
-    if (/^epoch-\d+$/.test(name) && statSync(join(checkpoints, name)).isDirectory()) {
+    if (/^epoch-\d+(-step-\d+)?$/.test(name) && statSync(join(checkpoints, name)).isDirectory()) {
       await uploader.sendArtifact(join(checkpoints, name), `checkpoints/${name}`);
     }
   }
@@ -403,9 +420,11 @@ export async function syncRunDir(runDir: string, client: MlflowClient): Promise<
   }
 
   if (summary.warnings?.length) await uploader.setTags(warningTags(summary.warnings));
-  const status = mlflowStatus(summary.status);
-  if (status) await uploader.setStatus(status, summary.error, Date.parse(summary.startedAt) + summary.wallSeconds * 1000);
-  return { ...uploader.sent, trackingUri: client.trackingUri, experimentId: uploader.experimentId, runId: uploader.runId, localStatus: summary.status };
+  const status = mlflowStatus(localStatus);
+  // A crashed run ended when it was last heard of: its summary's wall time stopped earlier.
+  const endTime = crash ? lastSeen : Date.parse(summary.startedAt) + summary.wallSeconds * 1000;
+  if (status) await uploader.setStatus(status, crash ?? summary.error, endTime);
+  return { ...uploader.sent, trackingUri: client.trackingUri, experimentId: uploader.experimentId, runId: uploader.runId, localStatus, crash };
 }
 
 /** MLflow tags for a run's training warnings: dcgan.warning.<kind> = "epoch N: message". */

@@ -1,7 +1,7 @@
 // Logs a run to MLflow while it trains: the same RunUploader `dcgan-run sync` uses, fed as the trainer
 // hands things over. Calls return at once; requests go out in the background, one at a time, in order.
 import type { MlflowClient } from './mlflow/index.ts';
-import { metricPoints, RunUploader, mlflowStatus, warningTags } from './mlflow-sync.ts';
+import { metricPoints, readMetricLines, RunUploader, mlflowStatus, warningTags } from './mlflow-sync.ts';
 import { mlflowExperimentName, readRunFacts } from './params.ts';
 import { readRunSummary, type MetricRecord, type RunStatus, type RunWarning } from './run-dir.ts';
 import type { RunInfo, Tracker } from './tracker.ts';
@@ -60,8 +60,15 @@ export class MlflowTracker implements Tracker {
         facts,
         experimentName: this.options.experimentName ?? mlflowExperimentName(info.config),
         startTime: Date.parse(summary.startedAt),
-        mode: 'live',
+        mode: info.resumed ? 'resume' : 'live',
       });
+      if (info.resumed) {
+        // The same MLflow run goes on: lines of earlier sessions it lacks (the server was away) are sent first.
+        const earlier = readMetricLines(info.runDir);
+        await this.uploader.reopen(earlier.length);
+        this.nextLine = earlier.length;
+        this.enqueue(() => this.uploader!.sendMetrics(earlier, 0));
+      }
       const experiment = this.uploader.experimentId;
       this.options.log?.(`mlflow: ${client.trackingUri}#/experiments/${experiment}/runs/${this.uploader.runId}`);
     } catch (error) {

@@ -6,7 +6,9 @@ import type { Experiment } from '../config/experiment.generated.ts';
 import { UserError } from '../errors.ts';
 import { writeFileAtomic } from './atomic.ts';
 import { redactCredentials } from './params.ts';
+import { currentOwner, type RunOwner } from './run-owner.ts';
 
+/** As written by the trainer; readers may also show 'crashed' (src/track/run-status.ts), which is derived and never written. */
 export type RunStatus = 'running' | 'finished' | 'stopped' | 'failed';
 
 /** One line of metrics.jsonl. */
@@ -36,6 +38,10 @@ export interface RunSummary {
   /** Signs of a failing run seen while it trained (src/train/health.ts), in the order they were seen. */
   warnings?: RunWarning[];
   error?: string;
+  /** Where training stands: the epoch in progress (or last done) and its steps done; a stop within an epoch leaves stepInEpoch < stepsPerEpoch. */
+  position?: { epoch: number; stepInEpoch: number; stepsPerEpoch: number };
+  /** The process that last wrote the summary; absent in summaries from before owners were recorded. */
+  owner?: RunOwner;
 }
 
 export interface RunWarning {
@@ -78,7 +84,10 @@ export class RunDirectory {
     appendFileSync(this.file('metrics.jsonl'), records.map((r) => `${JSON.stringify(r)}\n`).join(''));
   }
 
+  /** The writer is the run's owner: a resumed run is owned by the process that resumed it. */
+  /** Also stamps the summary with its owner: the process that writes it is the one training the run. */
   writeSummary(summary: RunSummary): void {
+    summary.owner = currentOwner();
     writeFileAtomic(this.file('summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   }
 

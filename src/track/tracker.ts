@@ -12,6 +12,8 @@ export interface RunInfo {
   datasetSize: number;
   /** Set for a trial of a sweep: the MLflow run id of the sweep's parent run. */
   parentRunId?: string;
+  /** The run goes on from a checkpoint (dcgan-run resume): its MLflow run is reattached, not created. */
+  resumed?: boolean;
 }
 
 /**

@@ -1,23 +1,25 @@
 // The training loop, top to bottom: backend, data, models, optimizers, then epochs of the lesson's
 // two-update step, with metrics, sample grids and checkpoints written as it goes.
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Experiment } from '../config/experiment.generated.ts';
 import { UserError } from '../errors.ts';
 import { describeBackend, useBackend } from '../backend/select.ts';
 import { batchShape, batchesPerEpoch, epochBatches, loadDataset, type ImageDataset } from '../data/dataset.ts';
 import { buildDiscriminator, buildGenerator } from '../model/build.ts';
-import { deriveSeed, Rng } from '../random/rng.ts';
+import { deriveSeed, Rng, type RngState } from '../random/rng.ts';
 import { imageGridPng, pixelScale, type PixelScale } from '../render/grid.ts';
 import { lineChartPng } from '../render/loss-plot.ts';
-import { newRunId, RunDirectory, type MetricRecord, type RunStatus, type RunSummary } from '../track/run-dir.ts';
+import { newRunId, RunDirectory, type LossRecord, type MetricRecord, type RunStatus, type RunSummary } from '../track/run-dir.ts';
 import type { Tracker } from '../track/tracker.ts';
 import { recordRunFacts } from '../track/params.ts';
-import { saveCheckpoint } from './checkpoint.ts';
+import { restoreCheckpoint, saveCheckpoint } from './checkpoint.ts';
+import { epochComplete, type ResumePoint } from './resume.ts';
 import { bestMetric, createEvaluator, isBetter } from '../eval/evaluate.ts';
 import { writeFileAtomic } from '../track/atomic.ts';
 import { checkWritableFolder } from '../track/writable.ts';
+import { startHeartbeat } from '../track/run-owner.ts';
 import type { Progress } from './progress.ts';
 import { GeneratorAverage } from './ema.ts';
 import { spreadRatio, TrainingHealth, type TrainingWarning } from './health.ts';
@@ -34,6 +36,8 @@ export interface TrainOptions {
   cacheDir?: string;
   runId?: string;
   parentRunId?: string;
+  /** Go on with this run from its latest checkpoint (prepareResume), instead of starting a new one. */
+  resume?: ResumePoint;
 }
 
 export interface TrainResult {
@@ -83,37 +87,50 @@ export async function train(config: Experiment, options: TrainOptions): Promise<
   const average = emaSettings ? GeneratorAverage.start(generator, buildGenerator(config.model, channels, config.seed), emaSettings) : undefined;
   // What draws the sample grids and is evaluated: the weight average when train.ema is on.
   const sampler = average?.model ?? generator;
-  const stepOptions = stepOptionsOf(config);
-  const health = new TrainingHealth(config.train.loss, Math.ceil(config.train.epochs / 5));
   const noiseRng = new Rng(deriveSeed(config.seed, 'noise'));
+  const { options: stepOptions, streams } = stepOptionsOf(config, noiseRng);
+  const health = new TrainingHealth(config.train.loss, Math.ceil(config.train.epochs / 5));
   const { latentDim } = config.model;
   const sampleCount = config.train.samples.count;
   const sampleNoise = tf.tensor2d(new Rng(deriveSeed(config.seed, 'samples')).normals(sampleCount * latentDim), [sampleCount, latentDim]);
   const scale = pixelScale(config, channels);
   const realReference = realSample(dataset, config, sampleCount, scale);
 
+  // A resumed run carries on from its checkpoint: weights, optimizer moments, the weight average, random streams.
+  const { resume } = options;
+  const position = resume && (await restoreCheckpoint(resume.checkpoint, { generator, discriminator, generatorAverage: average?.model, optimizers }));
+  if (position?.random) for (const [name, stream] of Object.entries(streams)) stream.restore(position.random[name]!);
+  else if (position) progress.log(`warning: ${resume!.checkpoint} is from an older dcgan-run and has no random state: the resumed run will not match an uninterrupted one`);
+
   // The run directory and trackers.
-  const run = new RunDirectory(config.tracking.runsDir, config.name, options.runId ?? newRunId());
+  const run = resume
+    ? new RunDirectory(dirname(dirname(resume.runDir)), basename(dirname(resume.runDir)), basename(resume.runDir))
+    : new RunDirectory(config.tracking.runsDir, config.name, options.runId ?? newRunId());
   run.writeConfig(config);
   const batches = batchesPerEpoch(dataset, config.data.batchSize);
   const { epochs, logEvery } = config.train;
+  const earlier = resume?.summary;
   const summary: RunSummary = {
+    ...earlier,
     status: 'running',
     experiment: config.name,
     runId: run.runId,
-    epochsDone: 0,
+    epochsDone: resume?.epochsDone ?? 0,
     epochs,
-    steps: 0,
-    finalLosses: null,
+    steps: position?.step ?? 0,
+    finalLosses: earlier?.finalLosses ?? null,
     backend,
     versions: versions(backend),
     dataset: dataset.description,
-    startedAt: new Date(started).toISOString(),
-    wallSeconds: 0,
+    startedAt: earlier?.startedAt ?? new Date(started).toISOString(),
+    wallSeconds: earlier?.wallSeconds ?? 0,
   };
+  delete summary.error; // a resumed run's earlier failure is behind it
+  // Wall time adds up over the sessions of a resumed run.
+  const wallSeconds = () => (earlier?.wallSeconds ?? 0) + (Date.now() - started) / 1000;
   run.writeSummary(summary);
-  const info = { experiment: config.name, runId: run.runId, runDir: run.path, config, configFile: options.configFile, backend, versions: summary.versions, datasetSize: dataset.count, parentRunId: options.parentRunId };
-  recordRunFacts(info); // run-info.json: what `dcgan-run sync` needs to describe the run later
+  const info = { experiment: config.name, runId: run.runId, runDir: run.path, config, configFile: options.configFile, backend, versions: summary.versions, datasetSize: dataset.count, parentRunId: options.parentRunId, resumed: resume !== undefined };
+  if (!resume) recordRunFacts(info); // run-info.json: what `dcgan-run sync` needs to describe the run later
   for (const tracker of trackers) await tracker.start(info);
   const record = (records: MetricRecord[]) => {
     run.appendMetrics(records);
@@ -121,8 +138,15 @@ export async function train(config: Experiment, options: TrainOptions): Promise<
   };
   progress.log(`run: ${run.path}`);
 
-  const history = { lossD: [] as number[], lossG: [] as number[] };
-  let step = 0;
+  const previousEpochs = (resume?.records ?? []).filter((r) => r.type === 'epoch');
+  const history = { lossD: previousEpochs.map((r) => r.lossD), lossG: previousEpochs.map((r) => r.lossG) };
+  // The earlier epochs' warnings are in the summary already: replayed for the streaks only.
+  for (const r of previousEpochs) health.checkEpoch(r.epoch, r);
+  // Where training goes on: the epoch in progress at the checkpoint and the steps of it done.
+  const firstEpoch = position ? (epochComplete(position) ? position.epoch + 1 : position.epoch) : 1;
+  const stepsDoneInFirst = position && !epochComplete(position) ? position.stepInEpoch! : 0;
+  if (position) progress.log(`resuming from ${basename(resume!.checkpoint)}: epoch ${firstEpoch}, step ${stepsDoneInFirst + 1}/${batches} (step ${position.step + 1} of the run)`);
+  let step = position?.step ?? 0;
   let status: RunStatus = 'finished';
   let failure: string | undefined;
   let lastCheckpoint: string | undefined;
@@ -132,16 +156,32 @@ export async function train(config: Experiment, options: TrainOptions): Promise<
     progress.log(`warning: ${warning.message}`);
     for (const tracker of trackers) tracker.logWarning(warning);
   };
-  const checkpoint = async (epoch: number) => {
-    const dir = await saveCheckpoint(run.path, { generator, discriminator, generatorAverage: average?.model, optimizers, epoch, step });
+  const trainingState = (epoch: number, stepInEpoch: number) => ({
+    generator,
+    discriminator,
+    generatorAverage: average?.model,
+    optimizers,
+    epoch,
+    step,
+    stepInEpoch,
+    stepsPerEpoch: batches,
+    random: Object.fromEntries(Object.entries(streams).map(([name, stream]) => [name, stream.state()])),
+  });
+  const checkpoint = async (epoch: number, stepInEpoch: number) => {
+    const dir = await saveCheckpoint(run.path, trainingState(epoch, stepInEpoch));
     lastCheckpoint = dir.split('/').pop();
     for (const tracker of trackers) tracker.logArtifact(dir, `checkpoints/${lastCheckpoint}`);
   };
 
+  const stopHeartbeat = startHeartbeat(run);
   try {
-    for (let epoch = 1; epoch <= epochs && status === 'finished'; epoch++) {
+    for (let epoch = firstEpoch; epoch <= epochs && status === 'finished'; epoch++) {
       const epochStart = Date.now();
+      // A resumed epoch's means include the steps trained before the checkpoint.
+      const before = (resume?.records ?? []).filter((r) => r.type === 'step' && r.epoch === epoch);
       const epochValues = { lossD: [] as number[], lossG: [] as number[], dReal: [] as number[], dFake: [] as number[] };
+      for (const key of STEP_VALUES) epochValues[key].push(...before.map((r) => (r as LossRecord)[key]));
+      let done = epoch === firstEpoch ? stepsDoneInFirst : 0; // steps of this epoch trained
       let pending: { metrics: StepMetrics; step: number; images: number }[] = [];
       let windowStart = Date.now();
       let imagesThisEpoch = 0;
@@ -190,11 +230,14 @@ export async function train(config: Experiment, options: TrainOptions): Promise<
       };
 
       for (const batch of epochBatches(dataset, config.data, { seed: config.seed, epoch })) {
+        // The epoch's data order and transforms are its own: a resumed epoch makes its batches again and skips those trained.
+        if (batch.index < done) continue;
         const real = tf.tensor4d(batch.images, [batch.count, shape.height, shape.width, channels]);
         const noise = tf.tensor2d(noiseRng.normals(batch.count * latentDim), [batch.count, latentDim]);
         const metrics = trainStep(generator, discriminator, optimizers, real, noise, stepOptions);
         tf.dispose([real, noise]);
         step += 1;
+        done += 1;
         average?.update(generator, step);
         imagesThisEpoch += batch.count;
         pending.push({ metrics, step, images: batch.count });
@@ -215,6 +258,14 @@ export async function train(config: Experiment, options: TrainOptions): Promise<
         break;
       }
       if (epochValues.lossD.length === 0) break;
+      if (done < batches) {
+        // Stopped within the epoch: a checkpoint of this step; the epoch's line, grid and evaluation wait for its end.
+        await checkpoint(epoch, done);
+        Object.assign(summary, { steps: step, position: { epoch, stepInEpoch: done, stepsPerEpoch: batches }, wallSeconds: wallSeconds() });
+        run.writeSummary(summary);
+        progress.endEpoch(`epoch ${epoch}/${epochs}: stopped after step ${done}/${batches} (step ${step} of the run)`);
+        break;
+      }
 
       const epochSeconds = (Date.now() - epochStart) / 1000;
       const lossD = mean(epochValues.lossD);
@@ -251,7 +302,7 @@ export async function train(config: Experiment, options: TrainOptions): Promise<
         if (keepBest !== false) {
           const { name, value, higherIsBetter } = bestMetric(keepBest, values);
           if (isBetter(value, summary.best?.value, higherIsBetter)) {
-            const dir = await saveCheckpoint(run.path, { generator, discriminator, generatorAverage: average?.model, optimizers, epoch, step }, 'best');
+            const dir = await saveCheckpoint(run.path, trainingState(epoch, batches), 'best');
             summary.best = { metric: name, value, epoch };
             writeFileAtomic(join(dir, '..', 'best.json'), `${JSON.stringify(summary.best)}\n`);
             for (const tracker of trackers) tracker.logArtifact(dir, 'checkpoints/best');
@@ -259,11 +310,12 @@ export async function train(config: Experiment, options: TrainOptions): Promise<
           }
         }
       }
-      if (epoch % config.train.checkpoint.every === 0 || last) await checkpoint(epoch);
+      if (epoch % config.train.checkpoint.every === 0 || last) await checkpoint(epoch, batches);
       summary.epochsDone = epoch;
       summary.steps = step;
+      summary.position = { epoch, stepInEpoch: batches, stepsPerEpoch: batches };
       summary.finalLosses = { lossD, lossG };
-      summary.wallSeconds = (Date.now() - started) / 1000;
+      summary.wallSeconds = wallSeconds();
       run.writeSummary(summary);
     }
   } catch (error) {
@@ -276,8 +328,9 @@ export async function train(config: Experiment, options: TrainOptions): Promise<
     failure = thrown instanceof Error ? thrown.message : String(thrown);
     throw thrown;
   } finally {
+    stopHeartbeat();
     summary.status = status;
-    summary.wallSeconds = (Date.now() - started) / 1000;
+    summary.wallSeconds = wallSeconds();
     if (failure) summary.error = failure;
     // On a full disk the summary can fail too: the run's own error stays the one reported, this one added.
     let summaryError: unknown;
@@ -323,15 +376,27 @@ function realSample(dataset: ImageDataset, config: Experiment, count: number, sc
   return { pixels: toPixels(first.images.subarray(0, (first.images.length / first.count) * n), scale), count: n };
 }
 
-/** The step's options from train: the loss, augmentation and penalties, each drawing from its own seeded stream. */
-function stepOptionsOf(config: Experiment): StepOptions {
+/** A random stream a checkpoint saves and a resume restores. */
+interface RandomStream {
+  state(): RngState;
+  restore(state: RngState): void;
+}
+
+/**
+ * The step's options from train: the loss, augmentation and penalties, each drawing from its own seeded stream;
+ * and every stream training draws from as it goes, the noise's included, by name.
+ */
+function stepOptionsOf(config: Experiment, noise: Rng): { options: StepOptions; streams: Record<string, RandomStream> } {
   const { loss, r1, gradientPenalty } = config.train;
   const augmenter = createAugmenter(config.train.augment, config.seed);
-  const mixRng = new Rng(deriveSeed(config.seed, 'gradient-penalty'));
+  const mixRng = loss === 'wgan-gp' ? new Rng(deriveSeed(config.seed, 'gradient-penalty')) : undefined;
   return {
-    loss,
-    augment: augmenter ? (images) => augmenter.apply(images) : undefined,
-    r1,
-    gradientPenalty: loss === 'wgan-gp' ? { weight: gradientPenalty, mix: (n) => tf.tensor4d(Float32Array.from({ length: n }, () => mixRng.next()), [n, 1, 1, 1]) } : undefined,
+    options: {
+      loss,
+      augment: augmenter ? (images) => augmenter.apply(images) : undefined,
+      r1,
+      gradientPenalty: mixRng ? { weight: gradientPenalty, mix: (n) => tf.tensor4d(Float32Array.from({ length: n }, () => mixRng.next()), [n, 1, 1, 1]) } : undefined,
+    },
+    streams: { noise, ...(augmenter ? { augment: augmenter } : {}), ...(mixRng ? { gradientPenalty: mixRng } : {}) },
   };
 }
