@@ -3,11 +3,12 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join, relative, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { prepareResume } from '../src/train/resume.ts';
+import { latestCheckpoint } from '../src/train/checkpoint.ts';
 import { train } from '../src/train/trainer.ts';
 import type { Progress } from '../src/train/progress.ts';
 import { UserError } from '../src/errors.ts';
@@ -408,6 +409,28 @@ test('a run made with no server: sync creates the MLflow run with its whole hist
   assert.deepEqual(await snapshot(report.runId), snap);
   const { runs } = await client.searchRuns({ experimentIds: [run.info.experiment_id] });
   assert.equal(runs.length, 1);
+});
+
+test('a run resumed after a crash sends no second point for the steps the server got after its checkpoint', async () => {
+  const { config, file, dir } = tiny(['train.epochs=3']);
+  const cacheDir = join(dir, 'cache');
+  const first = await createTrackers(config, { env: { MLFLOW_TRACKING_URI: server.uri }, warn: assert.fail });
+  let steps = 0;
+  const stopped = await train(config, { configFile: file, progress: { ...silent, step: () => (steps += 1) }, shouldStop: () => steps >= 4, trackers: first.trackers, cacheDir });
+  const runId = first.mlflow!.tracker.runId!;
+  // A crash between the live upload of step 4 and its checkpoint: only the epoch-1 checkpoint (step 3) is left.
+  rmSync(latestCheckpoint(stopped.runDir), { recursive: true });
+  writeFileSync(join(stopped.runDir, 'checkpoints', 'latest.json'), JSON.stringify({ checkpoint: 'epoch-0001', epoch: 1, step: 3 }));
+  const before = await client.getMetricHistory(runId, 'lossD');
+  assert.deepEqual(before.map((m) => m.step).sort((a, b) => a - b), [1, 2, 3, 4]);
+
+  const second = await createTrackers(config, { env: { MLFLOW_TRACKING_URI: server.uri }, warn: assert.fail });
+  const resumed = await train(config, { configFile: file, progress: silent, trackers: second.trackers, cacheDir, resume: prepareResume(stopped.runDir, config) });
+  assert.equal(resumed.summary.status, 'finished');
+  const after = await client.getMetricHistory(runId, 'lossD');
+  assert.deepEqual(after.map((m) => m.step).sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9], 'step 4 once');
+  const local = readMetrics(resumed.runDir).filter((r) => r.type === 'step');
+  for (const point of after) assert.equal(point.value, local.find((r) => r.step === point.step)!.lossD, `step ${point.step}`);
 });
 
 /** G frozen (learning rate 1e-6) against a fast D: D wins within a few epochs and the frozen G's grid stays near-constant. */

@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, posix, relative, sep } from 'node:path';
 import { writeFileAtomic } from './atomic.ts';
-import { isMlflowError, type MetricInput, type MlflowClient } from './mlflow/index.ts';
+import { isMlflowError, type Metric, type MetricInput, type MlflowClient } from './mlflow/index.ts';
 import { describeRun, mlflowExperimentName, readRunFacts, redactCredentials, type RunDescription, type RunFacts } from './params.ts';
 import type { MetricRecord, RunWarning } from './run-dir.ts';
 import { runStatus, type ShownStatus } from './run-status.ts';
@@ -86,6 +86,7 @@ export function metricPoints(record: MetricRecord): MetricInput[] {
 }
 
 const pointId = (p: { key: string; step?: number; timestamp: number; value: number }) => `${p.key}|${p.step ?? 0}|${p.timestamp}|${p.value}`;
+const stepId = (p: { key: string; step?: number }) => `${p.key}|${p.step ?? 0}`;
 
 /** metrics.jsonl without a last line cut short by a crash. */
 export function readMetricLines(runDir: string): MetricRecord[] {
@@ -114,7 +115,9 @@ export interface BeginOptions {
 export class RunUploader {
   readonly sent: UploadCounts = { created: false, adopted: false, described: false, metricLines: 0, points: 0, images: 0, files: 0, status: undefined };
   readonly description: RunDescription;
-  private histories: Map<string, Set<string>> | undefined;
+  private histories: Map<string, Metric[]> | undefined;
+  /** Set by reopen() after a crash: metric steps the server already has are not sent again. */
+  private skipStepsOnServer = false;
   private readonly listings = new Map<string, Map<string, number | undefined>>();
 
   private constructor(
@@ -195,6 +198,9 @@ export class RunUploader {
   async reopen(metricLines: number): Promise<void> {
     await this.client.updateRun(this.state.runId, { status: 'RUNNING' });
     this.state.status = null;
+    // After a crash the server can hold steps trained after the checkpoint: trained again, they give the same
+    // values, so the steps it has are not sent a second time.
+    this.skipStepsOnServer = this.state.metricLines > metricLines;
     this.state.metricLines = Math.min(this.state.metricLines, metricLines);
     this.save();
   }
@@ -223,9 +229,12 @@ export class RunUploader {
         points = points.concat(more);
         end++;
       }
-      if (this.verify) {
-        const present = await this.metricHistories(new Set(points.map((p) => p.key)));
-        points = points.filter((p) => !present.get(p.key)?.has(pointId(p)));
+      if (this.verify || this.skipStepsOnServer) {
+        const keys = new Set(points.map((p) => p.key));
+        const histories = await this.metricHistories(keys);
+        const seen = this.skipStepsOnServer ? stepId : pointId;
+        const present = new Set([...keys].flatMap((key) => histories.get(key)!.map(seen)));
+        points = points.filter((p) => !present.has(seen(p)));
       }
       if (points.length > 0) await this.client.logBatch(this.state.runId, { metrics: points });
       this.state.metricLines = firstLine + end;
@@ -325,12 +334,11 @@ export class RunUploader {
   }
 
   /** The points the server has for these keys (each key's history read once). */
-  private async metricHistories(keys: Set<string>): Promise<Map<string, Set<string>>> {
+  /** Each key's points on the server (read once per key). */
+  private async metricHistories(keys: Set<string>): Promise<Map<string, Metric[]>> {
     this.histories ??= new Map();
     for (const key of keys) {
-      if (!this.histories.has(key)) {
-        this.histories.set(key, new Set((await this.client.getMetricHistory(this.state.runId, key)).map(pointId)));
-      }
+      if (!this.histories.has(key)) this.histories.set(key, await this.client.getMetricHistory(this.state.runId, key));
     }
     return this.histories;
   }
