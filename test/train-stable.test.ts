@@ -9,6 +9,8 @@ import { GeneratorAverage } from '../src/train/ema.ts';
 import { meanPairwiseDistance, spreadRatio, TrainingHealth } from '../src/train/health.ts';
 import { discriminatorLoss, generatorLoss } from '../src/train/losses.ts';
 import { mnistModel } from './parity/fixtures.ts';
+import { train } from '../src/train/trainer.ts';
+import { tinyExperiment } from './support/tiny-config.ts';
 
 await tf.setBackend('cpu');
 
@@ -105,6 +107,15 @@ describe('run-health warnings', () => {
     assert.match(warning!.message, /won outright for 3 epochs \(loss D 0\.0100, D\(x\) 0\.990, D\(G\(z\)\) 0\.010\)/);
     assert.match(warning!.message, /train\.augment/);
     assert.equal(health.checkEpoch(7, won), undefined, 'reported once');
+  });
+
+  it('warns in a real run that learning rate 10 with init std 10 lets D win (the run finishes, losses finite)', async () => {
+    const { config, file, dir } = tinyExperiment({}, ['train.epochs=8', 'train.optimizers.generator.learningRate=10', 'train.optimizers.discriminator.learningRate=10', 'model.init.std=10']);
+    const lines: string[] = [];
+    const { summary } = await train(config, { configFile: file, progress: { startEpoch() {}, step() {}, endEpoch() {}, log: (l) => lines.push(l) }, cacheDir: `${dir}/cache` });
+    assert.equal(summary.status, 'finished');
+    assert.deepEqual(summary.warnings?.map((w) => w.kind), ['discriminatorWins']);
+    assert.ok(lines.some((l) => l.startsWith('warning: the discriminator has won outright for 3 epochs')), lines.join('\n'));
   });
 
   it('judges hinge by its loss alone and never warns for a WGAN critic', () => {
