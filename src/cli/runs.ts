@@ -19,7 +19,9 @@ function runDirsUnder(dir: string, depth = 0): string[] {
 
 /** The last quality metric when the run evaluates (the first that is not a real-vs-real floor), else the last epoch's losses. */
 function lastMetric({ summary }: RunState): string {
-  const evaluated = Object.entries(summary.lastEval?.values ?? {}).find(([key]) => !key.startsWith('real_vs_real/'));
+  // The headline metric: FD where the classifier ran, else the patch SWD averaged over pyramid levels.
+  const metrics = Object.entries(summary.lastEval?.values ?? {}).filter(([key]) => !key.startsWith('real_vs_real/'));
+  const evaluated = metrics.find(([key]) => key.startsWith('fd/')) ?? metrics.find(([key]) => key.startsWith('swd/') && key.endsWith('/avg')) ?? metrics[0];
   if (evaluated) return `${evaluated[0]} ${formatMetric(evaluated[1])}`;
   return summary.finalLosses ? `lossD ${formatMetric(summary.finalLosses.lossD)} lossG ${formatMetric(summary.finalLosses.lossG)}` : '';
 }
