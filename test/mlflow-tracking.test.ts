@@ -411,13 +411,18 @@ test('a run made with no server: sync creates the MLflow run with its whole hist
   assert.equal(runs.length, 1);
 });
 
-test('a run resumed after a crash sends no second point for the steps the server got after its checkpoint', async () => {
+/** A 3-epoch tiny run logged live to the server, stopped (Ctrl-C) after step 4 of 9. */
+async function loggedRunStoppedAtStep4() {
   const { config, file, dir } = tiny(['train.epochs=3']);
   const cacheDir = join(dir, 'cache');
-  const first = await createTrackers(config, { env: { MLFLOW_TRACKING_URI: server.uri }, warn: assert.fail });
+  const { trackers, mlflow } = await createTrackers(config, { env: { MLFLOW_TRACKING_URI: server.uri }, warn: assert.fail });
   let steps = 0;
-  const stopped = await train(config, { configFile: file, progress: { ...silent, step: () => (steps += 1) }, shouldStop: () => steps >= 4, trackers: first.trackers, cacheDir });
-  const runId = first.mlflow!.tracker.runId!;
+  const stopped = await train(config, { configFile: file, progress: { ...silent, step: () => (steps += 1) }, shouldStop: () => steps >= 4, trackers, cacheDir });
+  return { config, file, cacheDir, stopped, runId: mlflow!.tracker.runId! };
+}
+
+test('a run resumed after a crash sends no second point for the steps the server got after its checkpoint', async () => {
+  const { config, file, cacheDir, stopped, runId } = await loggedRunStoppedAtStep4();
   // A crash between the live upload of step 4 and its checkpoint: only the epoch-1 checkpoint (step 3) is left.
   rmSync(latestCheckpoint(stopped.runDir), { recursive: true });
   writeFileSync(join(stopped.runDir, 'checkpoints', 'latest.json'), JSON.stringify({ checkpoint: 'epoch-0001', epoch: 1, step: 3 }));
@@ -526,12 +531,7 @@ test('the CLI logs a run to MLflow, syncs it, and rejects a wrong URI with exit 
 });
 
 test('a resumed run reattaches its MLflow run: the same run id, RUNNING again, metrics from the next step, no point twice, then FINISHED', async () => {
-  const { config, file, dir } = tiny(['train.epochs=3']);
-  const cacheDir = join(dir, 'cache');
-  const first = await createTrackers(config, { env: { MLFLOW_TRACKING_URI: server.uri }, warn: assert.fail });
-  let steps = 0;
-  const stopped = await train(config, { configFile: file, progress: { ...silent, step: () => (steps += 1) }, shouldStop: () => steps >= 4, trackers: first.trackers, cacheDir });
-  const runId = first.mlflow!.tracker.runId!;
+  const { config, file, cacheDir, stopped, runId } = await loggedRunStoppedAtStep4();
   assert.equal((await client.getRun(runId)).info.status, 'KILLED');
   assert.deepEqual((await client.getMetricHistory(runId, 'lossD')).map((m) => m.step).sort((a, b) => a - b), [1, 2, 3, 4]);
 
