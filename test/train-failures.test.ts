@@ -198,3 +198,11 @@ test('a full disk at a checkpoint, and then the summary cannot be written either
   assert.ok(latestCheckpoint(runDir).endsWith('epoch-0002'));
   assert.deepEqual(tree(runDir).filter((path) => path.includes('.tmp-')), []);
 });
+
+test('train.eval on too little data is a clear error naming the key, before training (exit 2)', async () => {
+  const { file, dir } = tinyExperiment();
+  const result = await runCli(['run', file, '--quiet', 'data.limit=16', 'train.eval={every: 1, samples: 100, metrics: [patches]}'], { cwd: dir });
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(result.stderr, /^train\.eval: the dataset's 16 images give samples of 8 \(half of them for the real-vs-real floor\); the metrics need at least 10: use more data \(data\.limit\) or leave train\.eval out$/m);
+  assert.doesNotMatch(result.stderr, STACK_TRACE);
+});

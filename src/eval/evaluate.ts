@@ -10,7 +10,7 @@ import { deriveSeed, Rng } from '../random/rng.ts';
 import { pixelScale } from '../render/grid.ts';
 import { loadOrTrainClassifier, mnistStyleFiles, type Classifier } from './classifier.ts';
 import { imagesFromDataset, type ImageSet } from './images.ts';
-import { computeMetrics, type Metrics } from './metrics.ts';
+import { computeMetrics, MIN_EVAL_SAMPLES, type Metrics } from './metrics.ts';
 
 type EvalSettings = NonNullable<Experiment['train']['eval']>;
 export type BestMetric = Exclude<Experiment['train']['checkpoint']['keepBest'], false>;
@@ -82,6 +82,10 @@ export async function createEvaluator(
   options: { cacheDir: string; log: (line: string) => void },
 ): Promise<Evaluator> {
   const n = Math.min(settings.samples, Math.floor(dataset.count / 2));
+  // Each evaluation compares n generated images with n real ones and a second n real ones (the floor).
+  if (n < MIN_EVAL_SAMPLES) {
+    throw new UserError(`train.eval: the dataset's ${dataset.count} images give samples of ${n} (half of them for the real-vs-real floor); the metrics need at least ${MIN_EVAL_SAMPLES}: use more data (data.limit) or leave train.eval out`);
+  }
   const classifier = settings.metrics.includes('classifier') ? await classifierFor(config, options.cacheDir, options.log) : undefined;
   // The real sample: 2n seeded images (n for comparison, n for the real-vs-real baseline), fixed for the run.
   const order = new Rng(deriveSeed(config.seed, 'eval/real')).permutation(dataset.count).subarray(0, 2 * n);

@@ -55,13 +55,16 @@ export type Metrics = Record<string, number>;
 
 export const BASELINE_PREFIX = 'real_vs_real/';
 
+/** The smallest sample the metrics are computed on (the k-NN estimates need k + 2 at least). */
+export const MIN_EVAL_SAMPLES = 10;
+
 export async function computeMetrics(opts: MetricsOptions): Promise<Metrics> {
   const log = opts.log ?? (() => {});
   const baseline = opts.baseline ?? true;
   const { real, generated } = opts;
   const n = Math.min(opts.sampleSize ?? 1000, generated.count, baseline ? Math.floor(real.count / 2) : real.count);
   const k = opts.k ?? 3;
-  if (n < Math.max(10, k + 2)) {
+  if (n < Math.max(MIN_EVAL_SAMPLES, k + 2)) {
     throw new RangeError(
       `too few images for the metrics: a sample of ${n} (generated ${generated.count}, real ${real.count}${baseline ? ', of which half for the baseline' : ''}); at least 10 are needed`,
     );
