@@ -9,6 +9,7 @@ import { GeneratorAverage } from '../src/train/ema.ts';
 import { meanPairwiseDistance, spreadRatio, TrainingHealth } from '../src/train/health.ts';
 import { discriminatorLoss, generatorLoss } from '../src/train/losses.ts';
 import { mnistModel } from './parity/fixtures.ts';
+import { createProgress } from '../src/train/progress.ts';
 import { train } from '../src/train/trainer.ts';
 import { tinyExperiment } from './support/tiny-config.ts';
 
@@ -175,5 +176,16 @@ describe('Adam', () => {
     const stock = worst(updates(tf.train.adam(settings.learningRate, settings.beta1, settings.beta2, settings.epsilon)));
     assert.ok(ours < 2e-6, `ours: ${ours}`);
     assert.ok(stock > 5e-6, `tfjs-core's float32 beta^t: ${stock} (the comparison would be blind to it)`);
+  });
+});
+
+describe('progress output', () => {
+  it('shows warnings with --quiet, and nothing else', () => {
+    const written: string[] = [];
+    const stream = { write: (text: string) => written.push(text), isTTY: false } as unknown as NodeJS.WriteStream;
+    const quiet = createProgress({ quiet: true, stream, prefix: 'trial-1' });
+    quiet.log('epoch 1/2: loss D 0.5');
+    quiet.warn!('the discriminator has won outright');
+    assert.deepEqual(written, ['[trial-1] warning: the discriminator has won outright\n']);
   });
 });

@@ -5,6 +5,8 @@ export interface Progress {
   step(batchesDone: number, imagesPerSec: number): void;
   endEpoch(summary: string): void;
   log(line: string): void;
+  /** A warning, shown even with --quiet, as "warning: <line>"; where left out, `log` shows that line. */
+  warn?(line: string): void;
 }
 
 /** A bar per epoch on a terminal, plain lines otherwise, nothing but warnings with --quiet. */
@@ -12,7 +14,8 @@ export function createProgress(options: { quiet: boolean; stream?: NodeJS.WriteS
   const stream = options.stream ?? process.stderr;
   const prefix = options.prefix ? `[${options.prefix}] ` : '';
   const write = (line: string) => stream.write(`${prefix}${line}\n`);
-  if (options.quiet) return { startEpoch() {}, step() {}, endEpoch() {}, log() {} };
+  const warn = (line: string) => write(`warning: ${line}`);
+  if (options.quiet) return { startEpoch() {}, step() {}, endEpoch() {}, log() {}, warn };
   if (!stream.isTTY) {
     let last = 0;
     let total = 0;
@@ -31,6 +34,7 @@ export function createProgress(options: { quiet: boolean; stream?: NodeJS.WriteS
       },
       endEpoch: write,
       log: write,
+      warn,
     };
   }
   let bar: cliProgress.SingleBar | undefined;
@@ -53,6 +57,9 @@ export function createProgress(options: { quiet: boolean; stream?: NodeJS.WriteS
     log(line) {
       if (bar) stream.write('\n');
       write(line);
+    },
+    warn(line) {
+      this.log(`warning: ${line}`);
     },
   };
 }

@@ -100,7 +100,7 @@ export async function train(config: Experiment, options: TrainOptions): Promise<
   const { resume } = options;
   const position = resume && (await restoreCheckpoint(resume.checkpoint, { generator, discriminator, generatorAverage: average?.model, optimizers }));
   if (position?.random) for (const [name, stream] of Object.entries(streams)) stream.restore(position.random[name]!);
-  else if (position) progress.log(`warning: ${resume!.checkpoint} is from an older dcgan-run and has no random state: the resumed run will not match an uninterrupted one`);
+  else if (position) warnLine(progress, `${resume!.checkpoint} is from an older dcgan-run and has no random state: the resumed run will not match an uninterrupted one`);
 
   // The run directory and trackers.
   const run = resume
@@ -153,7 +153,7 @@ export async function train(config: Experiment, options: TrainOptions): Promise<
   let thrown: unknown;
   const warn = (warning: TrainingWarning) => {
     summary.warnings = [...(summary.warnings ?? []), warning];
-    progress.log(`warning: ${warning.message}`);
+    warnLine(progress, warning.message);
     for (const tracker of trackers) tracker.logWarning(warning);
   };
   const trainingState = (epoch: number, stepInEpoch: number) => ({
@@ -399,4 +399,10 @@ function stepOptionsOf(config: Experiment, noise: Rng): { options: StepOptions; 
     },
     streams: { noise, ...(augmenter ? { augment: augmenter } : {}), ...(mixRng ? { gradientPenalty: mixRng } : {}) },
   };
+}
+
+/** A warning line: shown even with --quiet where the progress has a warn channel. */
+function warnLine(progress: Progress, line: string): void {
+  if (progress.warn) progress.warn(line);
+  else progress.log(`warning: ${line}`);
 }
