@@ -5,6 +5,7 @@ import { isMlflowError } from '../track/mlflow/index.ts';
 import { connectMlflow, SYNC_RETRIES, mlflowTarget, type MlflowTarget } from '../track/mlflow-connect.ts';
 import { readSyncState, syncRunDir, SYNC_STATE_FILE, type SyncReport } from '../track/mlflow-sync.ts';
 import { readRunConfig } from '../track/run-dir.ts';
+import { runStatus } from '../track/run-status.ts';
 
 /** The server to sync to: --uri, else the one the run was sent to, else the run's config, else MLFLOW_TRACKING_URI. */
 function syncTarget(runDir: string, uri: string | undefined, env: NodeJS.ProcessEnv): MlflowTarget {
@@ -18,7 +19,6 @@ function syncTarget(runDir: string, uri: string | undefined, env: NodeJS.Process
 
 export function describeSync(runDir: string, report: SyncReport): string {
   const what = [
-    report.created ? 'created the run' : report.adopted ? 'found the run by its tags' : '',
     report.described ? 'params and tags' : '',
     report.points ? `${report.points} metric points (${report.metricLines} metrics.jsonl lines)` : '',
     report.images ? `${report.images} sample grid${report.images === 1 ? '' : 's'}` : '',
@@ -32,7 +32,9 @@ export function describeSync(runDir: string, report: SyncReport): string {
       : report.crash
         ? ` (${report.crash}; its MLflow run is FAILED)`
         : '';
-  return what.length === 0 ? `${runDir}: the server has everything: ${where}${still}` : `${runDir}: sent ${what.join(', ')}: ${where}${still}`;
+  const run = report.created ? 'created the MLflow run' : report.adopted ? 'found the MLflow run by its tags' : '';
+  if (what.length === 0) return `${runDir}: ${run ? `${run}; ` : ''}the server has everything: ${where}${still}`;
+  return `${runDir}: ${run ? `${run} and sent` : 'sent'} ${what.join(', ')}: ${where}${still}`;
 }
 
 /** Uploads whatever the server does not have yet; running it again sends nothing. */
@@ -42,7 +44,15 @@ export async function syncCommand(runDir: string, options: { uri?: string }): Pr
   for (const file of ['summary.json', 'config.yaml']) {
     if (!existsSync(join(dir, file))) throw new UserError(`${runDir} is not a run directory: it has no ${file}`);
   }
-  const client = await connectMlflow(syncTarget(dir, options.uri, env), { env, retries: SYNC_RETRIES });
+  // A live run sends everything itself; a second sender could log a grid the live queue has not sent yet twice.
+  const { status, summary } = runStatus(dir);
+  if (status === 'running' && summary.owner) {
+    throw new UserError(
+      `${runDir} is still training (process ${summary.owner.pid} on ${summary.owner.host}): its own tracker sends it to MLflow as it goes ` +
+        `and catches up when it ends. Run sync once it has ended (or crashed: \`dcgan-run runs\` shows it)`,
+    );
+  }
+  const client = await connectMlflow(syncTarget(dir, options.uri, env), { env, retries: SYNC_RETRIES, retryCheck: true });
   let report: SyncReport;
   try {
     report = await syncRunDir(dir, client);

@@ -528,6 +528,10 @@ export interface Tracking {
      * MLflow experiment name; defaults to the experiment's `name`.
      */
     experiment?: string;
+    /**
+     * Refuse to train (exit 2) when the server cannot be reached at start. By default the run trains anyway, logs locally, keeps trying the server and sends everything once it answers (or `dcgan-run sync <run-dir>` uploads it later).
+     */
+    required: boolean;
   };
 }
 /**

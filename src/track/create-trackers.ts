@@ -1,8 +1,9 @@
 // The trackers a run gets from its config: MLflow when tracking.mlflow.uri or MLFLOW_TRACKING_URI is set,
-// checked reachable before training starts.
+// checked before training starts. A server that does not answer does not stop the run (unless
+// tracking.mlflow.required): it trains, logs locally, and the tracker sends everything once the server answers.
 import type { Experiment } from '../config/experiment.generated.ts';
-import { connectMlflow, LIVE_RETRIES, mlflowTarget, type MlflowTarget } from './mlflow-connect.ts';
-import { MlflowTracker } from './mlflow-tracker.ts';
+import { isUnreachable, LIVE_RETRIES, mlflowClient, mlflowTarget, unusableServer, type MlflowTarget } from './mlflow-connect.ts';
+import { MlflowTracker, type MlflowTrackerOptions } from './mlflow-tracker.ts';
 import { mlflowExperimentName } from './params.ts';
 import type { Tracker } from './tracker.ts';
 
@@ -13,6 +14,8 @@ export interface CreateTrackersOptions {
   log?: (line: string) => void;
   /** Reachability check at start (default 5 s). */
   checkTimeoutMs?: number;
+  /** How the tracker probes a server that went away, and waits for it at the end (tests shorten these). */
+  probing?: Pick<MlflowTrackerOptions, 'probeMinMs' | 'probeMaxMs' | 'finalWaitMs'>;
 }
 
 export interface TrackerSetup {
@@ -20,12 +23,22 @@ export interface TrackerSetup {
   mlflow?: MlflowTarget & { experiment: string; tracker: MlflowTracker };
 }
 
-/** Throws a UserError (exit code 2) when the MLflow server is configured but unusable. */
+/**
+ * Throws a UserError (exit code 2) when the MLflow URI is not one, the server refuses us (credentials, not an MLflow
+ * server), or it does not answer and tracking.mlflow.required is set.
+ */
 export async function createTrackers(config: Experiment, options: CreateTrackersOptions): Promise<TrackerSetup> {
   const target = mlflowTarget(config, options.env);
   if (!target) return { trackers: [] };
-  const client = await connectMlflow(target, { env: options.env, retries: LIVE_RETRIES, checkTimeoutMs: options.checkTimeoutMs });
+  const client = mlflowClient(target, options.env ?? process.env, LIVE_RETRIES);
+  let unreachable: string | undefined;
+  try {
+    await client.checkReachable(options.checkTimeoutMs ?? 5_000);
+  } catch (error) {
+    if (config.tracking.mlflow?.required || !isUnreachable(error)) throw unusableServer(client, target, error);
+    unreachable = (error as Error).message;
+  }
   const experiment = mlflowExperimentName(config);
-  const tracker = new MlflowTracker({ client, experimentName: experiment, warn: options.warn, log: options.log });
+  const tracker = new MlflowTracker({ client, experimentName: experiment, warn: options.warn, log: options.log, unreachable, ...options.probing });
   return { trackers: [tracker], mlflow: { ...target, uri: client.trackingUri, experiment, tracker } };
 }

@@ -1,7 +1,7 @@
 // Which MLflow server a run or a sync talks to, and a start-up check that fails in seconds with a clear message.
 import type { Experiment } from '../config/experiment.generated.ts';
 import { UserError } from '../errors.ts';
-import { MlflowClient, transportOptionsFromEnv, type TransportOptions } from './mlflow/index.ts';
+import { isMlflowError, MlflowClient, RETRY_STATUS_CODES, transportOptionsFromEnv, type TransportOptions } from './mlflow/index.ts';
 import { redactCredentials } from './params.ts';
 
 export interface MlflowTarget {
@@ -19,7 +19,7 @@ export function mlflowTarget(config: Experiment, env: NodeJS.ProcessEnv = proces
   return undefined;
 }
 
-/** Short retries for a live run: a dead server costs seconds at the end of training, not minutes. */
+/** Short retries for a live run: a server that went away is noticed in seconds, then probed in the background. */
 export const LIVE_RETRIES: Partial<TransportOptions> = { maxRetries: 2, backoffFactorMs: 1_000, backoffJitterMs: 250, backoffMaxMs: 5_000, timeoutMs: 10_000 };
 /** `sync` is what the user waits for: a few more retries, still bounded. */
 export const SYNC_RETRIES: Partial<TransportOptions> = { maxRetries: 3, backoffFactorMs: 1_000, backoffJitterMs: 500, backoffMaxMs: 10_000, timeoutMs: 60_000 };
@@ -36,29 +36,49 @@ export function redactUri(uri: string): string {
   }
 }
 
+export interface ConnectOptions {
+  env?: NodeJS.ProcessEnv;
+  retries: Partial<TransportOptions>;
+  /** Per attempt of the check (default 5 s). */
+  checkTimeoutMs?: number;
+  /** Retry the check like any request (`sync`); without, one attempt (a run's start). */
+  retryCheck?: boolean;
+}
+
 /**
  * A client for `target` with credentials from the environment (MLFLOW_TRACKING_TOKEN or
- * MLFLOW_TRACKING_USERNAME/PASSWORD), checked with one request: a wrong URI, a dead server or bad
- * credentials are a UserError naming the URI and the cause.
+ * MLFLOW_TRACKING_USERNAME/PASSWORD); a URI that is not one is a UserError.
  */
-export async function connectMlflow(
-  target: MlflowTarget,
-  options: { env?: NodeJS.ProcessEnv; retries: Partial<TransportOptions>; checkTimeoutMs?: number },
-): Promise<MlflowClient> {
-  const env = options.env ?? process.env;
-  const shown = redactUri(target.uri);
-  let client: MlflowClient;
+export function mlflowClient(target: MlflowTarget, env: NodeJS.ProcessEnv, retries: Partial<TransportOptions>): MlflowClient {
   try {
     const { trackingUri: _ignored, ...fromEnv } = transportOptionsFromEnv(env);
     // Explicit retry settings in the environment (MLFLOW_HTTP_REQUEST_*) win over ours.
-    client = new MlflowClient({ ...options.retries, ...fromEnv, trackingUri: target.uri });
+    return new MlflowClient({ ...retries, ...fromEnv, trackingUri: target.uri });
   } catch (error) {
-    throw new UserError(`MLflow tracking URI '${shown}' (${target.source}) is not usable: ${(error as Error).message}`);
+    throw new UserError(`MLflow tracking URI '${redactUri(target.uri)}' (${target.source}) is not usable: ${(error as Error).message}`);
   }
+}
+
+/** A server that did not answer, or answered that it is overloaded or down (not: bad credentials, not an MLflow server). */
+export function isUnreachable(error: unknown): boolean {
+  return isMlflowError(error) && (error.status === undefined || RETRY_STATUS_CODES.has(error.status));
+}
+
+/** The check's failure as the UserError a command stops with. */
+export function unusableServer(client: MlflowClient, target: MlflowTarget, error: unknown): UserError {
+  return new UserError(`cannot use the MLflow tracking server at ${client.trackingUri} (${target.source}): ${(error as Error).message}`);
+}
+
+/**
+ * A client for `target`, checked with one request: a wrong URI, a dead server or bad credentials are a UserError
+ * naming the URI and the cause.
+ */
+export async function connectMlflow(target: MlflowTarget, options: ConnectOptions): Promise<MlflowClient> {
+  const client = mlflowClient(target, options.env ?? process.env, options.retries);
   try {
-    await client.checkReachable(options.checkTimeoutMs ?? 5_000);
+    await client.checkReachable(options.checkTimeoutMs ?? 5_000, { retry: options.retryCheck });
   } catch (error) {
-    throw new UserError(`cannot use the MLflow tracking server at ${client.trackingUri} (${target.source}): ${(error as Error).message}`);
+    throw unusableServer(client, target, error);
   }
   return client;
 }

@@ -1,11 +1,13 @@
 // Uploads a run directory to MLflow, remembering what was sent in <run-dir>/mlflow.json. The live
 // tracker feeds a RunUploader as training goes; `dcgan-run sync` feeds one from the files afterwards.
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, posix, relative, sep } from 'node:path';
 import { writeFileAtomic } from './atomic.ts';
+import { classHistogramTable, metricPoints } from './metric-names.ts';
 import { isMlflowError, type Metric, type MetricInput, type MlflowClient } from './mlflow/index.ts';
-import { describeRun, mlflowExperimentName, readRunFacts, redactCredentials, type RunDescription, type RunFacts } from './params.ts';
-import type { MetricRecord, RunWarning } from './run-dir.ts';
+import { describeRun, mlflowExperimentName, readRunFacts, redactCredentials, RUN_INFO_FILE, type RunDescription, type RunFacts } from './params.ts';
+import type { MetricRecord, RunStatus, RunSummary, RunWarning } from './run-dir.ts';
 import { runStatus, type ShownStatus } from './run-status.ts';
 
 export const SYNC_STATE_FILE = 'mlflow.json';
@@ -32,8 +34,8 @@ export interface SyncState {
   metricLines: number;
   /** `<key>/<step>` -> artifact path stem of both image files (images/<key>+step+<step>+timestamp+<ms>+<uuid>). */
   images: Record<string, string>;
-  /** Artifact path -> size and modification time of the local file that was uploaded. */
-  artifacts: Record<string, { size: number; mtimeMs: number }>;
+  /** Artifact path -> size and modification time of the local file that was uploaded (a hash for files made for MLflow). */
+  artifacts: Record<string, { size: number; mtimeMs: number; sha256?: string }>;
   /** The final status set on the server, or null. */
   status: TerminalStatus | null;
   updatedAt: string;
@@ -67,23 +69,25 @@ export function readSyncState(runDir: string): SyncState | undefined {
   }
 }
 
-const STEP_KEYS = ['lossD', 'lossG', 'dReal', 'dFake', 'imagesPerSec'] as const;
 /** At most this many points per log-batch request (MLflow's limit), so one chunk is one request. */
 const POINTS_PER_REQUEST = 1000;
 
 /**
- * A metrics.jsonl line as MLflow points: step records at the global step, epoch records under epoch/ and
- * quality metrics under eval/, both at the epoch.
+ * Uploads get a timeout that grows with their size: a checkpoint file of 29 MB on a slow link is not a dead server.
+ * The floor is the client's own timeout; above it, this many bytes per millisecond (100 kB/s).
  */
-export function metricPoints(record: MetricRecord): MetricInput[] {
-  const timestamp = Math.round(record.time);
-  if (record.type === 'step') return STEP_KEYS.map((key) => ({ key, value: record[key], timestamp, step: record.step }));
-  if (record.type === 'eval') return Object.entries(record.values).map(([key, value]) => ({ key: `eval/${key}`, value, timestamp, step: record.epoch }));
-  return [
-    ...STEP_KEYS.map((key) => ({ key: `epoch/${key}`, value: record[key], timestamp, step: record.epoch })),
-    { key: 'epoch/seconds', value: record.epochSeconds, timestamp, step: record.epoch },
-  ];
+const SLOWEST_UPLOAD_BYTES_PER_MS = 100;
+export function uploadTimeoutMs(bytes: number, floorMs: number): number {
+  return Math.round(floorMs + bytes / SLOWEST_UPLOAD_BYTES_PER_MS);
 }
+
+/** The resolved config as a dict artifact (mlflow.log_dict's JSON), beside config.yaml. */
+export const CONFIG_DICT_ARTIFACT = 'config.json';
+/** The class shares of every evaluation (mlflow.log_table's file and tag). */
+export const CLASS_TABLE_ARTIFACT = 'class_histogram.json';
+const LOGGED_ARTIFACTS_TAG = 'mlflow.loggedArtifacts';
+/** The run's description on its MLflow page. */
+const NOTE_TAG = 'mlflow.note.content';
 
 const pointId = (p: { key: string; step?: number; timestamp: number; value: number }) => `${p.key}|${p.step ?? 0}|${p.timestamp}|${p.value}`;
 const stepId = (p: { key: string; step?: number }) => `${p.key}|${p.step ?? 0}`;
@@ -124,7 +128,7 @@ export class RunUploader {
     readonly client: MlflowClient,
     readonly runDir: string,
     private readonly state: SyncState,
-    private readonly verify: boolean,
+    private verify: boolean,
     description: RunDescription,
   ) {
     this.description = description;
@@ -140,6 +144,23 @@ export class RunUploader {
 
   get metricLines(): number {
     return this.state.metricLines;
+  }
+
+  /**
+   * After a failed request the server may have more than the state says (a request it applied but did not answer):
+   * from now on, what the state does not list is looked up on the server before it is sent.
+   */
+  checkServer(): void {
+    this.verify = true;
+    this.histories = undefined;
+    this.listings.clear();
+  }
+
+  /** Caught up: the state is what the server has again, and is trusted without lookups. */
+  trustState(): void {
+    this.verify = false;
+    this.histories = undefined;
+    this.listings.clear();
   }
 
   /** Finds or creates the MLflow run for the run directory and records it in the state file. */
@@ -205,17 +226,21 @@ export class RunUploader {
     this.save();
   }
 
-  /** Params and tags (idempotent: MLflow accepts a param logged again with the same value). */
+  /** Params, tags and the config as a dict artifact (idempotent: MLflow accepts a param logged again with the same value). */
   async describe(): Promise<void> {
     if (this.state.described) return;
     await this.client.logBatch(this.state.runId, { params: this.description.params, tags: this.description.tags });
+    await this.client.uploadArtifact(this.state.runId, CONFIG_DICT_ARTIFACT, Buffer.from(`${JSON.stringify(this.description.config, null, 2)}\n`));
     this.state.described = true;
     this.sent.described = true;
     this.save();
   }
 
-  /** Lines `firstLine`, `firstLine + 1`, ... of metrics.jsonl; lines already sent are skipped. */
-  async sendMetrics(records: readonly MetricRecord[], firstLine: number): Promise<void> {
+  /**
+   * Lines `firstLine`, `firstLine + 1`, ... of metrics.jsonl; lines already sent are skipped. `before` is line
+   * `firstLine - 1` (how a line is logged can depend on the one before it).
+   */
+  async sendMetrics(records: readonly MetricRecord[], firstLine: number, before?: MetricRecord): Promise<void> {
     if (firstLine > this.state.metricLines) {
       throw new Error(`metrics.jsonl line ${firstLine + 1} would be sent before line ${this.state.metricLines + 1}`);
     }
@@ -224,7 +249,7 @@ export class RunUploader {
       let end = next;
       let points: MetricInput[] = [];
       while (end < records.length) {
-        const more = metricPoints(records[end]);
+        const more = metricPoints(records[end], end > 0 ? records[end - 1] : before);
         if (points.length > 0 && points.length + more.length > POINTS_PER_REQUEST) break;
         points = points.concat(more);
         end++;
@@ -288,9 +313,9 @@ export class RunUploader {
     const { size, mtimeMs } = statSync(localPath);
     const known = this.state.artifacts[artifactPath];
     if (known && known.size === size && known.mtimeMs === mtimeMs) return;
-    // Checkpoint files never change once written: a file of the same size on the server is this one.
-    // Others (summary.json, losses.png, config.yaml) are small and may have changed: sent again.
-    if (this.verify && artifactPath.startsWith('checkpoints/')) {
+    // Checkpoint files never change once written: a file of the same size on the server is this one. Others (the
+    // pointers, checkpoints/best/, summary.json, losses.png, config.yaml) may have changed: sent again.
+    if (this.verify && /^checkpoints\/epoch-[^/]+\//.test(artifactPath)) {
       const listed = (await this.listing(posix.dirname(artifactPath))).get(artifactPath);
       if (listed === size) {
         this.state.artifacts[artifactPath] = { size, mtimeMs };
@@ -301,10 +326,34 @@ export class RunUploader {
     let bytes: Uint8Array = readFileSync(localPath);
     // The resolved config holds tracking.mlflow.uri as given, user:password@ included.
     if (artifactPath === 'config.yaml') bytes = Buffer.from(redactCredentials(Buffer.from(bytes).toString('utf8')));
-    await this.client.uploadArtifact(this.state.runId, artifactPath, bytes);
+    await this.upload(artifactPath, bytes);
     this.state.artifacts[artifactPath] = { size, mtimeMs };
     this.sent.files += 1;
     this.save();
+  }
+
+  /** A file made for MLflow (no local file): sent when its content changed. */
+  async sendMade(artifactPath: string, bytes: Uint8Array): Promise<void> {
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    if (this.state.artifacts[artifactPath]?.sha256 === sha256) return;
+    await this.upload(artifactPath, bytes);
+    this.state.artifacts[artifactPath] = { size: bytes.length, mtimeMs: 0, sha256 };
+    this.sent.files += 1;
+    this.save();
+  }
+
+  /** The class shares of every evaluation so far as a table artifact, with log_table's tag; nothing without any. */
+  async sendClassTable(records: readonly MetricRecord[]): Promise<void> {
+    const table = classHistogramTable(records);
+    if (!table) return;
+    await this.sendMade(CLASS_TABLE_ARTIFACT, Buffer.from(JSON.stringify(table)));
+    // Python's json.dumps of [{"path": ..., "type": "table"}], as log_table sets it.
+    await this.setTags({ [LOGGED_ARTIFACTS_TAG]: `[{"path": "${CLASS_TABLE_ARTIFACT}", "type": "table"}]` });
+  }
+
+  private async upload(artifactPath: string, bytes: Uint8Array): Promise<void> {
+    const timeoutMs = uploadTimeoutMs(bytes.length, this.client.http.timeoutMs);
+    await this.client.uploadArtifact(this.state.runId, artifactPath, bytes, { timeoutMs });
   }
 
   /** Tags set after the run began (training warnings); idempotent. */
@@ -312,8 +361,8 @@ export class RunUploader {
     await this.client.logBatch(this.state.runId, { tags });
   }
 
-  /** The final status, with the error as the dcgan.error tag. */
-  async setStatus(status: TerminalStatus, error: string | undefined, endTime: number): Promise<void> {
+  /** The final status, with the error as the dcgan.error tag and a note for the run's page. */
+  async setStatus(status: TerminalStatus, error: string | undefined, endTime: number, note?: string): Promise<void> {
     if (this.state.status === status) return;
     // Set already (by the live run, before a crash): keep its end time.
     if (this.verify && (await this.client.getRun(this.state.runId)).info.status === status) {
@@ -321,7 +370,10 @@ export class RunUploader {
       this.save();
       return;
     }
-    if (error) await this.client.logBatch(this.state.runId, { tags: { 'dcgan.error': redactCredentials(error) } });
+    const tags: Record<string, string> = {};
+    if (error) tags['dcgan.error'] = redactCredentials(error);
+    if (note) tags[NOTE_TAG] = redactCredentials(note);
+    if (Object.keys(tags).length > 0) await this.client.logBatch(this.state.runId, { tags });
     await this.client.updateRun(this.state.runId, { status, endTime: Math.round(endTime) });
     this.state.status = status;
     this.sent.status = status;
@@ -333,7 +385,6 @@ export class RunUploader {
     writeFileAtomic(join(this.runDir, SYNC_STATE_FILE), `${JSON.stringify(this.state, null, 2)}\n`);
   }
 
-  /** The points the server has for these keys (each key's history read once). */
   /** Each key's points on the server (read once per key). */
   private async metricHistories(keys: Set<string>): Promise<Map<string, Metric[]>> {
     this.histories ??= new Map();
@@ -386,22 +437,11 @@ export interface SyncReport extends UploadCounts {
 }
 
 /**
- * Sends whatever the server does not have of a run directory: the run itself (created with its
- * params and tags when it was made with no server), metrics.jsonl, sample grids, artifacts and the
- * final status. Running it again sends nothing.
+ * What a live run sends as it goes, from its directory: params and tags, metrics.jsonl, sample grids, warnings and
+ * the class table. Anything the uploader's state lists is skipped (and, after a failure, checked on the server).
  */
-export async function syncRunDir(runDir: string, client: MlflowClient): Promise<SyncReport> {
-  const { status: localStatus, summary, crash, lastSeen } = runStatus(runDir);
-  const facts = readRunFacts(runDir, summary);
-  const state = readSyncState(runDir);
-  const uploader = await RunUploader.begin(client, runDir, {
-    facts,
-    experimentName: state?.experimentName ?? mlflowExperimentName(facts.config),
-    startTime: Date.parse(summary.startedAt),
-    mode: 'sync',
-  });
+export async function sendRunRecords(uploader: RunUploader, runDir: string): Promise<void> {
   await uploader.describe();
-
   const records = readMetricLines(runDir);
   await uploader.sendMetrics(records, 0);
 
@@ -415,23 +455,77 @@ export async function syncRunDir(runDir: string, client: MlflowClient): Promise<
     const path = join(samples, name);
     await uploader.sendImage('samples', step, () => readFileSync(path), epochTimes.get(step) ?? Math.round(statSync(path).mtimeMs));
   }
+  const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as RunSummary;
+  if (summary.warnings?.length) await uploader.setTags(warningTags(summary.warnings));
+  await uploader.sendClassTable(records);
+}
 
-  // The order the trainer hands them over: checkpoints as they are written, then the run's files.
+/** The pointers `sample`, `eval` and `resume` read, sent after the checkpoints they point at. */
+export const CHECKPOINT_POINTERS = ['checkpoints/latest.json', 'checkpoints/best.json'];
+
+/**
+ * The run's files: every checkpoint with its pointers, in the order the trainer writes them; with `final`, also the
+ * files a run writes last. A run directory downloaded from MLflow then works with sample, eval and resume.
+ */
+export async function sendRunFiles(uploader: RunUploader, runDir: string, { final }: { final: boolean }): Promise<void> {
   const checkpoints = join(runDir, 'checkpoints');
   for (const name of existsSync(checkpoints) ? readdirSync(checkpoints).sort() : []) {
-    if (/^epoch-\d+(-step-\d+)?$/.test(name) && statSync(join(checkpoints, name)).isDirectory()) {
+    if (/^(epoch-\d+(-step-\d+)?|best)$/.test(name) && statSync(join(checkpoints, name)).isDirectory()) {
       await uploader.sendArtifact(join(checkpoints, name), `checkpoints/${name}`);
     }
   }
-  for (const name of ['config.yaml', 'losses.png', 'summary.json']) {
-    if (existsSync(join(runDir, name))) await uploader.sendArtifact(join(runDir, name), name);
+  const files = final ? [...CHECKPOINT_POINTERS, 'config.yaml', 'losses.png', 'metrics.jsonl', RUN_INFO_FILE, 'summary.json'] : CHECKPOINT_POINTERS;
+  for (const path of files) {
+    if (existsSync(join(runDir, path))) await uploader.sendArtifact(join(runDir, path), path);
   }
+}
 
-  if (summary.warnings?.length) await uploader.setTags(warningTags(summary.warnings));
+/**
+ * The final status the run directory shows, unless it still runs: a crashed run is FAILED and a stopped one KILLED,
+ * each with a note on its page saying why and what to do. `ended`: the live run's own word, which wins over a
+ * summary that could not be written. Returns the local status and why it counts as crashed.
+ */
+export async function sendRunStatus(
+  uploader: RunUploader,
+  runDir: string,
+  ended?: { status: RunStatus; error?: string },
+): Promise<{ localStatus: ShownStatus; crash?: string }> {
+  const shown = runStatus(runDir);
+  const { summary, crash } = shown;
+  const localStatus = ended?.status ?? shown.status;
   const status = mlflowStatus(localStatus);
   // A crashed run ended when it was last heard of: its summary's wall time stopped earlier.
-  const endTime = crash ? lastSeen : Date.parse(summary.startedAt) + summary.wallSeconds * 1000;
-  if (status) await uploader.setStatus(status, crash ?? summary.error, endTime);
+  const endTime = ended ? Date.now() : crash ? shown.lastSeen : Date.parse(summary.startedAt) + summary.wallSeconds * 1000;
+  const error = ended ? ended.error : (crash ?? summary.error);
+  if (status) await uploader.setStatus(status, error, endTime, statusNote(localStatus, summary, runDir, crash));
+  return { localStatus, crash };
+}
+
+function statusNote(status: ShownStatus, summary: RunSummary, runDir: string, crash: string | undefined): string | undefined {
+  const where = summary.position ? `epoch ${summary.position.epoch}, step ${summary.position.stepInEpoch}/${summary.position.stepsPerEpoch}` : `epoch ${summary.epochsDone}`;
+  if (status === 'crashed') return `Crashed at ${where} (${crash}); marked FAILED by dcgan-run sync. Continue it with: dcgan-run resume ${runDir}`;
+  if (status === 'stopped') return `Stopped at ${where}. Continue it with: dcgan-run resume ${runDir}`;
+  return undefined;
+}
+
+/**
+ * Sends whatever the server does not have of a run directory: the run itself (created with its
+ * params and tags when it was made with no server), metrics.jsonl, sample grids, artifacts and the
+ * final status. Running it again sends nothing.
+ */
+export async function syncRunDir(runDir: string, client: MlflowClient): Promise<SyncReport> {
+  const { summary } = runStatus(runDir);
+  const facts = readRunFacts(runDir, summary);
+  const state = readSyncState(runDir);
+  const uploader = await RunUploader.begin(client, runDir, {
+    facts,
+    experimentName: state?.experimentName ?? mlflowExperimentName(facts.config),
+    startTime: Date.parse(summary.startedAt),
+    mode: 'sync',
+  });
+  await sendRunRecords(uploader, runDir);
+  await sendRunFiles(uploader, runDir, { final: true });
+  const { localStatus, crash } = await sendRunStatus(uploader, runDir);
   return { ...uploader.sent, trackingUri: client.trackingUri, experimentId: uploader.experimentId, runId: uploader.runId, localStatus, crash };
 }
 

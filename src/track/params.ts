@@ -26,9 +26,28 @@ export interface RunFacts extends Omit<RunInfo, 'experiment' | 'datasetSize'> {
 
 export interface RunDescription {
   runName: string;
+  /** The key hyperparameters (KEY_PARAMS present in the config), the backend and the dataset size. */
   params: Record<string, string>;
   tags: Record<string, string>;
+  /** The whole resolved config, credentials removed: logged as a dict artifact beside config.yaml. */
+  config: unknown;
 }
+
+/**
+ * The settings logged as params: what tells runs apart in MLflow's tables and comparisons. The Model metrics tab
+ * lists a run's params on its sample-grid card, so a handful keeps the grid visible; the whole config is in
+ * config.yaml and config.json.
+ */
+export const KEY_PARAMS = [
+  'seed',
+  'data.batchSize',
+  'model.latentDim',
+  'model.imageSize',
+  'train.epochs',
+  'train.loss',
+  'train.optimizers.generator.learningRate',
+  'train.optimizers.discriminator.learningRate',
+] as const;
 
 /** `user:password@` removed from every http(s) URL in `text`: what is sent to a server never carries credentials. */
 export function redactCredentials(text: string): string {
@@ -56,11 +75,9 @@ export function flattenConfig(value: unknown, prefix = '', out: Record<string, s
 }
 
 export function describeRun(facts: RunFacts): RunDescription {
-  const params: Record<string, string> = {
-    ...flattenConfig(facts.config),
-    backend: facts.backend,
-    ...Object.fromEntries(Object.entries(facts.versions).map(([name, version]) => [limitKey(`version.${name}`), version])),
-  };
+  const flat = flattenConfig(facts.config);
+  const params: Record<string, string> = Object.fromEntries(KEY_PARAMS.filter((key) => key in flat).map((key) => [key, flat[key]!]));
+  params.backend = facts.backend;
   if (facts.datasetSize !== undefined) params['data.size'] = String(facts.datasetSize);
   const configFile = resolve(facts.configFile);
   const tags: Record<string, string> = {
@@ -75,7 +92,10 @@ export function describeRun(facts: RunFacts): RunDescription {
   if (facts.user) tags['mlflow.user'] = facts.user;
   if (facts.gitCommit) tags['mlflow.source.git.commit'] = facts.gitCommit;
   if (facts.parentRunId) tags['mlflow.parentRunId'] = facts.parentRunId;
-  return { runName: facts.runId, params, tags };
+  // Versions are facts about the software, not settings: tags.
+  for (const [name, version] of Object.entries(facts.versions)) tags[limitKey(`dcgan.version.${name}`)] = version;
+  const config = JSON.parse(redactCredentials(JSON.stringify(facts.config))) as unknown;
+  return { runName: facts.runId, params, tags, config };
 }
 
 /** The MLflow experiment a config logs to. */

@@ -70,13 +70,14 @@ export class MlflowClient {
   }
 
   /**
-   * One authenticated API call, no retries, short timeout: meant for start-up so a wrong URI,
-   * a dead server or bad credentials fail in seconds instead of after minutes of retries.
+   * One authenticated API call with a short timeout per attempt, so a wrong URI, a dead server or bad credentials
+   * fail in seconds. With `retry` it is retried like any request (a 503, a 429 with Retry-After); without, it is
+   * one attempt (start-up, and probing a server that went away).
    */
-  async checkReachable(timeoutMs = 5_000): Promise<void> {
+  async checkReachable(timeoutMs = 5_000, { retry = false }: { retry?: boolean } = {}): Promise<void> {
     await this.http.json("GET", `${API}experiments/search`, {
       query: { max_results: 1 },
-      retry: false,
+      retry,
       timeoutMs,
       endpoint: "GET experiments/search (reachability check)",
     });
@@ -193,11 +194,12 @@ export class MlflowClient {
   }
 
   /** Upload through the server's artifact proxy; `path` is relative to the run's artifact root. */
-  async uploadArtifact(runId: string, path: string, bytes: Uint8Array, contentType?: string): Promise<void> {
+  async uploadArtifact(runId: string, path: string, bytes: Uint8Array, options: { contentType?: string; timeoutMs?: number } = {}): Promise<void> {
     const url = await this.artifactUrl(runId, path);
     await this.http.send("PUT", url, {
       body: bytes,
-      contentType: contentType ?? contentTypeFor(path),
+      contentType: options.contentType ?? contentTypeFor(path),
+      timeoutMs: options.timeoutMs,
       endpoint: `PUT mlflow-artifacts (run ${runId}, ${path})`,
     });
   }
@@ -225,7 +227,7 @@ export class MlflowClient {
   /** Same files and tag as mlflow.log_image(image, key=, step=); returns the uploaded paths. */
   async logImage(runId: string, image: LoggedImage): Promise<string[]> {
     const files = await imageArtifacts(image);
-    for (const f of files) await this.uploadArtifact(runId, f.path, f.bytes, f.contentType);
+    for (const f of files) await this.uploadArtifact(runId, f.path, f.bytes, { contentType: f.contentType });
     await this.setTag(runId, LOGGED_IMAGES_TAG, LOGGED_IMAGES_TAG_VALUE);
     return files.map((f) => f.path);
   }

@@ -139,6 +139,11 @@ export class HttpTransport {
     };
   }
 
+  /** The timeout of each attempt, unless a request sets its own. */
+  get timeoutMs(): number {
+    return this.opts.timeoutMs;
+  }
+
   async json<T>(method: string, path: string, req: RequestOptions = {}): Promise<T> {
     const res = await this.send(method, path, req);
     const text = res.body.toString("utf8").trim();
