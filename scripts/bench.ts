@@ -121,9 +121,9 @@ function runChild(args: string[], command = process.execPath): Figure[] | { erro
   return lines.map((line) => JSON.parse(line) as Figure);
 }
 
-/** The files or folders a config's data source names that do not exist: that model is skipped, saying so. */
+/** The files or folders a config's own data source names that do not exist: that model is skipped, saying so (named datasets are fetched). */
 function missingData({ source }: Data): string[] {
-  const paths = source.kind === 'idx' ? [source.images, source.labels] : sourceRoots(source.root);
+  const paths = source.kind === 'idx' ? [source.images, source.labels] : source.kind === 'imageFolder' ? sourceRoots(source.root) : [];
   return paths.filter((path): path is string => path !== undefined && !existsSync(path));
 }
 

@@ -4,14 +4,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import type { Data, IdxSource, Transform } from '../src/config/experiment.generated.ts';
 import { loadDataset } from '../src/data/dataset.ts';
 import { UserError } from '../src/errors.ts';
+import { FASHION_SUBSET } from './support/fashion-mnist.ts';
 
-const projectRoot = fileURLToPath(new URL('../', import.meta.url));
-const fashion = path.resolve(projectRoot, '../shared/data/fashion-mnist');
+// The committed subset: real Fashion-MNIST files, 3,000 train and 2,000 t10k records.
+const fashion = FASHION_SUBSET;
 const trainImages = path.join(fashion, 'train-images-idx3-ubyte.gz');
 const trainLabels = path.join(fashion, 'train-labels-idx1-ubyte.gz');
 const testLabels = path.join(fashion, 't10k-labels-idx1-ubyte.gz');
@@ -35,7 +35,7 @@ function idx(words: number[], body: Uint8Array): Buffer {
   return Buffer.concat([header, body]);
 }
 
-describe('IDX sources (Fashion-MNIST)', () => {
+describe('IDX sources (Fashion-MNIST, the committed subset)', () => {
   let tmp: string;
   const rawLabels = gunzipSync(readFileSync(trainLabels));
   const rawImages = gunzipSync(readFileSync(trainImages));
@@ -46,19 +46,19 @@ describe('IDX sources (Fashion-MNIST)', () => {
   });
   after(() => rm(tmp, { recursive: true, force: true }));
 
-  test('59,947 train images of 28x28x1 with their labels', async () => {
+  test('3,000 train images of 28x28x1 with their labels', async () => {
     const dataset = await load(config({ images: trainImages, labels: trainLabels }));
-    assert.deepEqual([dataset.count, dataset.height, dataset.width, dataset.channels], [59947, 28, 28, 1]);
-    assert.equal(dataset.pixels.length, 59947 * 28 * 28);
+    assert.deepEqual([dataset.count, dataset.height, dataset.width, dataset.channels], [3000, 28, 28, 1]);
+    assert.equal(dataset.pixels.length, 3000 * 28 * 28);
     assert.deepEqual(Buffer.from(dataset.pixels), rawImages.subarray(16));
     assert.deepEqual(Buffer.from(dataset.labels!), rawLabels.subarray(8));
-    assert.equal(dataset.description, `59947 images from ${trainImages} (idx), 28x28x1`);
+    assert.equal(dataset.description, `3000 images from ${trainImages} (idx), 28x28x1`);
   });
 
   test('classes [7] keeps exactly the label-7 images, in file order', async () => {
     const sevens: number[] = [];
     for (let i = 8; i < rawLabels.length; i++) if (rawLabels[i] === 7) sevens.push(i - 8);
-    assert.ok(sevens.length > 5000);
+    assert.ok(sevens.length > 250);
     const dataset = await load(config({ images: trainImages, labels: trainLabels, classes: [7] }));
     assert.equal(dataset.count, sevens.length);
     assert.ok(dataset.labels!.every((label) => label === 7));
@@ -110,10 +110,10 @@ describe('IDX sources (Fashion-MNIST)', () => {
   test('truncated image and label files', async () => {
     const images = path.join(tmp, 'short-images');
     await writeFile(images, rawImages.subarray(0, 16 + 28 * 28 * 10 + 5));
-    await rejectsWith(load(config({ images })), /short-images is truncated: its header promises 59947 images of 28x28 \(46998464 bytes\) but it has 7861 bytes/);
+    await rejectsWith(load(config({ images })), /short-images is truncated: its header promises 3000 images of 28x28 \(2352016 bytes\) but it has 7861 bytes/);
     const labels = path.join(tmp, 'short-labels');
     await writeFile(labels, rawLabels.subarray(0, 100));
-    await rejectsWith(load(config({ images: trainImages, labels })), /short-labels is truncated: its header promises 59947 labels/);
+    await rejectsWith(load(config({ images: trainImages, labels })), /short-labels is truncated: its header promises 3000 labels/);
     const header = path.join(tmp, 'header-only');
     await writeFile(header, rawImages.subarray(0, 10));
     await rejectsWith(load(config({ images: header })), /header-only is truncated: it has 10 bytes, less than its 16-byte header/);
@@ -126,7 +126,7 @@ describe('IDX sources (Fashion-MNIST)', () => {
   test('labels and images of different lengths', async () => {
     await rejectsWith(
       load(config({ images: trainImages, labels: testLabels })),
-      new RegExp(`^data\\.source\\.labels: ${testLabels} has 10000 labels but ${trainImages} has 59947 images`),
+      new RegExp(`^data\\.source\\.labels: ${testLabels} has 2000 labels but ${trainImages} has 3000 images`),
     );
   });
 

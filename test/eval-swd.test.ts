@@ -7,7 +7,7 @@ import { readIdx } from '../src/data/idx.ts';
 import { type ImageSet, imagesFromDataset } from '../src/eval/images.ts';
 import { laplacianPyramid, patchDescriptors, patchSwd, slicedWasserstein, swdOfDescriptors } from '../src/eval/swd.ts';
 import { Rng } from '../src/random/rng.ts';
-import { FASHION_MNIST } from './support/tiny-config.ts';
+import { FASHION_SUBSET } from './support/fashion-mnist.ts';
 
 let real: ImageSet;
 // Registering tfjs-node makes tensorflow the default backend: the tests below set cpu explicitly.
@@ -18,7 +18,7 @@ const hasTensorflow = await useBackend('tensorflow').then(
 
 before(async () => {
   await tf.setBackend('cpu');
-  const idx = await readIdx({ kind: 'idx', images: join(FASHION_MNIST, 't10k-images-idx3-ubyte.gz') }, 600);
+  const idx = await readIdx({ kind: 'idx', images: join(FASHION_SUBSET, 't10k-images-idx3-ubyte.gz') }, 600);
   real = imagesFromDataset({ ...idx, channels: 1 });
 });
 

@@ -1,22 +1,26 @@
-// The shipped sweep and Fashion-MNIST configs: valid, planned trial by trial, and runnable end to end in a
-// shortened form (1 epoch, 16 images, a tiny network; the geometry, data source and swept keys as shipped).
+// Every shipped config: valid, planned trial by trial, and runnable end to end in a shortened form (1 epoch,
+// 16 images, a tiny network; the geometry, data source and swept keys as shipped).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { loadExperiment } from '../src/config/validate.ts';
 import { expandSweep } from '../src/sweep/expand.ts';
-import { onlySweepDir, readManifest, runCli } from './support/sweep-cli.ts';
-import { FASHION_MNIST, PROJECT_ROOT } from './support/tiny-config.ts';
+import { fashionMnistForTests } from './support/fashion-mnist.ts';
+import { onlySweepDir, readManifest, runCli, cliEnv } from './support/sweep-cli.ts';
+import { PROJECT_ROOT } from './support/tiny-config.ts';
 
 const configs = join(PROJECT_ROOT, 'configs');
 /**
  * trials: what plan lists; run: the trials the shortened form runs. The ablation's 3 seeds add no coverage
  * over its 4 activations, so its run extends it with seed [0] only (4 trials, saving 8 worker processes).
  */
-const SHIPPED: Record<string, { experiment: string; trials: number; run: number; narrow?: Record<string, unknown> }> = {
+const SHIPPED: Record<string, { experiment: string; trials: number; run: number; narrow?: Record<string, unknown>; set?: string[] }> = {
+  'pokemon.yaml': { experiment: 'pokemon-dcgan', trials: 0, run: 1 },
+  // Its train.eval needs 2 x 10 images at least.
+  'pokemon-stable.yaml': { experiment: 'pokemon-stable', trials: 0, run: 1, set: ['data.limit=24'] },
   'sweep-lr-batch.yaml': { experiment: 'pokemon-sweep-lr-batch', trials: 6, run: 6 },
   'ablation-activation.yaml': { experiment: 'pokemon-ablation-activation', trials: 12, run: 4, narrow: { seed: [0] } },
   'fashion-mnist.yaml': { experiment: 'fashion-mnist-dcgan', trials: 0, run: 1 },
@@ -32,6 +36,10 @@ const SHORT = [
   'train.samples.count=4',
   'train.backend=auto',
 ];
+
+test('every config in configs/ is run in its shortened form below', () => {
+  assert.deepEqual(readdirSync(configs).filter((name) => name.endsWith('.yaml')).sort(), Object.keys(SHIPPED).sort());
+});
 
 test('the shipped configs validate and expand as documented', () => {
   const result = Object.fromEntries(Object.keys(SHIPPED).map((name) => [name, loadExperiment(join(configs, name)).config]));
@@ -52,15 +60,16 @@ test('the shipped configs validate and expand as documented', () => {
     assert.deepEqual({ ...trial.config, seed: base.seed, model: { ...trial.config.model, discriminator: { ...trial.config.model.discriminator, activation: base.model.discriminator.activation } } }, base);
   }
   const fashion = result['fashion-mnist.yaml'];
-  assert.equal(fashion.data.source.kind === 'idx' && fashion.data.source.images, join(FASHION_MNIST, 'train-images-idx3-ubyte.gz'));
-  assert.equal(fashion.data.source.kind === 'idx' && fashion.data.source.labels, join(FASHION_MNIST, 'train-labels-idx1-ubyte.gz'));
+  // Named datasets: nothing in a shipped config points outside the install.
+  assert.deepEqual(fashion.data.source, { kind: 'fashionMnist', split: 'train' });
+  assert.deepEqual(result['ablation-activation.yaml'].data.source, { kind: 'pokemonSprites', generations: ['gen8', 'gen7x'], variants: ['regular', 'shiny'] });
   assert.deepEqual([fashion.model.imageSize, fashion.model.generator.blocks, fashion.model.discriminator.blocks], [28, 2, 2]);
   const categories = expandSweep(result['fashion-mnist-categories.yaml']);
-  assert.deepEqual(categories.map((t) => t.config.data.source.kind === 'idx' && t.config.data.source.classes), Array.from({ length: 10 }, (_, i) => [i]));
+  assert.deepEqual(categories.map((t) => t.config.data.source.kind === 'fashionMnist' && t.config.data.source.classes), Array.from({ length: 10 }, (_, i) => [i]));
   for (const trial of categories) assert.equal(trial.config.train.epochs, fashion.train.epochs, 'the same budget as fashion-mnist.yaml');
 });
 
-for (const [name, { experiment, trials, run: runs, narrow }] of Object.entries(SHIPPED)) {
+for (const [name, { experiment, trials, run: runs, narrow, set = [] }] of Object.entries(SHIPPED)) {
   test(`${name}: plan lists its trials, and a shortened form runs end to end`, async (t) => {
     const cwd = mkdtempSync(join(tmpdir(), 'dcgan-run-configs-'));
     const file = join(configs, name);
@@ -79,8 +88,10 @@ for (const [name, { experiment, trials, run: runs, narrow }] of Object.entries(S
       writeFileSync(runFile, stringify({ extends: file, sweep: { parameters: narrow } }));
     }
     const started = Date.now();
-    const overrides = [...SHORT, `tracking.runsDir=${join(cwd, 'runs')}`, ...(trials > 0 ? ['sweep.parallel=2'] : [])];
-    const run = await runCli(['run', runFile, '--quiet', ...overrides.flatMap((o) => ['--set', o])], { cwd });
+    const overrides = [...SHORT, ...set, `tracking.runsDir=${join(cwd, 'runs')}`, ...(trials > 0 ? ['sweep.parallel=2'] : [])];
+    // Fashion-MNIST from the data cache: the full dataset where it is (CI), else the committed subset.
+    const env = cliEnv((await fashionMnistForTests()).env);
+    const run = await runCli(['run', runFile, '--quiet', ...overrides.flatMap((o) => ['--set', o])], { cwd, env });
     t.diagnostic(`${name}: ${runs} run${runs > 1 ? 's' : ''} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     assert.equal(run.code, 0, `--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`);
     if (trials > 0) {

@@ -6,7 +6,8 @@ import { availableBackends } from '../src/backend/select.ts';
 import type { Progress } from '../src/train/progress.ts';
 import { train } from '../src/train/trainer.ts';
 import { readMetrics } from '../src/track/run-dir.ts';
-import { FASHION_MNIST, PROJECT_ROOT, tinyExperiment } from './support/tiny-config.ts';
+import { fashionMnistForTests } from './support/fashion-mnist.ts';
+import { PROJECT_ROOT, tinyExperiment } from './support/tiny-config.ts';
 
 const silent: Progress = { startEpoch() {}, step() {}, endEpoch() {}, log() {} };
 // The quality metrics are heavy on the pure-JS backend; the fastest one installed is used.
@@ -37,11 +38,13 @@ test('train.eval records patch metrics each epoch and keepBest keeps the best ch
 });
 
 test('Fashion-MNIST runs measure FD, KID and the share of the intended class with the trained classifier', async () => {
+  // The named source, from the data cache (the full dataset, or the committed subset in a cache of its own).
+  Object.assign(process.env, (await fashionMnistForTests()).env);
   const { config, file } = tinyExperiment(
     {
       name: 'tiny-fmnist',
       data: {
-        source: { kind: 'idx', images: join(FASHION_MNIST, 'train-images-idx3-ubyte.gz'), labels: join(FASHION_MNIST, 'train-labels-idx1-ubyte.gz'), classes: [7] },
+        source: { kind: 'fashionMnist', classes: [7] },
         transforms: [{ kind: 'normalize', mean: [0.5], std: [0.5] }],
         batchSize: 32,
         limit: 64,

@@ -74,6 +74,18 @@ program
   .argument('[dir]', 'a folder of runs', 'runs')
   .action(async (...args: Parameters<typeof import('./runs.ts').runsCommand>) => (await import('./runs.ts')).runsCommand(...args));
 
+const data = program.command('data').description('the named datasets (fashion-mnist, mnist, pokemon-sprites) and the data cache');
+data
+  .command('list')
+  .description('where the data cache is, and what it holds of each named dataset (every file checked against its MD5)')
+  .action(async () => (await import('./data.ts')).dataListCommand());
+data
+  .command('fetch')
+  .description('put a named dataset in the data cache now: from its official mirrors, or --from files you already have')
+  .argument('<name>', 'fashion-mnist or mnist')
+  .option('--from <dir-or-url>', 'a folder holding the official files (train-images-idx3-ubyte.gz, ...), or a base URL serving them')
+  .action(async (...args: Parameters<typeof import('./data.ts').dataFetchCommand>) => (await import('./data.ts')).dataFetchCommand(...args));
+
 program
   .command('setup')
   .description('build an optional backend: `setup tensorflow [--gpu]` builds tfjs-node against a TensorFlow pip wheel')

@@ -220,9 +220,9 @@ export interface Experiment {
  */
 export interface Data {
   /**
-   * The image source: a folder of images, or MNIST-style IDX files.
+   * The image source: a named dataset (fashionMnist, mnist, pokemonSprites), fetched and verified by the tool, or your own files (imageFolder, idx).
    */
-  source: ImageFolderSource | IdxSource;
+  source: FashionMnistSource | MnistSource | PokemonSpritesSource | ImageFolderSource | IdxSource;
   /**
    * Applied in order to every image. Deterministic transforms (flatten, resize, centerCrop, grayscale, normalize) are cached on disk; random ones (randomCrop, randomHorizontalFlip) are drawn per epoch from the seed.
    */
@@ -247,6 +247,56 @@ export interface Data {
    * Cache the decoded, deterministic part of the pipeline under .cache/data/, keyed by the source files (paths, sizes, mtimes) and the transforms.
    */
   cache: boolean;
+}
+export interface FashionMnistSource {
+  /**
+   * Fashion-MNIST (Zalando Research, MIT): 28x28 grayscale images of 10 kinds of clothing, with labels. The official gzip'd IDX files are downloaded once into the data cache (`$DCGAN_RUN_DATA`, default the user cache folder; `dcgan-run data list`) and checked against their published MD5 sums; `dcgan-run data fetch fashion-mnist [--from <dir>]` does it up front.
+   */
+  kind: 'fashionMnist';
+  /**
+   * Which of the official splits: `train` (60,000 images) or `test` (the 10,000 t10k images).
+   */
+  split: 'train' | 'test';
+  /**
+   * Keep only these label ids: 0 T-shirt/top, 1 Trouser, 2 Pullover, 3 Dress, 4 Coat, 5 Sandal, 6 Shirt, 7 Sneaker, 8 Bag, 9 Ankle boot.
+   *
+   * @minItems 1
+   */
+  classes?: [number, ...number[]];
+}
+export interface MnistSource {
+  /**
+   * MNIST (LeCun, Cortes and Burges): 28x28 grayscale handwritten digits, with labels. Fetched and verified like fashionMnist (`dcgan-run data fetch mnist`).
+   */
+  kind: 'mnist';
+  /**
+   * Which of the official splits: `train` (60,000 images) or `test` (the 10,000 t10k images).
+   */
+  split: 'train' | 'test';
+  /**
+   * Keep only these digits (0-9).
+   *
+   * @minItems 1
+   */
+  classes?: [number, ...number[]];
+}
+export interface PokemonSpritesSource {
+  /**
+   * The Pokemon box sprites of the npm package `pokesprite-images` (a dependency of dcgan-run, found wherever the tool is installed): 68x56 RGBA PNGs on a transparent background (the lesson used a larger set of Pokemon images; these are the ones an npm package can ship). All generations and variants: 5,117 images.
+   */
+  kind: 'pokemonSprites';
+  /**
+   * Sprite sets: `gen8` (1,352 regular sprites, Sword/Shield style) and `gen7x` (1,206, Sun/Moon style), read in this order.
+   *
+   * @minItems 1
+   */
+  generations: ['gen8' | 'gen7x', ...('gen8' | 'gen7x')[]];
+  /**
+   * Colourings: `regular` and `shiny` (the alternative palette). Female forms are included with each.
+   *
+   * @minItems 1
+   */
+  variants: ['regular' | 'shiny', ...('regular' | 'shiny')[]];
 }
 export interface ImageFolderSource {
   /**

@@ -4,6 +4,7 @@ import type { Origins } from './origins.ts';
 import { toPointer } from './pointer.ts';
 import { startSize } from '../model/geometry.ts';
 import { misplacedTransform } from '../data/plan.ts';
+import { isLabeled, knownImageSize, sourceChannels, sourceClasses } from '../data/source.ts';
 
 /** Checks that the schema cannot express: geometry, list lengths, channel counts. Each points at the key to change. */
 export function semanticDiagnostics(config: Experiment, origins: Origins): Diagnostic[] {
@@ -48,8 +49,9 @@ function channelLists(config: Experiment, origins: Origins): Diagnostic[] {
 function transforms(config: Experiment, origins: Origins): Diagnostic[] {
   const { data, model } = config;
   const diagnostics: Diagnostic[] = [];
-  let channels = data.source.kind === 'idx' ? 1 : 3;
-  let size: [number, number] | undefined = undefined;
+  let channels = sourceChannels(data.source);
+  // A named dataset's images have a known size; a user's files are measured only when loaded.
+  let size: [number, number] | undefined = knownImageSize(data.source);
   let sizeSetAt = -1;
   data.transforms.forEach((transform: Transform, index) => {
     const at = (...path: string[]) => origins.ofValue(toPointer(['data', 'transforms', String(index), ...path]));
@@ -92,7 +94,12 @@ function transforms(config: Experiment, origins: Origins): Diagnostic[] {
   const misplaced = misplacedTransform(data.transforms);
   if (misplaced) diagnostics.push({ origin: origins.ofValue(toPointer(['data', 'transforms', String(misplaced.index), 'kind'])), message: misplaced.message });
   const final = size as [number, number] | undefined;
-  if (final && (final[0] !== model.imageSize || final[1] !== model.imageSize)) {
+  if (final && (final[0] !== model.imageSize || final[1] !== model.imageSize) && sizeSetAt === -1) {
+    diagnostics.push({
+      origin: origins.ofValue(toPointer(['data', 'source', 'kind'])),
+      message: `data.source (${data.source.kind}) has ${final.join('x')} images but model.imageSize is ${model.imageSize}: add a resize (and crop) to data.transforms that gives [${model.imageSize}, ${model.imageSize}]`,
+    });
+  } else if (final && (final[0] !== model.imageSize || final[1] !== model.imageSize)) {
     diagnostics.push({
       origin: origins.ofValue(toPointer(['data', 'transforms', String(sizeSetAt), 'size'])),
       message: `data.transforms[${sizeSetAt}] makes ${final.join('x')} images but model.imageSize is ${model.imageSize}: the last resize or crop must give [${model.imageSize}, ${model.imageSize}]`,
@@ -109,8 +116,8 @@ function evaluation(config: Experiment, origins: Origins): Diagnostic[] {
   const { source } = config.data;
   const diagnostics: Diagnostic[] = [];
   const metricsAt = origins.ofValue(toPointer(['train', 'eval', 'metrics']));
-  if (evaluation?.metrics.includes('classifier') && !(source.kind === 'idx' && source.labels)) {
-    diagnostics.push({ origin: metricsAt, message: 'train.eval.metrics: classifier needs an idx data source with labels (the classifier is trained on its training split); use patches for image folders' });
+  if (evaluation?.metrics.includes('classifier') && !isLabeled(source)) {
+    diagnostics.push({ origin: metricsAt, message: 'train.eval.metrics: classifier needs a labelled data source: fashionMnist, mnist, or idx with labels (the classifier is trained on its training split); use patches for image folders' });
   }
   const best = checkpoint.keepBest;
   if (best === false) return diagnostics;
@@ -122,7 +129,7 @@ function evaluation(config: Experiment, origins: Origins): Diagnostic[] {
   } else if (best === 'swd' && !evaluation.metrics.includes('patches')) {
     diagnostics.push({ origin: at, message: 'train.checkpoint.keepBest swd is a patch metric: add patches to train.eval.metrics' });
   }
-  if (best === 'classShare' && !(source.kind === 'idx' && source.classes)) {
+  if (best === 'classShare' && !sourceClasses(source)) {
     diagnostics.push({ origin: at, message: 'train.checkpoint.keepBest classShare needs data.source.classes, the classes the generator should draw' });
   }
   return diagnostics;

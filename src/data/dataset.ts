@@ -1,11 +1,13 @@
 // The public entry of the data pipeline: load (decode + cached transforms, through the disk cache) and batch.
 import type { Data, IdxSource, ImageFolderSource } from '../config/experiment.generated.ts';
+import type { StoreOptions } from '../datasets/store.ts';
 import { UserError } from '../errors.ts';
 import { cacheKey, fingerprints, readCache, writeCache } from './cache.ts';
 import { decodeImages, listImageFiles, sourceRoots, type ImageListing } from './image-folder.ts';
 import { readIdx } from './idx.ts';
 import { mapLimit } from './pool.ts';
 import { planTransforms, transformedShape, type TransformPlan } from './plan.ts';
+import { resolveSource } from './resolve-source.ts';
 import { applyCachedTransforms, dropAlpha } from './transforms.ts';
 import type { ImageDataset, RawImage } from './types.ts';
 
@@ -17,18 +19,21 @@ export interface LoadOptions {
   /** Folder of cache entries, e.g. <project>/.cache/data. */
   cacheDir: string;
   log?: (line: string) => void;
+  /** Where named datasets are fetched to and from (default: the data cache, the official mirrors). */
+  store?: StoreOptions;
 }
 
 /** The images of data.source after the deterministic transforms, from the cache when nothing changed. */
 export async function loadDataset(data: Data, opts: LoadOptions): Promise<ImageDataset> {
   const log = opts.log ?? (() => {});
   const plan = planTransforms(data.transforms);
-  const source = data.source;
+  const source = await resolveSource(data.source, { log, ...opts.store });
   const listing: ImageListing =
     source.kind === 'imageFolder' ? await listImageFiles(source.root) : { files: source.labels ? [source.images, source.labels] : [source.images], linksOutside: 0, macMetadata: 0 };
   const { files } = listing;
   const key = cacheKey({
-    kind: source.kind,
+    // What the user wrote (it names the entry's description), not only the files it resolved to.
+    kind: sourceLabel(data.source),
     files: await fingerprints(files),
     classes: source.kind === 'idx' ? (source.classes ?? null) : null,
     limit: data.limit ?? null,
@@ -84,7 +89,7 @@ async function loadFolder(source: ImageFolderSource, { files, linksOutside, macM
   return {
     ...dataset,
     skipped: decoded.skipped,
-    description: `${describe(dataset, describeRoots(source.root), 'imageFolder')}${notes.map((note) => `; ${note}`).join('')}`,
+    description: `${describe(dataset, describeRoots(source.root), sourceLabel(data.source))}${notes.map((note) => `; ${note}`).join('')}`,
     fromCache: false,
   };
 }
@@ -106,11 +111,16 @@ async function loadIdx(source: IdxSource, data: Data, plan: TransformPlan): Prom
     );
     shape = assemble(images, names);
   }
-  return { ...shape, labels: idx.labels, skipped: [], description: `${describe(shape, source.images, `idx${classes}`)}${missing}`, fromCache: false };
+  return { ...shape, labels: idx.labels, skipped: [], description: `${describe(shape, source.images, `${sourceLabel(data.source)}${classes}`)}${missing}`, fromCache: false };
 }
 
 function describe(shape: { count: number; height: number; width: number; channels: number }, from: string, kind: string): string {
   return `${plural(shape.count, 'image')} from ${from} (${kind}), ${shape.height}x${shape.width}x${shape.channels}`;
+}
+
+/** The kind a user wrote: a named dataset's name and split rather than the files it resolved to. */
+function sourceLabel(source: Data['source']): string {
+  return source.kind === 'fashionMnist' || source.kind === 'mnist' ? `${source.kind} ${source.split}` : source.kind;
 }
 
 function describeRoots(root: string | string[]): string {

@@ -2,6 +2,7 @@
 // Pure: the config validator uses this without loading anything.
 import type { Data, Transform } from '../config/experiment.generated.ts';
 import { UserError } from '../errors.ts';
+import { knownImageSize, sourceChannels } from './source.ts';
 import type { Shape } from './types.ts';
 
 export type CachedTransform = Extract<Transform, { kind: 'flatten' | 'resize' | 'centerCrop' | 'grayscale' }>;
@@ -91,18 +92,13 @@ function step(transform: Transform, shape: Shape, index: number): Shape {
   }
 }
 
-/** Channels of the decoded images: an image folder is read as RGB (as torchvision's ImageFolder), IDX as gray. */
-export function sourceChannels(data: Data): 1 | 3 {
-  return data.source.kind === 'idx' ? 1 : 3;
-}
-
 /**
- * The final [height, width, channels] of a batch image, without loading: height and width are null when no
- * resize or crop fixes them (they then come from the files).
+ * The final [height, width, channels] of a batch image, without loading: height and width are null when
+ * neither the source (a named dataset) nor a resize or crop fixes them (they then come from the files).
  */
 export function outputShape(data: Data): { height: number | null; width: number | null; channels: 1 | 3 } {
-  let size: [number, number] | null = null;
-  let channels = sourceChannels(data);
+  let size = knownImageSize(data.source) ?? null;
+  let channels = sourceChannels(data.source);
   for (const transform of data.transforms) {
     if (transform.kind === 'flatten') channels = 3;
     else if (transform.kind === 'grayscale') channels = 1;

@@ -2,12 +2,13 @@
 // Its penultimate layer (dense, 128 units) is the feature extractor of the classifier-based metrics
 // (Frechet distance, KID, precision/recall); its argmax the class of a generated image (class share,
 // class histogram). Training is seeded (initialisation and shuffling); the trained model is cached under
-// <cacheDir>/<sha256 of the config and the training files' path, size and mtime>/ in the TF.js
+// <cacheDir>/<sha256 of the config and the training files' MD5 sums>/ in the TF.js
 // LayersModel format (model.json + weights.bin) and reused while neither changes.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { cacheKey, fingerprints } from '../data/cache.ts';
+import { cacheKey } from '../data/cache.ts';
+import { md5OfFile } from '../datasets/checksums.ts';
 import { readIdx } from '../data/idx.ts';
 import { deriveSeed, Rng } from '../random/rng.ts';
 import { loadLayersModel } from '../train/checkpoint.ts';
@@ -56,14 +57,6 @@ const INFERENCE_BATCH = 500;
 export interface IdxFiles {
   images: string;
   labels: string;
-}
-
-/** The training and t10k files of an MNIST-style folder (train-images-idx3-ubyte.gz, ...). */
-export function mnistStyleFiles(dir: string): { train: IdxFiles; test: IdxFiles } {
-  return {
-    train: { images: resolve(dir, 'train-images-idx3-ubyte.gz'), labels: resolve(dir, 'train-labels-idx1-ubyte.gz') },
-    test: { images: resolve(dir, 't10k-images-idx3-ubyte.gz'), labels: resolve(dir, 't10k-labels-idx1-ubyte.gz') },
-  };
 }
 
 export interface ClassifierInfo {
@@ -159,9 +152,13 @@ export class Classifier {
   }
 }
 
-/** The cache key: a sha256 of the config and the training files' (path, size, mtime). */
+/**
+ * The cache key: a sha256 of the config and the MD5 sums of the training files (for a named dataset, the sums
+ * it was verified against), so the same data anywhere reuses the model and changed data retrains it.
+ */
 export async function classifierCacheKey(config: ClassifierConfig, train: IdxFiles): Promise<string> {
-  return cacheKey({ kind: 'classifier', classifierVersion: CLASSIFIER_VERSION, config, files: await fingerprints([train.images, train.labels]) });
+  const files = await Promise.all([train.images, train.labels].map(md5OfFile));
+  return cacheKey({ kind: 'classifier', classifierVersion: CLASSIFIER_VERSION, config, files });
 }
 
 /** The classifier cached for this config and training data, or a freshly trained (and then cached) one. Uses the active backend. */

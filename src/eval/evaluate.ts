@@ -1,14 +1,14 @@
 // Quality metrics during and after training: generated images from fixed noise against a seeded sample of
 // the real data, with the metrics the config asks for (train.eval) and the checkpoint metric (keepBest).
-import { existsSync } from 'node:fs';
-import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Experiment } from '../config/experiment.generated.ts';
+import { classifierSplits } from '../data/resolve-source.ts';
+import { isLabeled, sourceClasses } from '../data/source.ts';
 import type { ImageDataset } from '../data/types.ts';
 import { UserError } from '../errors.ts';
 import { deriveSeed, Rng } from '../random/rng.ts';
 import { pixelScale } from '../render/grid.ts';
-import { loadOrTrainClassifier, mnistStyleFiles, type Classifier } from './classifier.ts';
+import { loadOrTrainClassifier, type Classifier } from './classifier.ts';
 import { imagesFromDataset, type ImageSet } from './images.ts';
 import { computeMetrics, MIN_EVAL_SAMPLES, type Metrics } from './metrics.ts';
 
@@ -41,17 +41,12 @@ export function isBetter(value: number, best: number | undefined, higherIsBetter
   return best === undefined || (higherIsBetter ? value > best : value < best);
 }
 
-/** The Fashion-MNIST-style classifier for an idx source: trained on its training split, tested on the t10k files beside it. */
+/** The classifier for a labelled source: trained on its training split, tested on its test split when there is one. */
 async function classifierFor(config: Experiment, cacheDir: string, log: (line: string) => void): Promise<Classifier> {
   const { source } = config.data;
-  if (source.kind !== 'idx' || !source.labels) throw new UserError('train.eval.metrics classifier needs an idx source with labels');
-  const { test } = mnistStyleFiles(dirname(source.images));
-  return loadOrTrainClassifier({
-    train: { images: source.images, labels: source.labels },
-    test: existsSync(test.images) && existsSync(test.labels) ? test : undefined,
-    cacheDir,
-    log,
-  });
+  if (!isLabeled(source)) throw new UserError('train.eval.metrics classifier needs a labelled data source (fashionMnist, mnist, or idx with labels)');
+  const { train, test } = await classifierSplits(source, { log });
+  return loadOrTrainClassifier({ train, test, cacheDir, log });
 }
 
 async function generate(generator: tf.LayersModel, noise: Float32Array, count: number, latentDim: number, config: Experiment, channels: number): Promise<Float32Array> {
@@ -92,7 +87,7 @@ export async function createEvaluator(
   const real: ImageSet = imagesFromDataset(dataset, order);
   const { latentDim } = config.model;
   const noise = new Rng(deriveSeed(config.seed, 'eval/noise')).normals(n * latentDim);
-  const intended = config.data.source.kind === 'idx' ? config.data.source.classes : undefined;
+  const intended = sourceClasses(config.data.source);
   return {
     async evaluate(generator) {
       const values = await generate(generator, noise, n, latentDim, config, dataset.channels);

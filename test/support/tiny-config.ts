@@ -8,7 +8,6 @@ import type { Experiment } from '../../src/config/experiment.generated.ts';
 
 export const PROJECT_ROOT = resolve(import.meta.dirname, '../..');
 export const POKEMON_ROOT = join(PROJECT_ROOT, 'node_modules/pokesprite-images/pokemon-gen8/regular');
-export const FASHION_MNIST = resolve(PROJECT_ROOT, '../shared/data/fashion-mnist');
 
 /** Writes a tiny experiment (8x8 RGB sprites, 8 channels) into a fresh folder and loads it; `extra` is merged as overrides. */
 export function tinyExperiment(extra: Record<string, unknown> = {}, overrides: string[] = []): { config: Experiment; file: string; dir: string } {
