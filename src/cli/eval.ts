@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { useBackend } from '../backend/select.ts';
 import { loadDataset } from '../data/dataset.ts';
+import { isLabeled } from '../data/source.ts';
 import { createEvaluator } from '../eval/evaluate.ts';
 import { latestCheckpoint, loadSamplingGenerator } from '../train/checkpoint.ts';
 import { writeFileAtomic } from '../track/atomic.ts';
@@ -12,7 +13,7 @@ import { statusNote } from '../track/run-status.ts';
 /** Quality metrics of a run's generator (latest or best checkpoint), written to <run-dir>/eval-<checkpoint>.json. */
 export async function evalCommand(runDir: string, options: { checkpoint: string; samples?: number }): Promise<void> {
   const config = readRunConfig(runDir);
-  const labeled = config.data.source.kind === 'idx' && config.data.source.labels !== undefined;
+  const labeled = isLabeled(config.data.source);
   const settings = {
     every: 1,
     samples: options.samples ?? config.train.eval?.samples ?? 1000,
