@@ -1,5 +1,5 @@
 // How two configs differ, key by key, for messages that refuse a change (a sweep's or a run's resume).
-import { canonicalJson } from '../sweep/hash.ts';
+import { canonicalJson } from '../io/canonical-json.ts';
 import { dotted } from './pointer.ts';
 
 const show = (value: unknown): string => (value === undefined ? '(unset)' : JSON.stringify(value));

@@ -3,6 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type FileHandle, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { canonicalJson } from '../io/canonical-json.ts';
 import type { ImageDataset } from './types.ts';
 
 /** Bump when the decoding or a transform changes what it produces, so old entries are not reused. */
@@ -34,19 +35,6 @@ export async function fingerprints(files: string[]): Promise<[string, number, nu
 
 export function cacheKey(parts: Record<string, unknown>): string {
   return createHash('sha256').update(canonicalJson({ version: CACHE_VERSION, ...parts })).digest('hex');
-}
-
-/** JSON with object keys sorted, so the same transform written with its keys in another order hits the same entry. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value).filter(([, item]) => item !== undefined);
-    return `{${entries
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 export function cachePaths(cacheDir: string, key: string): { header: string; body: string } {

@@ -11,7 +11,7 @@ import { cacheKey } from '../data/cache.ts';
 import { md5OfFile } from '../datasets/checksums.ts';
 import { readIdx } from '../data/idx.ts';
 import { deriveSeed, Rng } from '../random/rng.ts';
-import { loadLayersModel } from '../train/checkpoint.ts';
+import { loadLayersModel, saveLayersModel } from '../model/io.ts';
 import { writeDirAtomic } from '../track/atomic.ts';
 import type { ImageSet } from './images.ts';
 
@@ -197,7 +197,7 @@ export async function loadOrTrainClassifier(opts: LoadClassifierOptions): Promis
   const accuracy = info.testAccuracy === undefined ? '' : `, test accuracy ${(100 * info.testAccuracy).toFixed(2)}%`;
   log(`classifier ${config.name}: trained in ${seconds.toFixed(1)} s${accuracy}`);
   await writeDirAtomic(dir, async (temporary) => {
-    await saveModel(model, temporary);
+    await saveLayersModel(model, temporary);
     const { fromCache: _, dir: __, ...stored } = info;
     writeFileSync(join(temporary, 'info.json'), `${JSON.stringify(stored, null, 2)}\n`);
   });
@@ -269,23 +269,4 @@ async function fit(
   }
   optimizer.dispose();
   return epochLoss;
-}
-
-/** model.json + weights.bin, the format loadLayersModel (src/train/checkpoint.ts) and tf.loadLayersModel read. */
-async function saveModel(model: tf.LayersModel, dir: string): Promise<void> {
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData ?? new ArrayBuffer(0)));
-      const modelJson: tf.io.ModelJSON = {
-        modelTopology: artifacts.modelTopology as object,
-        format: 'layers-model',
-        generatedBy: artifacts.generatedBy,
-        convertedBy: null,
-        weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
-      };
-      writeFileSync(join(dir, 'model.json'), JSON.stringify(modelJson));
-      writeFileSync(join(dir, 'weights.bin'), weights);
-      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
-    }),
-  );
 }

@@ -1,18 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Experiment } from '../config/experiment.generated.ts';
-
-/** JSON with object keys sorted: the same value written with its keys in another order gives the same text. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    return `{${Object.entries(value)
-      .filter(([, item]) => item !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
+import { canonicalJson } from '../io/canonical-json.ts';
 
 export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 

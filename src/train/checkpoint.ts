@@ -2,9 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
-// Register the project's own layer classes, which saved models name.
-import '../model/layers.ts';
-import '../model/spectral-norm.ts';
+import { loadLayersModel, saveLayersModel } from '../model/io.ts';
 import { diskFullReason, writeDirAtomic, writeFileAtomic } from '../track/atomic.ts';
 import type { RngState } from '../random/rng.ts';
 
@@ -35,26 +33,6 @@ export function checkpointFolder(position: CheckpointPosition): string {
   const epoch = `epoch-${String(position.epoch).padStart(4, '0')}`;
   const within = position.stepInEpoch !== undefined && position.stepInEpoch < (position.stepsPerEpoch ?? position.stepInEpoch);
   return within ? `${epoch}-step-${String(position.step).padStart(8, '0')}` : epoch;
-}
-
-/** Writes a LayersModel as model.json + weights.bin, the format tf.loadLayersModel reads. */
-async function saveLayersModel(model: tf.LayersModel, dir: string): Promise<void> {
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData ?? new ArrayBuffer(0)));
-      const manifest = [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }];
-      const modelJson: tf.io.ModelJSON = {
-        modelTopology: artifacts.modelTopology as object,
-        format: 'layers-model',
-        generatedBy: artifacts.generatedBy,
-        convertedBy: null,
-        weightsManifest: manifest,
-      };
-      writeFileSync(join(dir, 'model.json'), JSON.stringify(modelJson));
-      writeFileSync(join(dir, 'weights.bin'), weights);
-      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
-    }),
-  );
 }
 
 async function saveOptimizer(optimizer: tf.Optimizer, path: string): Promise<void> {
@@ -130,16 +108,4 @@ export async function restoreCheckpoint(checkpoint: string, state: Omit<Training
 export async function loadSamplingGenerator(checkpoint: string): Promise<tf.LayersModel> {
   const averaged = join(checkpoint, 'generator-ema');
   return loadLayersModel(existsSync(join(averaged, 'model.json')) ? averaged : join(checkpoint, 'generator'));
-}
-
-export async function loadLayersModel(dir: string): Promise<tf.LayersModel> {
-  const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as tf.io.ModelJSON;
-  const weights = readFileSync(join(dir, 'weights.bin'));
-  return tf.loadLayersModel(
-    tf.io.fromMemory({
-      modelTopology: json.modelTopology,
-      weightSpecs: json.weightsManifest.flatMap((group) => group.weights),
-      weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
-    }),
-  );
 }
