@@ -75,20 +75,14 @@ async function assertComplete(runId: string, runDir: string, configFile: string)
   const run = await client.getRun(runId);
   const summary = summaryOf(runDir);
 
-  // Params: the key hyperparameters, the backend and the dataset size; the whole config is config.yaml and config.json.
+  // Params: the key hyperparameters under short names; the whole config is config.yaml and config.json.
   const params = kv(run.data.params);
   const config = readRunFacts(runDir, summary).config;
   assert.deepEqual(params, {
-    seed: '7',
-    'data.batchSize': String(config.data.batchSize),
-    'model.latentDim': '8',
-    'model.imageSize': '8',
-    'train.epochs': String(config.train.epochs),
-    'train.loss': config.train.loss,
-    'train.optimizers.generator.learningRate': String(config.train.optimizers.generator.learningRate),
-    'train.optimizers.discriminator.learningRate': String(config.train.optimizers.discriminator.learningRate),
-    backend: 'cpu',
-    'data.size': String(config.data.limit),
+    epochs: String(config.train.epochs),
+    batch_size: String(config.data.batchSize),
+    lr_G: String(config.train.optimizers.generator.learningRate),
+    lr_D: String(config.train.optimizers.discriminator.learningRate),
   });
   assert.deepEqual(JSON.parse((await client.downloadArtifact(runId, 'config.json')).toString()), JSON.parse(JSON.stringify(config).replaceAll(CREDENTIALS, '')));
 
@@ -104,6 +98,8 @@ async function assertComplete(runId: string, runDir: string, configFile: string)
   assert.equal(tags['dcgan.runDir'], resolve(runDir));
   assert.equal(tags['mlflow.loggedImages'], 'True');
   assert.equal(tags['dcgan.version.tfjs'], summary.versions.tfjs);
+  assert.equal(tags['dcgan.backend'], 'cpu');
+  assert.equal(tags['dcgan.datasetSize'], String(config.data.limit));
 
   // Every point of metrics.jsonl, exactly: steps, values and timestamps.
   const records = readMetrics(runDir);
@@ -130,17 +126,17 @@ async function assertComplete(runId: string, runDir: string, configFile: string)
   }
   assert.deepEqual(run.data.metrics.map((m) => m.key).sort(), Object.keys(expected).sort());
 
-  // One image (PNG + WebP preview) per sample grid, with the epoch as its step.
+  // One image (PNG + WebP preview) per sample grid, with the epoch as its step; the untrained generator's at step 0.
   const artifacts = await listRecursive(runId);
   const images = Object.keys(artifacts).filter((p) => p.startsWith('images/'));
-  const samples = readdirSync(join(runDir, 'samples')).sort();
+  const samples = readdirSync(join(runDir, 'samples')).sort().map((name) => ({ step: Number(/^epoch-(\d+)\.png$/.exec(name)![1]), path: join(runDir, 'samples', name) }));
+  if (existsSync(join(runDir, 'samples-untrained.png'))) samples.unshift({ step: 0, path: join(runDir, 'samples-untrained.png') });
   assert.equal(images.length, 2 * samples.length, images.join('\n'));
-  for (const sample of samples) {
-    const step = Number(/^epoch-(\d+)\.png$/.exec(sample)![1]);
+  for (const { step, path } of samples) {
     const png = images.filter((p) => new RegExp(`^images/samples\\+step\\+${step}\\+timestamp\\+\\d+\\+[0-9a-f-]+\\.png$`).test(p));
     assert.equal(png.length, 1, `step ${step}: ${images.join(', ')}`);
     assert.ok(images.includes(png[0].replace(/\.png$/, '+compressed.webp')));
-    assert.deepEqual(await client.downloadArtifact(runId, png[0]), readFileSync(join(runDir, 'samples', sample)));
+    assert.deepEqual(await client.downloadArtifact(runId, png[0]), readFileSync(path));
   }
 
   // The run's files, byte for byte, and every checkpoint file with its path.
@@ -187,7 +183,7 @@ test('a run logs its params, tags, every metric point, sample grids, artifacts a
     assert.equal(state.runId, mlflow!.tracker.runId);
     assert.deepEqual(
       { metricLines: state.metricLines, status: state.status, described: state.described, images: Object.keys(state.images).length },
-      { metricLines: readMetrics(runDir).length, status: 'FINISHED', described: true, images: 2 },
+      { metricLines: readMetrics(runDir).length, status: 'FINISHED', described: true, images: 3 },
     );
     for (const name of [SYNC_STATE_FILE, 'run-info.json']) {
       const text = readFileSync(join(runDir, name), 'utf8');

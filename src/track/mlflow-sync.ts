@@ -7,7 +7,7 @@ import { writeFileAtomic } from './atomic.ts';
 import { classHistogramTable, metricPoints } from './metric-names.ts';
 import { isMlflowError, type Metric, type MetricInput, type MlflowClient } from './mlflow/index.ts';
 import { describeRun, mlflowExperimentName, readRunFacts, redactCredentials, RUN_INFO_FILE, type RunDescription, type RunFacts } from './params.ts';
-import type { MetricRecord, RunStatus, RunSummary, RunWarning } from './run-dir.ts';
+import { UNTRAINED_SAMPLE_FILE, type MetricRecord, type RunStatus, type RunSummary, type RunWarning } from './run-dir.ts';
 import { runStatus, type ShownStatus } from './run-status.ts';
 
 export const SYNC_STATE_FILE = 'mlflow.json';
@@ -446,18 +446,25 @@ export async function sendRunRecords(uploader: RunUploader, runDir: string): Pro
   await uploader.sendMetrics(records, 0);
 
   const epochTimes = new Map(records.filter((r) => r.type === 'epoch').map((r) => [r.epoch, Math.round(r.time)]));
-  const samples = join(runDir, 'samples');
-  for (const name of existsSync(samples) ? readdirSync(samples).sort() : []) {
-    const match = /^epoch-(\d+)\.png$/.exec(name);
-    if (!match) continue;
-    const step = Number(match[1]);
+  for (const { step, path } of sampleGrids(runDir)) {
     if (uploader.hasImage('samples', step)) continue;
-    const path = join(samples, name);
     await uploader.sendImage('samples', step, () => readFileSync(path), epochTimes.get(step) ?? Math.round(statSync(path).mtimeMs));
   }
   const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as RunSummary;
   if (summary.warnings?.length) await uploader.setTags(warningTags(summary.warnings));
   await uploader.sendClassTable(records);
+}
+
+/** The run's sample grids as MLflow image steps: the untrained one at 0, then samples/epoch-NNNN.png at their epoch. */
+export function sampleGrids(runDir: string): { step: number; path: string }[] {
+  const grids: { step: number; path: string }[] = [];
+  if (existsSync(join(runDir, UNTRAINED_SAMPLE_FILE))) grids.push({ step: 0, path: join(runDir, UNTRAINED_SAMPLE_FILE) });
+  const samples = join(runDir, 'samples');
+  for (const name of existsSync(samples) ? readdirSync(samples).sort() : []) {
+    const match = /^epoch-(\d+)\.png$/.exec(name);
+    if (match) grids.push({ step: Number(match[1]), path: join(samples, name) });
+  }
+  return grids;
 }
 
 /** The pointers `sample`, `eval` and `resume` read, sent after the checkpoints they point at. */

@@ -34,20 +34,17 @@ export interface RunDescription {
 }
 
 /**
- * The settings logged as params: what tells runs apart in MLflow's tables and comparisons. The Model metrics tab
- * lists a run's params on its sample-grid card, so a handful keeps the grid visible; the whole config is in
- * config.yaml and config.json.
+ * The settings logged as params, under short names as MLflow's autologgers name them: what tells runs apart in the
+ * runs table and in comparisons. The Model metrics tab's sample-grid card lists a run's params above the grid, in
+ * a card about 250 px tall: two lines of them still leave the grid in view, the 56 keys of a flattened config push
+ * it out. The whole config is the config.yaml and config.json artifacts; backend and versions are tags.
  */
-export const KEY_PARAMS = [
-  'seed',
-  'data.batchSize',
-  'model.latentDim',
-  'model.imageSize',
-  'train.epochs',
-  'train.loss',
-  'train.optimizers.generator.learningRate',
-  'train.optimizers.discriminator.learningRate',
-] as const;
+export const KEY_PARAMS: Readonly<Record<string, (config: Experiment) => unknown>> = {
+  epochs: (config) => config.train.epochs,
+  batch_size: (config) => config.data.batchSize,
+  lr_G: (config) => config.train.optimizers.generator.learningRate,
+  lr_D: (config) => config.train.optimizers.discriminator.learningRate,
+};
 
 /** `user:password@` removed from every http(s) URL in `text`: what is sent to a server never carries credentials. */
 export function redactCredentials(text: string): string {
@@ -61,24 +58,8 @@ export function limitKey(key: string): string {
   return `${key.slice(0, MAX_KEY_LENGTH - hash.length - 1)}~${hash}`;
 }
 
-/** The config as dotted keys: objects are walked, lists and scalars are leaves (lists as JSON). */
-export function flattenConfig(value: unknown, prefix = '', out: Record<string, string> = {}): Record<string, string> {
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-    if (entries.length === 0 && prefix) out[limitKey(prefix)] = '{}';
-    for (const [key, child] of entries) flattenConfig(child, prefix ? `${prefix}.${key}` : key, out);
-    return out;
-  }
-  if (!prefix) return out;
-  out[limitKey(prefix)] = redactCredentials(typeof value === 'string' ? value : JSON.stringify(value));
-  return out;
-}
-
 export function describeRun(facts: RunFacts): RunDescription {
-  const flat = flattenConfig(facts.config);
-  const params: Record<string, string> = Object.fromEntries(KEY_PARAMS.filter((key) => key in flat).map((key) => [key, flat[key]!]));
-  params.backend = facts.backend;
-  if (facts.datasetSize !== undefined) params['data.size'] = String(facts.datasetSize);
+  const params = Object.fromEntries(Object.entries(KEY_PARAMS).map(([name, read]) => [name, String(read(facts.config))]));
   const configFile = resolve(facts.configFile);
   const tags: Record<string, string> = {
     'mlflow.runName': facts.runId,
@@ -88,7 +69,9 @@ export function describeRun(facts: RunFacts): RunDescription {
     'dcgan.seed': String(facts.config.seed),
     'dcgan.runDir': resolve(facts.runDir),
     'dcgan.runId': facts.runId,
+    'dcgan.backend': facts.backend,
   };
+  if (facts.datasetSize !== undefined) tags['dcgan.datasetSize'] = String(facts.datasetSize);
   if (facts.user) tags['mlflow.user'] = facts.user;
   if (facts.gitCommit) tags['mlflow.source.git.commit'] = facts.gitCommit;
   if (facts.parentRunId) tags['mlflow.parentRunId'] = facts.parentRunId;

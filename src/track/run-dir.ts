@@ -51,6 +51,8 @@ export interface RunWarning {
   message: string;
 }
 
+export const UNTRAINED_SAMPLE_FILE = 'samples-untrained.png';
+
 /** A new run id: sortable by start time, unique across parallel runs. */
 export function newRunId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
@@ -95,6 +97,11 @@ export class RunDirectory {
     const path = this.file('samples', `epoch-${String(epoch).padStart(4, '0')}.png`);
     writeFileAtomic(path, png);
     return path;
+  }
+
+  /** The grid before training: beside samples/ (which holds a grid per epoch trained), step 0 in MLflow. */
+  writeUntrainedSample(png: Uint8Array): void {
+    writeFileAtomic(this.file(UNTRAINED_SAMPLE_FILE), png);
   }
 
   writeLossPlot(png: Uint8Array): void {

@@ -173,8 +173,21 @@ export async function train(config: Experiment, options: TrainOptions): Promise<
     for (const tracker of trackers) tracker.logArtifact(dir, `checkpoints/${lastCheckpoint}`);
   };
 
+  const drawGrid = async () => {
+    const images = tf.tidy(() => sampler.apply(sampleNoise, { training: false }) as tf.Tensor4D);
+    const values = (await images.data()) as Float32Array;
+    images.dispose();
+    return { values, png: await imageGridPng(values, { count: sampleCount, height: shape.height, width: shape.width, channels }, scale, Math.min(7, sampleCount)) };
+  };
+
   const stopHeartbeat = startHeartbeat(run);
   try {
+    if (!resume) {
+      // What the untrained generator draws: step 0 of the samples, where MLflow's image card opens.
+      const { png } = await drawGrid();
+      run.writeUntrainedSample(png);
+      for (const tracker of trackers) tracker.logImage('samples', 0, png);
+    }
     for (let epoch = firstEpoch; epoch <= epochs && status === 'finished'; epoch++) {
       const epochStart = Date.now();
       // A resumed epoch's means include the steps trained before the checkpoint.
@@ -281,10 +294,7 @@ export async function train(config: Experiment, options: TrainOptions): Promise<
 
       const last = epoch === epochs || status !== 'finished';
       if (epoch % config.train.samples.every === 0 || last) {
-        const images = tf.tidy(() => sampler.apply(sampleNoise, { training: false }) as tf.Tensor4D);
-        const values = (await images.data()) as Float32Array;
-        images.dispose();
-        const png = await imageGridPng(values, { count: sampleCount, height: shape.height, width: shape.width, channels }, scale, Math.min(7, sampleCount));
+        const { values, png } = await drawGrid();
         const collapse = health.checkSamples(epoch, spreadRatio(toPixels(values, scale), realReference.pixels, realReference.count, shape.height * shape.width * channels));
         if (collapse) warn(collapse);
         run.writeSample(epoch, png);
