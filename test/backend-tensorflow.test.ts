@@ -5,12 +5,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { availableBackends, useBackend } from '../src/backend/select.ts';
+import { useBackend } from '../src/backend/select.ts';
 import { FusedBatchNorm } from '../src/model/layers.ts';
 import { assertBatchNormMatchesCpu, assertGradientsMatchCpu, assertStepMatchesCpu, BATCH_NORM_CASES, train } from './support/backend-parity.ts';
 import { normals } from './support/numeric.ts';
+import { needsBackend } from './support/requirements.ts';
 
-const skip = (await availableBackends()).includes('tensorflow') ? false : 'tfjs-node not built: run npm run setup:tensorflow';
+const skip = await needsBackend('tensorflow', 'tfjs-node not built: run npm run setup:tensorflow');
 const TOLERANCE = 1e-5;
 
 type Backend = 'cpu' | 'tensorflow';

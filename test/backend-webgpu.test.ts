@@ -31,6 +31,7 @@ import { PROJECT_ROOT, tinyExperiment } from './support/tiny-config.ts';
 import { normals, relativeError, size } from './support/numeric.ts';
 import { LESSON_ADAM, tinyModel } from './parity/fixtures.ts';
 import { assertBatchNormMatchesCpu, assertGradientsMatchCpu, assertStepMatchesCpu, BATCH_NORM_CASES } from './support/backend-parity.ts';
+import { needs } from './support/requirements.ts';
 
 let adapter: WebgpuAdapter | undefined;
 let unavailable = '';
@@ -40,9 +41,12 @@ try {
   unavailable = (error as Error).message;
 }
 /** node:test's skip option: false, or why (what is missing, and how to get it). */
-const skip = adapter
-  ? false
-  : `webgpu is not available here: ${unavailable}${unavailable.includes('setup-lavapipe.sh') ? '' : ' (a Vulkan driver is needed too: on Debian 12 without a GPU, sudo scripts/setup-lavapipe.sh)'}`;
+const skip = needs(
+  'webgpu',
+  adapter
+    ? false
+    : `webgpu is not available here: ${unavailable}${unavailable.includes('setup-lavapipe.sh') ? '' : ' (a Vulkan driver is needed too: on Debian 12 without a GPU, sudo scripts/setup-lavapipe.sh)'}`,
+);
 if (skip) console.log(`# ${skip}`);
 
 const silent: Progress = { startEpoch() {}, step() {}, endEpoch() {}, log() {} };

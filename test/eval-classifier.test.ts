@@ -15,6 +15,7 @@ import { BASELINE_PREFIX, computeMetrics } from '../src/eval/metrics.ts';
 import { Rng } from '../src/random/rng.ts';
 import { fashionMnistForTests } from './support/fashion-mnist.ts';
 import { PROJECT_ROOT } from './support/tiny-config.ts';
+import { needs } from './support/requirements.ts';
 
 /** The first of tensorflow, wasm that loads (made active), or undefined. */
 async function fastBackend(): Promise<BackendName | undefined> {
@@ -29,7 +30,7 @@ async function fastBackend(): Promise<BackendName | undefined> {
 }
 
 const backend = await fastBackend();
-const skip = !backend && 'only the cpu backend is available: training the classifier would take too long (run `npm run setup:tensorflow`)';
+const skip = needs('wasm', !backend && 'only the cpu backend is available: training the classifier would take too long (run `npm run setup:tensorflow`)');
 const fashion = await fashionMnistForTests();
 console.log(`classifier tests on ${fashion.describe}`);
 const at = (file: string) => join(fashion.dir, file);

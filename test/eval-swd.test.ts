@@ -8,6 +8,7 @@ import { type ImageSet, imagesFromDataset } from '../src/eval/images.ts';
 import { laplacianPyramid, patchDescriptors, patchSwd, slicedWasserstein, swdOfDescriptors } from '../src/eval/swd.ts';
 import { Rng } from '../src/random/rng.ts';
 import { FASHION_SUBSET } from './support/fashion-mnist.ts';
+import { needs } from './support/requirements.ts';
 
 let real: ImageSet;
 // Registering tfjs-node makes tensorflow the default backend: the tests below set cpu explicitly.
@@ -105,7 +106,7 @@ describe('sliced Wasserstein distance', () => {
     assert.ok(shifted.brighter.levels[1].swd > 3 * floor.levels[1].swd, `brighter ${JSON.stringify(shifted.brighter)} vs ${JSON.stringify(floor)}`);
   });
 
-  test('the tf.topk path of native backends gives what the typed-array sort of the cpu backend gives', { skip: !hasTensorflow && 'the tensorflow backend is not available' }, async () => {
+  test('the tf.topk path of native backends gives what the typed-array sort of the cpu backend gives', { skip: needs('tensorflow', !hasTensorflow && 'the tensorflow backend is not available') }, async () => {
     const a = patchDescriptors(slice(real, 0, 100), options);
     const b = patchDescriptors(slice(real, 100, 100), options);
     await tf.setBackend('cpu');

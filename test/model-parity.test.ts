@@ -14,13 +14,14 @@ import { buildDiscriminator, buildGenerator, type ImageChannels } from '../src/m
 import { discriminatorChannels, generatorChannels, startSize } from '../src/model/geometry.ts';
 import { type NamedTensor, readTensors, writeTensors } from './parity/exchange.ts';
 import { lessonModel, mnistModel } from './parity/fixtures.ts';
+import { needs } from './support/requirements.ts';
 
 const PYTHON = process.env.PARITY_PYTHON ?? '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('./parity/lesson_dcgan.py', import.meta.url));
 const TOLERANCE = 1e-4;
 
 const torchFound = spawnSync(PYTHON, ['-c', 'import torch, numpy'], { stdio: 'ignore' }).status === 0;
-const skip = torchFound ? false : 'python3 with torch not found: apt-get install python3-torch (or set PARITY_PYTHON)';
+const skip = needs('torch', torchFound ? false : 'python3 with torch not found: apt-get install python3-torch (or set PARITY_PYTHON)');
 
 interface Ours {
   tensors: Map<string, NamedTensor>;

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { availableBackends, useBackend } from '../src/backend/select.ts';
+import { useBackend } from '../src/backend/select.ts';
 import { symmetricEigen } from '../src/eval/linalg.ts';
 import { buildDiscriminator, buildGenerator } from '../src/model/build.ts';
 import { powerIteration, sigmaOf, SpectralNormConv2D } from '../src/model/spectral-norm.ts';
@@ -20,12 +20,13 @@ import { makeAdam, trainStep } from '../src/train/step.ts';
 import { type NamedTensor, readTensors, writeTensors } from './parity/exchange.ts';
 import { LESSON_ADAM, lessonModel } from './parity/fixtures.ts';
 import { normals, relativeError, size } from './support/numeric.ts';
+import { needs, needsBackend } from './support/requirements.ts';
 
 const PYTHON = process.env.PARITY_PYTHON ?? '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('./parity/spectral_norm.py', import.meta.url));
 const torchFound = spawnSync(PYTHON, ['-c', 'import torch, numpy'], { stdio: 'ignore' }).status === 0;
-const skipTorch = torchFound ? false : 'python3 with torch not found: apt-get install python3-torch (or set PARITY_PYTHON)';
-const skipTensorflow = (await availableBackends()).includes('tensorflow') ? false : 'tfjs-node not built: run npm run setup:tensorflow';
+const skipTorch = needs('torch', torchFound ? false : 'python3 with torch not found: apt-get install python3-torch (or set PARITY_PYTHON)');
+const skipTensorflow = await needsBackend('tensorflow', 'tfjs-node not built: run npm run setup:tensorflow');
 const TOLERANCE = 1e-5;
 
 await useBackend('cpu');

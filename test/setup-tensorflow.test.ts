@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import { needs } from './support/requirements.ts';
 
 const SKIP = 'tfjs-node not built: run npm run setup:tensorflow';
 // A string variable keeps tsc from requiring the optional package to be installed.
@@ -11,7 +12,7 @@ const built = await import(tfjsNode).then(
   () => true,
   () => false,
 );
-const skip = built ? false : SKIP;
+const skip = needs('tensorflow', built ? false : SKIP);
 
 type Op = (x: tf.Tensor4D, w: tf.Tensor4D) => tf.Tensor4D;
 interface Case {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { availableBackends, useBackend } from '../src/backend/select.ts';
+import { useBackend } from '../src/backend/select.ts';
 import { Rng } from '../src/random/rng.ts';
 import {
   augment,
@@ -24,9 +24,10 @@ import {
 } from '../src/train/augment.ts';
 import { type NamedTensor, runTorchScript, torchSkip } from './parity/exchange.ts';
 import { normals, relativeError, size } from './support/numeric.ts';
+import { needsBackend } from './support/requirements.ts';
 
 const SCRIPT = fileURLToPath(new URL('./parity/diff_augment.py', import.meta.url));
-const skipTensorflow = (await availableBackends()).includes('tensorflow') ? false : 'tfjs-node not built: run npm run setup:tensorflow';
+const skipTensorflow = await needsBackend('tensorflow', 'tfjs-node not built: run npm run setup:tensorflow');
 
 await useBackend('cpu');
 

@@ -46,12 +46,13 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import type { Adam, Model } from '../src/config/experiment.generated.ts';
-import { availableBackends, type BackendName, useBackend } from '../src/backend/select.ts';
+import { type BackendName, useBackend } from '../src/backend/select.ts';
 import { buildDiscriminator, buildGenerator, type ImageChannels } from '../src/model/build.ts';
 import { discriminatorStep, type Gan, generatorStep, LESSON_STEP, makeAdam } from '../src/train/step.ts';
 import { type NamedTensor, runTorchScript, runTorchScriptWithMeta, torchSkip } from './parity/exchange.ts';
 import { LESSON_ADAM, lessonModel, lessonNetsMeta, mnistModel } from './parity/fixtures.ts';
 import { normals } from './support/numeric.ts';
+import { needsBackend } from './support/requirements.ts';
 
 const SCRIPT = fileURLToPath(new URL('./parity/lesson_train.py', import.meta.url));
 const STEPS = 3;
@@ -373,8 +374,9 @@ async function runCase(c: Case): Promise<CaseResult> {
 }
 
 const noTorch = torchSkip();
-const backends = noTorch ? [] : await availableBackends();
-const skipReason = (backend: BackendName) => noTorch || (backends.includes(backend) ? false : `the ${backend} backend does not load here`);
+const skipBackend = new Map<BackendName, string | false>();
+for (const { backend } of CASES) skipBackend.set(backend, backend === 'cpu' ? false : await needsBackend(backend));
+const skipReason = (backend: BackendName) => noTorch || skipBackend.get(backend)!;
 const format = (w: Worst) => `${w.error.toExponential(2)}${w.key && ` (${w.key})`}`;
 
 for (const c of CASES) {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { availableBackends, type BackendName, useBackend } from '../src/backend/select.ts';
+import { useBackend } from '../src/backend/select.ts';
 import { sigmoidCrossEntropyMean } from '../src/backend/fused-kernels.ts';
 import type { Model } from '../src/config/experiment.generated.ts';
 import { buildDiscriminator, type ImageChannels } from '../src/model/build.ts';
@@ -16,6 +16,7 @@ import { r1Penalty, wganGradientPenalty } from '../src/train/penalties.ts';
 import { type NamedTensor, runTorchScript, torchSkip } from './parity/exchange.ts';
 import { lessonModel, mnistModel } from './parity/fixtures.ts';
 import { normals } from './support/numeric.ts';
+import { needsBackend } from './support/requirements.ts';
 
 const SCRIPT = fileURLToPath(new URL('./parity/penalties.py', import.meta.url));
 const TOLERANCE = 1e-4;
@@ -190,7 +191,7 @@ function gradientErrors(ours: Map<string, ArrayLike<number>>, reference: (name: 
 
 const worst = (errors: Map<string, number>) => [...errors].reduce((a, b) => (b[1] > a[1] ? b : a));
 
-const backends: BackendName[] = await availableBackends();
+const unavailableOn = { cpu: false, tensorflow: await needsBackend('tensorflow'), wasm: await needsBackend('wasm') } as const;
 
 describe('gradient penalties against PyTorch autograd (second-order gradients)', { skip }, () => {
   let inputs: Map<string, NamedTensor>[];
@@ -204,8 +205,7 @@ describe('gradient penalties against PyTorch autograd (second-order gradients)',
   });
 
   for (const backend of ['cpu', 'tensorflow', 'wasm'] as const) {
-    const unavailable = backends.includes(backend) ? false : `the ${backend} backend does not load here`;
-    it(`${backend}: R1 and WGAN-GP, value and gradient of every weight, within ${TOLERANCE} relative; no tensor leaks`, { skip: unavailable }, async (t) => {
+    it(`${backend}: R1 and WGAN-GP, value and gradient of every weight, within ${TOLERANCE} relative; no tensor leaks`, { skip: unavailableOn[backend] }, async (t) => {
       await useBackend(backend);
       CASES.forEach((c, i) => {
         for (const penalty of PENALTIES) {

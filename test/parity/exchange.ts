@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { needs } from '../support/requirements.ts';
 
 export interface NamedTensor {
   shape: number[];
@@ -51,7 +52,7 @@ export const PARITY_PYTHON = process.env.PARITY_PYTHON ?? '/usr/bin/python3';
 /** false where PARITY_PYTHON imports torch and numpy, else the reason the parity tests are skipped. */
 export function torchSkip(): string | false {
   const found = spawnSync(PARITY_PYTHON, ['-c', 'import torch, numpy'], { stdio: 'ignore' }).status === 0;
-  return found ? false : 'python3 with torch not found: apt-get install python3-torch (or set PARITY_PYTHON)';
+  return needs('torch', found ? false : 'python3 with torch not found: apt-get install python3-torch (or set PARITY_PYTHON)');
 }
 
 /** Writes `meta` and `input` to a fresh directory, runs `script <dir>` under PARITY_PYTHON, returns the tensors it wrote. */
