@@ -6,9 +6,6 @@ export type JsonSchema = Record<string, unknown>;
 
 export const experimentSchema = JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')) as JsonSchema;
 
-/** Instance pointers of values marked `x-fileRelative` in the schema, collected during one validation. */
-let fileRelativeValues: string[] = [];
-
 const ajv = new Ajv({
   allErrors: true,
   useDefaults: true,
@@ -20,28 +17,14 @@ const ajv = new Ajv({
 });
 // Annotation read by json-schema-to-typescript when it derives the TypeScript types.
 ajv.addKeyword({ keyword: 'tsType', schemaType: 'string' });
-// Marks paths that are relative to the file that wrote them; the loader makes them absolute after validation.
-ajv.addKeyword({
-  keyword: 'x-fileRelative',
-  schemaType: 'boolean',
-  validate: (_marked: boolean, _data: unknown, _parent: unknown, context?: { instancePath: string }) => {
-    if (context) fileRelativeValues.push(context.instancePath);
-    return true;
-  },
-});
+// Marks paths that are relative to the file that wrote them (see file-relative.ts).
+ajv.addKeyword({ keyword: 'x-fileRelative', schemaType: 'boolean' });
 
 const validateExperiment: ValidateFunction = ajv.compile(experimentSchema);
 
-export interface SchemaResult {
-  errors: ErrorObject[];
-  fileRelativePaths: string[];
-}
-
-/** Validates `value` in place (defaults are filled into it). */
-export function checkAgainstSchema(value: unknown): SchemaResult {
-  fileRelativeValues = [];
-  const valid = validateExperiment(value);
-  return { errors: valid ? [] : [...(validateExperiment.errors ?? [])], fileRelativePaths: fileRelativeValues };
+/** Validates `value` in place (defaults are filled into it); returns the errors, none when valid. */
+export function checkAgainstSchema(value: unknown): ErrorObject[] {
+  return validateExperiment(value) ? [] : [...(validateExperiment.errors ?? [])];
 }
 
 /** Follows a local `$ref` ("#/definitions/x"). */

@@ -1,8 +1,8 @@
-import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Experiment, Sweep } from '../config/experiment.generated.ts';
 import { assign } from '../config/merge.ts';
 import type { Origins } from '../config/origins.ts';
-import { fromPointer, getAt, setAt, toPointer } from '../config/pointer.ts';
+import { folderOf, resolveFileRelativePaths } from '../config/file-relative.ts';
+import { toPointer } from '../config/pointer.ts';
 import { checkAgainstSchema } from '../config/schema.ts';
 import { deriveSeed, Rng } from '../random/rng.ts';
 
@@ -105,8 +105,9 @@ export function* sweepTrials(config: Experiment, origins?: Origins): Generator<T
   let index = 0;
   for (const values of sweepAssignments(sweep, config.seed)) {
     const trial = trialConfig(config, sweep, values);
-    const { fileRelativePaths } = checkAgainstSchema(trial);
-    if (origins) resolveSweptPaths(trial, fileRelativePaths, Object.keys(values), targetsOf(sweep), origins);
+    // Fills the defaults a swept value leaves out; the trial itself was validated with the experiment.
+    checkAgainstSchema(trial);
+    if (origins) resolveSweptPaths(trial, Object.keys(values), targetsOf(sweep), origins);
     yield { index, name: trialName(values, index), values, config: trial as unknown as Experiment };
     index += 1;
   }
@@ -118,15 +119,10 @@ export function expandSweep(config: Experiment, origins?: Origins): Trial[] {
 }
 
 /** Makes relative file paths that a sweep value put into `trial` absolute, against the file of that value. */
-function resolveSweptPaths(trial: Record<string, unknown>, fileRelativePaths: string[], swept: string[], targets: (path: string) => string[], origins: Origins): void {
+function resolveSweptPaths(trial: Record<string, unknown>, swept: string[], targets: (path: string) => string[], origins: Origins): void {
   const written = new Map(swept.flatMap((path) => targets(path).map((target) => [toPointer(target.split('.')), path] as const)));
-  for (const pointer of fileRelativePaths) {
+  resolveFileRelativePaths(trial, (pointer) => {
     const target = [...written.keys()].find((at) => pointer === at || pointer.startsWith(`${at}/`));
-    if (target === undefined) continue;
-    const path = fromPointer(pointer);
-    const value = getAt(trial, path);
-    if (typeof value !== 'string' || isAbsolute(value)) continue;
-    const origin = origins.ofValue(toPointer(['sweep', 'parameters', written.get(target)!]));
-    setAt(trial, path, resolve(origin.kind === 'file' ? dirname(origin.file) : process.cwd(), value));
-  }
+    return target === undefined ? undefined : folderOf(origins.ofValue(toPointer(['sweep', 'parameters', written.get(target)!])));
+  });
 }
