@@ -26,8 +26,11 @@ export interface FlakyProxy {
   failAll(failure: Failure): void;
   /** Requests are held unanswered (a stalled server) until heal(); those whose client gave up are never forwarded. */
   stall(): void;
-  /** Upload bodies (PUT) reach the server at this many bytes per second; 0 holds them until throttle(undefined). */
-  throttle(bytesPerSecond: number | undefined): void;
+  /**
+   * Upload bodies (PUT; those whose URL matches `only`, when given) reach the server at this many bytes per second;
+   * 0 holds them until the next throttle(); undefined ends throttling.
+   */
+  throttle(bytesPerSecond: number | undefined, only?: RegExp): void;
   /** Uploads being sent through the throttle now. */
   readonly uploadsInFlight: number;
   /** Ends failAll() and stall(): held requests whose client still waits are forwarded. */
@@ -44,6 +47,7 @@ export async function startFlakyProxy(targetUri: string): Promise<FlakyProxy> {
   let stalled = false;
   let held: (() => void)[] = [];
   let rate: number | undefined;
+  let throttledUrls: RegExp | undefined;
   let rateChanged: (() => void)[] = [];
   let uploadsInFlight = 0;
 
@@ -91,7 +95,7 @@ export async function startFlakyProxy(targetUri: string): Promise<FlakyProxy> {
     });
     // The client gave up (a timeout): the server never gets the rest.
     res.on("close", () => !res.writableFinished && upstream.destroy());
-    if (req.method === "PUT" && rate !== undefined) void throttled(req, upstream).catch(() => upstream.destroy());
+    if (req.method === "PUT" && rate !== undefined && (!throttledUrls || throttledUrls.test(req.url ?? ""))) void throttled(req, upstream).catch(() => upstream.destroy());
     else req.pipe(upstream);
   };
 
@@ -117,8 +121,9 @@ export async function startFlakyProxy(targetUri: string): Promise<FlakyProxy> {
     failNext: (...failures) => queue.push(...failures),
     failAll: (failure) => (always = failure),
     stall: () => (stalled = true),
-    throttle: (bytesPerSecond) => {
+    throttle: (bytesPerSecond, only) => {
       rate = bytesPerSecond;
+      throttledUrls = only;
       const waiting = rateChanged;
       rateChanged = [];
       for (const resume of waiting) resume();
