@@ -10,6 +10,7 @@ import { train } from '../src/train/trainer.ts';
 import type { Progress } from '../src/train/progress.ts';
 import { MlflowClient } from '../src/track/mlflow/index.ts';
 import { findChromium, launchChromium } from './support/chromium.ts';
+import { needs } from './support/requirements.ts';
 import { startMlflowServer } from './support/mlflow-server.ts';
 import { PROJECT_ROOT, tinyExperiment } from './support/tiny-config.ts';
 
@@ -18,7 +19,7 @@ const ARTIFACTS = process.env.TEST_ARTIFACTS_DIR ?? join(PROJECT_ROOT, '.cache',
 const silent: Progress = { startEpoch() {}, step() {}, endEpoch() {}, log() {} };
 const chromium = findChromium();
 
-test('the Model metrics tab shows the sample grid at the card\'s default size, and the step slider changes it', { skip: 'missing' in chromium ? chromium.missing : false }, async () => {
+test('the Model metrics tab shows the sample grid at the card\'s default size, and the step slider changes it', { skip: needs('chromium', 'missing' in chromium ? chromium.missing : false) }, async () => {
   if ('missing' in chromium) return;
   const server = await startMlflowServer();
   after(() => server.stop());
