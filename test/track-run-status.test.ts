@@ -78,6 +78,9 @@ test('a training process killed with SIGKILL is crashed for runs, sample, eval a
   assert.equal(run.info.status, 'FAILED');
   const tag = run.data.tags?.find((t) => t.key === 'dcgan.error')?.value;
   assert.ok(tag?.startsWith(why), tag);
+  const note = run.data.tags?.find((t) => t.key === 'mlflow.note.content')?.value;
+  const escape = (text: string) => text.replace(/[()]/g, '\\$&');
+  assert.match(note!, new RegExp(`^Crashed at epoch \\d+(, step \\d+/\\d+)?: ${escape(why.replace('crashed: ', ''))}.*; marked FAILED by dcgan-run sync\\. Continue it with: dcgan-run resume ${runDir}$`));
   assert.equal(readSummary(runDir).status, 'running');
 
   // Again: nothing to send, still said.

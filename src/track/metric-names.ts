@@ -1,16 +1,15 @@
 // How metrics.jsonl lines appear in MLflow. The run page's Model metrics tab makes a chart section per
 // "/"-prefix, so every key has exactly one: losses/ (per step), epoch/ (per-epoch means), throughput/, and
 // quality/ (train.eval) with quality_floor/ beside it (the same metrics between two real samples).
+import { BASELINE_PREFIX } from '../eval/metrics.ts';
 import type { MetricInput } from './mlflow/index.ts';
 import type { MetricRecord } from './run-dir.ts';
 
 /** metrics.jsonl field -> MLflow key, for step lines and (under epoch/) epoch lines. */
 const LOSS_KEYS = { lossD: 'D', lossG: 'G', dReal: 'D_real', dFake: 'D_fake' } as const;
 
-/** src/eval's prefix for the real-vs-real baseline of each metric. */
-const BASELINE_PREFIX = 'real_vs_real/';
 /** src/eval's per-class shares: a histogram, logged as a table (classHistogramTable), not as a chart per class. */
-const CLASS_HISTOGRAM = /^(real_vs_real\/)?class_hist\/(.+)\/c(\d+)$/;
+const CLASS_HISTOGRAM = new RegExp(`^(${BASELINE_PREFIX})?class_hist/(.+)/c(\\d+)$`);
 
 /** An eval metric's MLflow key: `fd/fmnist-cnn/n1000` -> `quality/fd_fmnist-cnn_n1000`. */
 export function qualityKey(name: string): string {

@@ -510,7 +510,7 @@ export async function sendRunStatus(
 
 function statusNote(status: ShownStatus, summary: RunSummary, runDir: string, crash: string | undefined): string | undefined {
   const where = summary.position ? `epoch ${summary.position.epoch}, step ${summary.position.stepInEpoch}/${summary.position.stepsPerEpoch}` : `epoch ${summary.epochsDone}`;
-  if (status === 'crashed') return `Crashed at ${where} (${crash}); marked FAILED by dcgan-run sync. Continue it with: dcgan-run resume ${runDir}`;
+  if (status === 'crashed') return `Crashed at ${where}: ${crash?.replace(/^crashed: /, '')}; marked FAILED by dcgan-run sync. Continue it with: dcgan-run resume ${runDir}`;
   if (status === 'stopped') return `Stopped at ${where}. Continue it with: dcgan-run resume ${runDir}`;
   return undefined;
 }
