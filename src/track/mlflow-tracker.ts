@@ -77,11 +77,6 @@ export class MlflowTracker implements Tracker {
     return this.uploader?.runId;
   }
 
-  /** Why the server is taken as away, or undefined while it answers. */
-  get failed(): string | undefined {
-    return this.outage;
-  }
-
   async start(info: RunInfo): Promise<void> {
     this.info = info;
     this.runDir = info.runDir;
@@ -156,6 +151,7 @@ export class MlflowTracker implements Tracker {
     clearInterval(this.timer);
     this.finishing = true;
     clearTimeout(this.probeTimer);
+    this.probeDelay = this.options.probeMinMs; // the final wait gets several tries, however long the outage was
     await this.recovering;
     await this.lanesIdle();
     const deadline = Date.now() + this.options.finalWaitMs;
