@@ -16,8 +16,8 @@ import { availableBackends } from '../src/backend/select.ts';
 import { wasmThreads } from '../src/backend/wasm-threads.ts';
 import { isHardwareWebgpu } from '../src/backend/webgpu.ts';
 import { sourceRoots } from '../src/data/image-folder.ts';
-import { outputShape } from '../src/data/plan.ts';
-import { discriminatorChannels, generatorChannels, startSize } from '../src/model/geometry.ts';
+import { outputShape } from '../src/plan/data-shape.ts';
+import { discriminatorChannels, generatorChannels, startSize } from '../src/plan/geometry.ts';
 import type { Progress } from '../src/train/progress.ts';
 import { train } from '../src/train/trainer.ts';
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Data, Transform } from '../src/config/experiment.generated.ts';
-import { outputShape, planTransforms, transformedShape } from '../src/data/dataset.ts';
+import { planTransforms } from '../src/data/transform-stages.ts';
+import { outputShape, transformedShape } from '../src/plan/data-shape.ts';
 import { UserError } from '../src/errors.ts';
 
 const lesson: Transform[] = [

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../src/errors.ts';
 import { buildDiscriminator, buildGenerator } from '../src/model/build.ts';
-import { discriminatorChannels, generatorChannels, startSize } from '../src/model/geometry.ts';
+import { discriminatorChannels, generatorChannels, startSize } from '../src/plan/geometry.ts';
 import { describeModel, formatModelDescription } from '../src/model/summary.ts';
 import { lessonModel, mnistModel } from './parity/fixtures.ts';
 

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { stringify } from 'yaml';
 import { loadExperiment } from '../config/validate.ts';
-import { outputShape } from '../data/dataset.ts';
 import { buildDiscriminator, buildGenerator } from '../model/build.ts';
 import { describeModel, formatModelDescription } from '../model/summary.ts';
+import { planExperiment } from '../plan/index.ts';
 import { countTrials, sweepTrials } from '../sweep/expand.ts';
 import { redactCredentials } from '../track/params.ts';
 
@@ -13,7 +13,7 @@ const TRIALS_SHOWN = 20;
 export async function planCommand(file: string, overrides: string[], options: { set: string[] }): Promise<void> {
   const { config } = loadExperiment(file, [...options.set, ...overrides]);
   await tf.setBackend('cpu');
-  const channels = outputShape(config.data).channels;
+  const { channels } = planExperiment(config).images;
   const out: string[] = ['# Resolved config (defaults filled)', redactCredentials(stringify(config)).trimEnd(), ''];
   for (const [title, build] of [
     ['Generator', buildGenerator],

@@ -2,8 +2,9 @@
 // Crops and flips only move pixels and grayscale/normalize only mix channels, so each image is one pass: a source
 // coordinate map (row offset, column offset and direction) composed with one channel matrix.
 import type { Data } from '../config/experiment.generated.ts';
+import { transformedShape } from '../plan/data-shape.ts';
 import { deriveSeed, Rng } from '../random/rng.ts';
-import { planTransforms, transformedShape } from './plan.ts';
+import { planTransforms } from './transform-stages.ts';
 import { centerOffset } from './transforms.ts';
 import type { ImageDataset, Shape } from './types.ts';
 

@@ -2,18 +2,18 @@
 import type { Data, IdxSource, ImageFolderSource } from '../config/experiment.generated.ts';
 import type { StoreOptions } from '../datasets/store.ts';
 import { UserError } from '../errors.ts';
+import { transformedShape } from '../plan/data-shape.ts';
 import { cacheKey, fingerprints, readCache, writeCache } from './cache.ts';
 import { decodeImages, listImageFiles, sourceRoots, type ImageListing } from './image-folder.ts';
 import { readIdx } from './idx.ts';
 import { mapLimit } from './pool.ts';
-import { planTransforms, transformedShape, type TransformPlan } from './plan.ts';
 import { resolveSource } from './resolve-source.ts';
+import { planTransforms, type TransformPlan } from './transform-stages.ts';
 import { applyCachedTransforms, dropAlpha } from './transforms.ts';
 import type { ImageDataset, RawImage } from './types.ts';
 
 export type { ImageDataset, Shape } from './types.ts';
 export { batchShape, batchesPerEpoch, epochBatches } from './batches.ts';
-export { outputShape, planTransforms, transformedShape } from './plan.ts';
 
 export interface LoadOptions {
   /** Folder of cache entries, e.g. <project>/.cache/data. */

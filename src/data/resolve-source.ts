@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { IdxDataset, IdxSplitFiles, Split } from '../datasets/catalog.ts';
 import { pokemonSpriteRoots } from '../datasets/pokemon-sprites.ts';
 import { ensureFiles, type StoreOptions } from '../datasets/store.ts';
-import { type FileSource, namedIdx, type Source } from './source.ts';
+import { type FileSource, namedIdx, type Source } from '../plan/source.ts';
 
 /** The files to read: a named dataset's files are verified in (or fetched into) the data cache first. */
 export async function resolveSource(source: Source, store: StoreOptions = {}): Promise<FileSource> {

@@ -1,7 +1,8 @@
 // The cached stage: deterministic transforms applied to one decoded image at a time, in config order.
 import sharp from 'sharp';
 import { UserError } from '../errors.ts';
-import type { CachedTransform } from './plan.ts';
+import { cropFits } from '../plan/data-shape.ts';
+import type { CachedTransform } from './transform-stages.ts';
 import type { RawImage } from './types.ts';
 
 /** Applies `transforms` (data.transforms[0..]) to the image decoded from `file`. */
@@ -91,7 +92,8 @@ export function centerOffset(size: number, crop: number): number {
 }
 
 export function centerCrop(image: RawImage, [height, width]: [number, number], what: string, file: string): RawImage {
-  if (height > image.height || width > image.width) {
+  // Images in a folder differ in size: each is checked as it is cropped.
+  if (!cropFits([height, width], [image.height, image.width])) {
     throw new UserError(
       `${file}: ${what} crops ${height}x${width} but the image is ${image.height}x${image.width} at that point; resize first`,
     );

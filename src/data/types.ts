@@ -15,12 +15,7 @@ export interface ImageDataset {
   fromCache: boolean;
 }
 
-/** Height, width and channels of an image. */
-export interface Shape {
-  height: number;
-  width: number;
-  channels: number;
-}
+export type { Shape } from '../plan/data-shape.ts';
 
 /** One image in the cached stage: 8-bit, interleaved, with an alpha channel last when `alpha` is set. */
 export interface RawImage {

@@ -8,9 +8,8 @@
 // can only express with asymmetric padding or output_padding.
 import * as tf from '@tensorflow/tfjs';
 import type { Activation, Model } from '../config/experiment.generated.ts';
-import { UserError } from '../errors.ts';
 import { deriveSeed } from '../random/rng.ts';
-import { discriminatorChannels, generatorChannels, startSize } from './geometry.ts';
+import { requireGeometry } from './geometry.ts';
 import { FusedBatchNorm, ScaledElu } from './layers.ts';
 import { SpectralNormConv2D } from './spectral-norm.ts';
 
@@ -32,8 +31,7 @@ interface BatchNormSettings {
  */
 export function buildGenerator(model: Model, imageChannels: ImageChannels, seed: number): tf.LayersModel {
   const g = model.generator;
-  const start = requireStartSize(model.imageSize, g.blocks, 'generator');
-  const channels = requireChannels(generatorChannels(g), g.blocks, 'generator');
+  const { startSize: start, channels } = requireGeometry(model, 'generator');
   const bn = g.batchNorm === false ? null : g.batchNorm;
   const init = initializers(model, seed, 'generator');
 
@@ -81,8 +79,7 @@ export function buildGenerator(model: Model, imageChannels: ImageChannels, seed:
  */
 export function buildDiscriminator(model: Model, imageChannels: ImageChannels, seed: number): tf.LayersModel {
   const d = model.discriminator;
-  const start = requireStartSize(model.imageSize, d.blocks, 'discriminator');
-  const channels = requireChannels(discriminatorChannels(d), d.blocks, 'discriminator');
+  const { startSize: start, channels } = requireGeometry(model, 'discriminator');
   const bn = d.batchNorm === false ? null : d.batchNorm;
   const init = initializers(model, seed, 'discriminator');
   // u gets a seed of its own: the kernel's seed would make u's draw repeat the kernel's first draws.
@@ -163,22 +160,4 @@ function activation(a: Activation, name: string): tf.layers.Layer {
     case 'tanh':
       return tf.layers.activation({ activation: a.kind, name });
   }
-}
-
-function requireStartSize(imageSize: number, blocks: number, net: string): number {
-  const size = startSize(imageSize, blocks);
-  if (size === null) {
-    throw new UserError(
-      `model.${net}.blocks: imageSize ${imageSize} is not startSize * 2^${blocks} for an integer startSize >= 1 ` +
-        `(e.g. 64 = 4 * 2^4, 28 = 7 * 2^2)`,
-    );
-  }
-  return size;
-}
-
-function requireChannels(channels: number[], blocks: number, net: string): number[] {
-  if (channels.length !== blocks) {
-    throw new UserError(`model.${net}.channels: ${channels.length} entries for ${blocks} blocks; give one per block`);
-  }
-  return channels;
 }

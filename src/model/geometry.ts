@@ -1,21 +1,24 @@
-// Spatial plan shared by both networks: the generator grows 1 -> startSize -> startSize * 2^blocks,
-// the discriminator shrinks the image back down the same ladder.
-import type { Discriminator, Generator } from '../config/experiment.generated.ts';
+// The builder's side of the planner's geometry: a network it can build, or a UserError for one it cannot
+// (the builder is also called on configs the validator has not seen).
+import type { Model } from '../config/experiment.generated.ts';
+import { UserError } from '../errors.ts';
+import { networkGeometry, type NetworkName } from '../plan/geometry.ts';
 
-/** The side after the generator's first block: imageSize / 2^blocks when that is an integer >= 1, else null. */
-export function startSize(imageSize: number, blocks: number): number | null {
-  const size = imageSize / 2 ** blocks;
-  return Number.isInteger(size) && size >= 1 ? size : null;
-}
+// The parity and penalty tests read the ladder from here.
+export { discriminatorChannels, generatorChannels, startSize } from '../plan/geometry.ts';
 
-/** Output channels of each generator block, first to last: explicit `channels`, or baseChannels * 2^(blocks-1-i). */
-export function generatorChannels(g: Pick<Generator, 'blocks' | 'baseChannels' | 'channels'>): number[] {
-  if (g.channels) return [...g.channels];
-  return Array.from({ length: g.blocks }, (_, i) => g.baseChannels * 2 ** (g.blocks - 1 - i));
-}
-
-/** Output channels of each discriminator block, first to last: explicit `channels`, or baseChannels * 2^i. */
-export function discriminatorChannels(d: Pick<Discriminator, 'blocks' | 'baseChannels' | 'channels'>): number[] {
-  if (d.channels) return [...d.channels];
-  return Array.from({ length: d.blocks }, (_, i) => d.baseChannels * 2 ** i);
+/** startSize and the channels of each block of `net`, checked. */
+export function requireGeometry(model: Model, net: NetworkName): { startSize: number; channels: number[] } {
+  const { startSize, channels } = networkGeometry(model, net);
+  const { blocks } = model[net];
+  if (startSize === null) {
+    throw new UserError(
+      `model.${net}.blocks: imageSize ${model.imageSize} is not startSize * 2^${blocks} for an integer startSize >= 1 ` +
+        `(e.g. 64 = 4 * 2^4, 28 = 7 * 2^2)`,
+    );
+  }
+  if (channels.length !== blocks) {
+    throw new UserError(`model.${net}.channels: ${channels.length} entries for ${blocks} blocks; give one per block`);
+  }
+  return { startSize, channels };
 }
