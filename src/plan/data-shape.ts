@@ -71,6 +71,7 @@ export function planData(data: Data): DataPlan {
   };
 }
 
+/** What a batch image will be, without loading anything. */
 export function outputShape(data: Data): OutputShape {
   return planData(data).images;
 }
