@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import type { Model } from '../src/config/experiment.generated.ts';
 import { buildDiscriminator, buildGenerator, type ImageChannels } from '../src/model/build.ts';
-import { discriminatorChannels, generatorChannels, startSize } from '../src/model/geometry.ts';
+import { discriminatorChannels, generatorChannels, startSize } from '../src/plan/geometry.ts';
 import { type NamedTensor, readTensors, writeTensors } from './parity/exchange.ts';
 import { lessonModel, mnistModel } from './parity/fixtures.ts';
 import { needs } from './support/requirements.ts';

@@ -10,7 +10,7 @@ import { useBackend } from '../src/backend/select.ts';
 import { sigmoidCrossEntropyMean } from '../src/backend/fused-kernels.ts';
 import type { Model } from '../src/config/experiment.generated.ts';
 import { buildDiscriminator, type ImageChannels } from '../src/model/build.ts';
-import { discriminatorChannels, startSize } from '../src/model/geometry.ts';
+import { discriminatorChannels, startSize } from '../src/plan/geometry.ts';
 import { Rng } from '../src/random/rng.ts';
 import { r1Penalty, wganGradientPenalty } from '../src/train/penalties.ts';
 import { type NamedTensor, runTorchScript, torchSkip } from './parity/exchange.ts';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { useBackend } from '../backend/select.ts';
 import { loadDataset } from '../data/dataset.ts';
-import { isLabeled } from '../data/source.ts';
+import { isLabeled } from '../plan/source.ts';
 import { createEvaluator } from '../eval/evaluate.ts';
 import { latestCheckpoint, loadSamplingGenerator } from '../train/checkpoint.ts';
 import { writeFileAtomic } from '../track/atomic.ts';

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Experiment } from '../config/experiment.generated.ts';
 import { classifierSplits } from '../data/resolve-source.ts';
-import { isLabeled, sourceClasses } from '../data/source.ts';
+import { isLabeled, sourceClasses } from '../plan/source.ts';
 import type { ImageDataset } from '../data/types.ts';
 import { UserError } from '../errors.ts';
 import { deriveSeed, Rng } from '../random/rng.ts';

@@ -4,9 +4,6 @@ import type { Model } from '../config/experiment.generated.ts';
 import { UserError } from '../errors.ts';
 import { networkGeometry, type NetworkName } from '../plan/geometry.ts';
 
-// The parity and penalty tests read the ladder from here.
-export { discriminatorChannels, generatorChannels, startSize } from '../plan/geometry.ts';
-
 /** startSize and the channels of each block of `net`, checked. */
 export function requireGeometry(model: Model, net: NetworkName): { startSize: number; channels: number[] } {
   const { startSize, channels } = networkGeometry(model, net);

@@ -1,7 +1,7 @@
 // Model configs for the model tests: the lesson's DCGAN (every schema default) with overrides.
 import type { Adam, Discriminator, Generator, Model } from '../../src/config/experiment.generated.ts';
 import type { ImageChannels } from '../../src/model/build.ts';
-import { discriminatorChannels, generatorChannels, startSize } from '../../src/model/geometry.ts';
+import { discriminatorChannels, generatorChannels, startSize } from '../../src/plan/geometry.ts';
 
 export interface ModelOverrides {
   latentDim?: number;
