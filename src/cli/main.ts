@@ -62,6 +62,14 @@ program
   .action(async (...args: Parameters<typeof import('./eval.ts').evalCommand>) => (await import('./eval.ts')).evalCommand(...args));
 
 program
+  .command('report')
+  .description('write a static HTML report of a run or a sweep (sample grids, plots, the generator in the page); opens from file://')
+  .argument('<dir>', 'a run directory, or a sweep directory (runs/<experiment>/sweep-<id>)')
+  .option('--out <dir>', 'the report folder (default: <dir>/report)')
+  .option('--open', 'open the report in the default browser')
+  .action(async (...args: Parameters<typeof import('./report.ts').reportCommand>) => (await import('./report.ts')).reportCommand(...args));
+
+program
   .command('sync')
   .description('upload a run directory to MLflow: whatever the server does not have yet (safe to repeat)')
   .argument('<run-dir>', 'a run directory, runs/<experiment>/<run-id>')
