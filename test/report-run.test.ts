@@ -59,6 +59,13 @@ async function generatorReady(page: Page, seed: number): Promise<void> {
   assert.match((await page.locator('#generator-status').textContent())!, new RegExp(`seed ${seed}, on TF.js cpu`));
 }
 
+/** Types a seed into the generator's field, as a person would, and waits for its images. */
+async function typeSeed(page: Page, seed: number): Promise<void> {
+  await page.locator('#seed').fill(String(seed));
+  await page.locator('#seed').dispatchEvent('change');
+  await generatorReady(page, seed);
+}
+
 /** RGB of every canvas in `selector`, one array per canvas. */
 function canvasPixels(page: Page, selector: string): Promise<number[][]> {
   return page.locator(`${selector} canvas`).evaluateAll((canvases: HTMLCanvasElement[]) =>
@@ -95,9 +102,7 @@ test('the loss, D output and quality plots render, the metric with its floor and
 
 test('the generator in the page draws the pixels of `dcgan-run sample` for the same checkpoint and seed', { skip }, async () => {
   const { page } = opened;
-  await page.locator('#seed').fill(String(SEED));
-  await page.locator('#seed').dispatchEvent('change');
-  await generatorReady(page, SEED);
+  await typeSeed(page, SEED);
   const inPage = await canvasPixels(page, '#generator-samples');
   assert.equal(inPage.length, 16);
 
@@ -130,9 +135,7 @@ test('the generator in the page draws the pixels of `dcgan-run sample` for the s
 
 test('latent interpolation runs from one sample to the other in small steps', { skip }, async () => {
   const { page } = opened;
-  await page.locator('#seed').fill(String(SEED));
-  await page.locator('#seed').dispatchEvent('change');
-  await generatorReady(page, SEED);
+  await typeSeed(page, SEED);
   const samples = await canvasPixels(page, '#generator-samples');
   const frames = await canvasPixels(page, '#interpolation');
   assert.equal(frames.length, 10);
