@@ -2,7 +2,6 @@
 // grid at its default size, and its step slider moves through the epochs.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { createTrackers } from '../src/track/create-trackers.ts';
@@ -12,10 +11,9 @@ import { MlflowClient } from '../src/track/mlflow/index.ts';
 import { findChromium, launchChromium } from './support/chromium.ts';
 import { needs } from './support/requirements.ts';
 import { startMlflowServer } from './support/mlflow-server.ts';
-import { PROJECT_ROOT, tinyExperiment } from './support/tiny-config.ts';
+import { screenshot } from './support/report-browser.ts';
+import { tinyExperiment } from './support/tiny-config.ts';
 
-/** Where screenshots are kept for a person to look at (CI can collect the folder). */
-const ARTIFACTS = process.env.TEST_ARTIFACTS_DIR ?? join(PROJECT_ROOT, '.cache', 'test-artifacts');
 const silent: Progress = { startEpoch() {}, step() {}, endEpoch() {}, log() {} };
 const chromium = findChromium();
 
@@ -56,9 +54,7 @@ test('the Model metrics tab shows the sample grid at the card\'s default size, a
       const onTop = document.elementFromPoint((left + right) / 2, (top + bottom) / 2) === img;
       return { width: Math.max(0, right - left) / box.width, height: Math.max(0, bottom - top) / box.height, px: [Math.round(box.width), Math.round(box.height)], onTop };
     });
-    mkdirSync(ARTIFACTS, { recursive: true });
-    const shot = join(ARTIFACTS, 'mlflow-ui-model-metrics.png');
-    await page.screenshot({ path: shot });
+    const shot = await screenshot(page, 'mlflow-ui-model-metrics.png');
     process.stderr.write(`# screenshot: ${shot}; grid ${seen.px.join('x')} px, ${Math.round(seen.width * 100)}% of its width and ${Math.round(seen.height * 100)}% of its height in view\n`);
     // MLflow centres a 256 px preview in a square wider than the card, so a little of the sides is always cut.
     assert.ok(seen.width >= 0.8 && seen.height >= 0.8, JSON.stringify(seen));
@@ -74,7 +70,7 @@ test('the Model metrics tab shows the sample grid at the card\'s default size, a
     await page.waitForFunction(() => [...document.querySelectorAll('img')].some((img) => /samples%2Bstep%2B3%2B/.test(img.src)));
     assert.equal(await slider.getAttribute('aria-valuenow'), '3');
     assert.notEqual(await page.locator('img[src*="samples%2Bstep%2B"]').first().getAttribute('src'), first);
-    await page.screenshot({ path: join(ARTIFACTS, 'mlflow-ui-model-metrics-step3.png') });
+    await screenshot(page, 'mlflow-ui-model-metrics-step3.png');
   } finally {
     await browser.close();
   }
