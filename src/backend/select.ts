@@ -23,6 +23,9 @@ const loadErrors = new Map<BackendName, string>();
 
 /** tfjs-node-gpu (built by `setup tensorflow --gpu`) when present, else tfjs-node: both register 'tensorflow'. */
 async function importTensorflowBinding(): Promise<void> {
+  // TensorFlow's INFO and WARNING lines (CPU features and the like) unless asked for (--verbose sets 0); it reads
+  // the variable when the library loads. Its first two lines (absl's and oneDNN's notices) come before that read.
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
   try {
     require.resolve('@tensorflow/tfjs-node-gpu');
   } catch {
@@ -63,6 +66,9 @@ export async function useBackend(choice: BackendChoice): Promise<BackendName> {
     if (choice === 'auto' && name === 'webgpu' && !(await (await import('./webgpu.ts')).isHardwareWebgpu())) continue;
     if ((await register(name)) && (await tf.setBackend(name))) {
       await tf.ready();
+      // tfjs's cpu backend greets its first use in Node with advice to install tfjs-node; our backend line says
+      // which backend runs and how to get the others.
+      if (name === 'cpu') (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
       return name;
     }
   }

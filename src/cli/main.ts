@@ -7,8 +7,13 @@ const setOption = () => new Option('--set <key=value>', 'override a config key (
 // Commands load their modules on use: `validate` should not pay for TensorFlow.js start-up.
 const program = new Command('dcgan-run')
   .description('Declarative DCGAN experiments: YAML config in, trained TensorFlow.js models, samples and metrics out.')
+  .option('--verbose', "show TensorFlow's own INFO and WARNING log lines (hidden by default)")
   .showHelpAfterError()
   .exitOverride();
+// Before any command loads TensorFlow, which reads its log level when it loads (src/backend/select.ts).
+program.hook('preAction', () => {
+  if (program.opts().verbose) process.env.TF_CPP_MIN_LOG_LEVEL = '0';
+});
 
 program
   .command('run', { isDefault: true })

@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
 import { stringify } from 'yaml';
+import { useBackend } from '../backend/select.ts';
 import { loadExperiment } from '../config/validate.ts';
 import { buildDiscriminator, buildGenerator } from '../model/build.ts';
 import { describeModel, formatModelDescription } from '../model/summary.ts';
@@ -12,7 +12,8 @@ const TRIALS_SHOWN = 20;
 
 export async function planCommand(file: string, overrides: string[], options: { set: string[] }): Promise<void> {
   const { config } = loadExperiment(file, [...options.set, ...overrides]);
-  await tf.setBackend('cpu');
+  // Layer summaries only: the cpu backend builds the models at once, with no native start-up.
+  await useBackend('cpu');
   const { channels } = planExperiment(config).images;
   const out: string[] = ['# Resolved config (defaults filled)', redactCredentials(stringify(config)).trimEnd(), ''];
   for (const [title, build] of [
