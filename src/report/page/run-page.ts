@@ -147,10 +147,13 @@ function generatorSection(data: RunReportData): HTMLElement | null {
     strip,
   );
   body.dataset.state = 'busy';
-  run('starting TF.js', async () => {
-    backend = await chooseBackend();
+  // After the load event: the model's script is the page's biggest file, and the rest shows without it.
+  window.addEventListener('load', () => {
+    run('starting TF.js', async () => {
+      backend = await chooseBackend();
+    });
+    redraw();
   });
-  redraw();
   return body;
 }
 

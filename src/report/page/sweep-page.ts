@@ -18,7 +18,7 @@ const shortName = (key: string) => key.split('.').pop()!;
 function columns(data: SweepReportData): Column[] {
   return [
     { key: 'index', title: '#', value: (t) => t.index },
-    { key: 'name', title: 'trial', value: (t) => t.name, cell: (t) => (t.report ? el('a', { href: t.report }, t.name) : t.name) },
+    { key: 'name', title: 'trial', value: (t) => t.name, cell: (t) => el('span', { class: 'trial-name', title: t.name }, t.report ? el('a', { href: t.report }, t.name) : t.name) },
     { key: 'status', title: 'status', value: (t) => t.status, cell: (t) => el('span', { class: `status status-${t.status}` }, t.status) },
     ...data.parameters.map((key) => ({ key: `param:${key}`, title: shortName(key), value: (t: SweepTrialRow) => t.values[key] ?? null })),
     { key: 'epochs', title: 'epochs', value: (t) => t.epochsDone },
@@ -90,7 +90,7 @@ function parallelOption(data: SweepReportData, metric: string): ChartOption {
       numeric ? { dim, name: shortName(key), type: 'value', scale: true } : { dim, name: shortName(key), type: 'category', data: [...new Set(data.trials.map((t) => String(t.values[key])))] },
     ),
     parallel: { left: 60, right: 90, top: 40, bottom: 30 },
-    visualMap: values.length > 0 ? { type: 'continuous', dimension: axes.length - 1, min: Math.min(...values), max: Math.max(...values), right: 0, top: 'middle', calculable: true, inRange: { color: ['#1f77b4', '#ff7f0e'] } } : undefined,
+    visualMap: values.length > 0 ? { type: 'continuous', dimension: axes.length - 1, min: Math.min(...values), max: Math.max(...values), right: 0, top: 'middle', calculable: true, formatter: (value: unknown) => formatNumber(Number(value)), inRange: { color: ['#1f77b4', '#ff7f0e'] } } : undefined,
     series: [{ type: 'parallel', lineStyle: { width: 2, opacity: 0.8 }, data: scored.map((t) => axes.map(({ key, numeric }) => (numeric ? valueOf(t, key) : String(valueOf(t, key))))) }],
   } as ChartOption;
 }
