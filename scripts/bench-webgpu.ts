@@ -19,7 +19,7 @@ import * as tf from '@tensorflow/tfjs';
 import { useBackend, type BackendName } from '../src/backend/select.ts';
 import { registerWebgpu } from '../src/backend/webgpu.ts';
 import type { Model } from '../src/config/experiment.generated.ts';
-import { loadExperiment } from '../src/config/validate.ts';
+import { loadExperiment } from '../src/config/load-experiment.ts';
 import { buildDiscriminator, buildGenerator } from '../src/model/build.ts';
 import { Rng } from '../src/random/rng.ts';
 import { makeAdam, trainStep } from '../src/train/step.ts';

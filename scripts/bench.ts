@@ -11,7 +11,7 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import type { Adam, Data, Experiment } from '../src/config/experiment.generated.ts';
-import { loadExperiment } from '../src/config/validate.ts';
+import { loadExperiment } from '../src/config/load-experiment.ts';
 import { availableBackends } from '../src/backend/select.ts';
 import { wasmThreads } from '../src/backend/wasm-threads.ts';
 import { isHardwareWebgpu } from '../src/backend/webgpu.ts';

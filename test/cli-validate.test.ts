@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../src/config/diagnostics.ts';
-import { loadExperiment } from '../src/config/validate.ts';
+import { loadExperiment } from '../src/config/load-experiment.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const VALID = 'configs/pokemon.yaml';

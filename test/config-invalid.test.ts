@@ -14,7 +14,7 @@ import { basename, join, relative } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../src/config/diagnostics.ts';
-import { loadExperiment } from '../src/config/validate.ts';
+import { loadExperiment } from '../src/config/load-experiment.ts';
 import { UserError } from '../src/errors.ts';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/config/invalid/', import.meta.url));

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, type Diagnostic } from '../src/config/diagnostics.ts';
-import { loadExperiment } from '../src/config/validate.ts';
+import { loadExperiment } from '../src/config/load-experiment.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const POKEMON = join(ROOT, 'configs', 'pokemon.yaml');

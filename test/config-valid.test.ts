@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { GENERATED_TYPES_PATH, renderExperimentTypes } from '../src/config/generate-types.ts';
 import { SCHEMA_PATH } from '../src/config/schema-path.ts';
-import { loadExperiment } from '../src/config/validate.ts';
+import { loadExperiment } from '../src/config/load-experiment.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CONFIGS = join(ROOT, 'configs');

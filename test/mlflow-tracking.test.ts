@@ -12,12 +12,14 @@ import { latestCheckpoint } from '../src/train/checkpoint.ts';
 import { train } from '../src/train/trainer.ts';
 import type { Progress } from '../src/train/progress.ts';
 import { UserError } from '../src/errors.ts';
-import { MlflowClient, type Run } from '../src/track/mlflow/index.ts';
+import { MlflowClient, type MlflowRun } from '../src/track/mlflow/index.ts';
 import { createTrackers } from '../src/track/create-trackers.ts';
 import { connectMlflow, SYNC_RETRIES } from '../src/track/mlflow-connect.ts';
-import { readSyncState, syncRunDir, SYNC_STATE_FILE, type SyncReport } from '../src/track/mlflow-sync.ts';
-import { readRunFacts } from '../src/track/params.ts';
-import { readMetrics, type RunSummary } from '../src/track/run-dir.ts';
+import { readSyncState, SYNC_STATE_FILE } from '../src/track/mlflow-uploader.ts';
+import { syncRunDir, type SyncReport } from '../src/track/mlflow-sync.ts';
+import { readRunFacts } from '../src/track/run-facts.ts';
+import { readMetrics } from '../src/track/run-dir.ts';
+import type { RunSummary } from '../src/track/run-types.ts';
 import { startFlakyProxy } from './support/flaky-proxy.ts';
 import { startSwitchProxy } from './support/switch-proxy.ts';
 import { startMlflowServer } from './support/mlflow-server.ts';
@@ -71,7 +73,7 @@ async function snapshot(runId: string) {
 }
 
 /** Asserts the server has all of the run directory: params, tags, every metric point, images, artifacts, status. */
-async function assertComplete(runId: string, runDir: string, configFile: string): Promise<Run> {
+async function assertComplete(runId: string, runDir: string, configFile: string): Promise<MlflowRun> {
   const run = await client.getRun(runId);
   const summary = summaryOf(runDir);
 

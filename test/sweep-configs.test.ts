@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { loadExperiment } from '../src/config/validate.ts';
+import { loadExperiment } from '../src/config/load-experiment.ts';
 import { expandSweep } from '../src/sweep/expand.ts';
 import { fashionMnistForTests } from './support/fashion-mnist.ts';
 import { onlySweepDir, readManifest, runCli, cliEnv } from './support/sweep-cli.ts';

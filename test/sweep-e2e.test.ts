@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { summaryRows } from '../src/sweep/summary.ts';
 import { MlflowClient } from '../src/track/mlflow/index.ts';
-import type { RunSummary } from '../src/track/run-dir.ts';
+import type { RunSummary } from '../src/track/run-types.ts';
 import { startMlflowServer, type MlflowTestServer } from './support/mlflow-server.ts';
 import { latestCheckpoint } from '../src/train/checkpoint.ts';
 import { cliEnv, onlySweepDir, readManifest, runCli, startCli, waitFor } from './support/sweep-cli.ts';

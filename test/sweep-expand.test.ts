@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { loadExperiment } from '../src/config/validate.ts';
+import { loadExperiment } from '../src/config/load-experiment.ts';
 import { ConfigError } from '../src/config/diagnostics.ts';
 import { countTrials, expandSweep, sweepAssignments } from '../src/sweep/expand.ts';
 import { trialConfigHash } from '../src/sweep/hash.ts';

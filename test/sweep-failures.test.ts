@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunSummary } from '../src/track/run-dir.ts';
+import type { RunSummary } from '../src/track/run-types.ts';
 import { latestCheckpoint } from '../src/train/checkpoint.ts';
 import { onlySweepDir, readManifest, runCli } from './support/sweep-cli.ts';
 import { POKEMON_ROOT, tinyExperiment } from './support/tiny-config.ts';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
 import { join } from 'node:path';
-import type { RunSummary } from '../src/track/run-dir.ts';
+import type { RunSummary } from '../src/track/run-types.ts';
 import { onlySweepDir, readManifest, runCli, startCli, sweepDirs, waitFor } from './support/sweep-cli.ts';
 import { tinyExperiment } from './support/tiny-config.ts';
 

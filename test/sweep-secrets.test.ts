@@ -8,7 +8,7 @@ import { expandSweep } from '../src/sweep/expand.ts';
 import { SweepDirectory, trialsHash } from '../src/sweep/manifest.ts';
 import { ParentRun } from '../src/sweep/mlflow-parent.ts';
 import { summaryCsv, summaryMarkdown, summaryText } from '../src/sweep/summary.ts';
-import { writeFileAtomic } from '../src/track/atomic.ts';
+import { writeFileAtomic } from '../src/io/atomic.ts';
 import { MlflowClient } from '../src/track/mlflow/index.ts';
 import { startMlflowServer, type MlflowTestServer } from './support/mlflow-server.ts';
 import { cliEnv } from './support/sweep-cli.ts';

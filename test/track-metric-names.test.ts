@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { classHistogramTable, metricPoints, qualityKey } from '../src/track/metric-names.ts';
-import type { MetricRecord } from '../src/track/run-dir.ts';
+import type { MetricRecord } from '../src/track/run-types.ts';
 
 const step = (n: number, time: number, imagesPerSec: number): MetricRecord => ({ type: 'step', step: n, epoch: 1, lossD: 0.7, lossG: 0.8, dReal: 0.6, dFake: 0.4, imagesPerSec, time });
 

@@ -9,10 +9,10 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runsTable } from '../src/cli/runs.ts';
 import { MlflowClient } from '../src/track/mlflow/index.ts';
-import { readSyncState } from '../src/track/mlflow-sync.ts';
-import type { RunSummary } from '../src/track/run-dir.ts';
+import { readSyncState } from '../src/track/mlflow-uploader.ts';
+import type { RunSummary } from '../src/track/run-types.ts';
 import { currentOwner, HEARTBEAT_FILE, readHeartbeat, STALE_MS } from '../src/track/run-owner.ts';
-import { runStatus } from '../src/track/run-status.ts';
+import { readRunState } from '../src/track/run-state.ts';
 import { startMlflowServer, type MlflowTestServer } from './support/mlflow-server.ts';
 import { cliEnv, runCli, startCli, waitFor } from './support/sweep-cli.ts';
 import { PROJECT_ROOT, tinyExperiment } from './support/tiny-config.ts';
@@ -41,7 +41,7 @@ test('a training process killed with SIGKILL is crashed for runs, sample, eval a
     }, 120_000, cli.output);
 
     // Alive: running, owned by the child process on this host.
-    const live = runStatus(runDir);
+    const live = readRunState(runDir);
     assert.equal(live.status, 'running');
     assert.deepEqual([live.summary.owner?.pid, live.summary.owner?.host], [pid, hostname()]);
     assert.match(runsTable(runs), new RegExp(`^crash +\\S+ +running +\\d+/500 +lossD \\d`, 'm'));
@@ -52,7 +52,7 @@ test('a training process killed with SIGKILL is crashed for runs, sample, eval a
 
   // Killed: the summary still says running (readers never rewrite it), every reader says crashed.
   assert.equal(readSummary(runDir).status, 'running');
-  const state = runStatus(runDir);
+  const state = readRunState(runDir);
   assert.equal(state.status, 'crashed');
   const why = `crashed: the process (pid ${pid} on host ${hostname()}) ended without finishing`;
   assert.ok(state.crash?.startsWith(why), state.crash);
@@ -105,20 +105,20 @@ function fakeRun(owner: RunSummary['owner'], heartbeatAgoMs?: number): string {
 
 test('a run on another host is crashed once its heartbeat is stale; without an owner it cannot be told', () => {
   const foreign = { pid: 4242, host: 'gpu-box-7', startedAt: new Date().toISOString() };
-  assert.equal(runStatus(fakeRun(foreign, 30_000)).status, 'running');
-  const stale = runStatus(fakeRun(foreign, STALE_MS + 60_000));
+  assert.equal(readRunState(fakeRun(foreign, 30_000)).status, 'running');
+  const stale = readRunState(fakeRun(foreign, STALE_MS + 60_000));
   assert.equal(stale.status, 'crashed');
   assert.match(stale.crash!, /^crashed: the process \(pid 4242 on host gpu-box-7\) has not written a heartbeat for over 2 minutes; last heartbeat at \d{4}-/);
-  assert.equal(runStatus(fakeRun(foreign)).status, 'running', 'no heartbeat yet');
-  assert.equal(runStatus(fakeRun(undefined, STALE_MS * 10)).status, 'running', 'a summary from before owners');
+  assert.equal(readRunState(fakeRun(foreign)).status, 'running', 'no heartbeat yet');
+  assert.equal(readRunState(fakeRun(undefined, STALE_MS * 10)).status, 'running', 'a summary from before owners');
   const table = runsTable(join(fakeRun(foreign, STALE_MS + 60_000), '..', '..'));
   assert.match(table, /^exp +run-1 +crashed +2\/10 +lossD 0\.7000 lossG 0\.8000 +3m$/m);
 });
 
 test('a pid now used by another process is crashed (Linux start time)', { skip: !existsSync('/proc/self/stat') }, () => {
   const self = currentOwner();
-  assert.equal(runStatus(fakeRun(self)).status, 'running');
-  const reused = runStatus(fakeRun({ ...self, procStart: self.procStart! - 100 }));
+  assert.equal(readRunState(fakeRun(self)).status, 'running');
+  const reused = readRunState(fakeRun({ ...self, procStart: self.procStart! - 100 }));
   assert.equal(reused.status, 'crashed');
   assert.match(reused.crash!, new RegExp(`ended without finishing \\(pid ${process.pid} is now another process\\)`));
 });

@@ -12,7 +12,8 @@ import { loadLayersModel } from '../src/model/io.ts';
 import { latestCheckpoint, loadSamplingGenerator } from '../src/train/checkpoint.ts';
 import type { Progress } from '../src/train/progress.ts';
 import { train } from '../src/train/trainer.ts';
-import { readLossRecords, type RunSummary } from '../src/track/run-dir.ts';
+import { readLossRecords } from '../src/track/run-dir.ts';
+import type { RunSummary } from '../src/track/run-types.ts';
 import { tinyExperiment } from './support/tiny-config.ts';
 
 const silent: Progress = { startEpoch() {}, step() {}, endEpoch() {}, log() {} };

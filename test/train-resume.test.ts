@@ -5,13 +5,14 @@ import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableBackends } from '../src/backend/select.ts';
-import { loadExperiment } from '../src/config/validate.ts';
+import { loadExperiment } from '../src/config/load-experiment.ts';
 import { UserError } from '../src/errors.ts';
 import { latestCheckpoint } from '../src/train/checkpoint.ts';
 import type { Progress } from '../src/train/progress.ts';
 import { prepareResume } from '../src/train/resume.ts';
 import { train } from '../src/train/trainer.ts';
-import { readMetrics, type RunSummary } from '../src/track/run-dir.ts';
+import { readMetrics } from '../src/track/run-dir.ts';
+import type { RunSummary } from '../src/track/run-types.ts';
 import { runCli } from './support/sweep-cli.ts';
 import { tinyExperiment } from './support/tiny-config.ts';
 

@@ -6,9 +6,9 @@ import { loadDataset } from '../data/dataset.ts';
 import { isLabeled } from '../plan/source.ts';
 import { createEvaluator } from '../eval/evaluate.ts';
 import { latestCheckpoint, loadSamplingGenerator } from '../train/checkpoint.ts';
-import { writeFileAtomic } from '../track/atomic.ts';
+import { writeFileAtomic } from '../io/atomic.ts';
 import { readRunConfig } from '../track/run-dir.ts';
-import { statusNote } from '../track/run-status.ts';
+import { statusNote } from '../track/run-state.ts';
 
 /** Quality metrics of a run's generator (latest or best checkpoint), written to <run-dir>/eval-<checkpoint>.json. */
 export async function evalCommand(runDir: string, options: { checkpoint: string; samples?: number }): Promise<void> {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { loadExperiment } from '../config/validate.ts';
+import { loadExperiment } from '../config/load-experiment.ts';
 import { prepareResume } from '../train/resume.ts';
 import { trainCommand } from './run.ts';
 

@@ -1,5 +1,5 @@
 import type { Experiment } from '../config/experiment.generated.ts';
-import { loadExperiment } from '../config/validate.ts';
+import { loadExperiment } from '../config/load-experiment.ts';
 import { createProgress } from '../train/progress.ts';
 import { prepareResume, type ResumePoint } from '../train/resume.ts';
 import { train } from '../train/trainer.ts';

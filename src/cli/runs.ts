@@ -4,7 +4,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { UserError } from '../errors.ts';
 import { formatMetric } from '../sweep/summary.ts';
-import { runStatus, type RunState } from '../track/run-status.ts';
+import { readRunState, type RunState } from '../track/run-state.ts';
 
 /** runs/<experiment>/<run-id> is two levels down; a third allows pointing at a folder above runs/. */
 const MAX_DEPTH = 3;
@@ -45,7 +45,7 @@ export function runsTable(dir: string, now = Date.now()): string {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${dir}: no such folder`);
   const runs = runDirsUnder(dir).map((path): Listed => {
     try {
-      return { path, state: runStatus(path, now) };
+      return { path, state: readRunState(path, now) };
     } catch (error) {
       return { path, unreadable: (error as Error).message };
     }

@@ -6,7 +6,7 @@ import { deriveSeed, Rng } from '../random/rng.ts';
 import { imageGridPng, pixelScale } from '../render/grid.ts';
 import { latestCheckpoint, loadSamplingGenerator } from '../train/checkpoint.ts';
 import { readRunConfig } from '../track/run-dir.ts';
-import { statusNote } from '../track/run-status.ts';
+import { statusNote } from '../track/run-state.ts';
 
 /** Generates a grid from the latest checkpoint of a run, without training. */
 export async function sampleCommand(runDir: string, options: { count: number; out: string; seed?: number }): Promise<void> {

@@ -1,4 +1,4 @@
-import type { LoadedExperiment } from '../config/validate.ts';
+import type { LoadedExperiment } from '../config/load-experiment.ts';
 import { SweepRunner } from '../sweep/runner.ts';
 
 export interface SweepCommandOptions {

@@ -3,9 +3,10 @@ import { join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import { isMlflowError } from '../track/mlflow/index.ts';
 import { connectMlflow, SYNC_RETRIES, mlflowTarget, type MlflowTarget } from '../track/mlflow-connect.ts';
-import { readSyncState, syncRunDir, SYNC_STATE_FILE, type SyncReport } from '../track/mlflow-sync.ts';
+import { readSyncState, SYNC_STATE_FILE } from '../track/mlflow-uploader.ts';
+import { syncRunDir, type SyncReport } from '../track/mlflow-sync.ts';
 import { readRunConfig } from '../track/run-dir.ts';
-import { runStatus } from '../track/run-status.ts';
+import { readRunState } from '../track/run-state.ts';
 
 /** The server to sync to: --uri, else the one the run was sent to, else the run's config, else MLFLOW_TRACKING_URI. */
 function syncTarget(runDir: string, uri: string | undefined, env: NodeJS.ProcessEnv): MlflowTarget {
@@ -45,7 +46,7 @@ export async function syncCommand(runDir: string, options: { uri?: string }): Pr
     if (!existsSync(join(dir, file))) throw new UserError(`${runDir} is not a run directory: it has no ${file}`);
   }
   // A live run sends everything itself; a second sender could log a grid the live queue has not sent yet twice.
-  const { status, summary } = runStatus(dir);
+  const { status, summary } = readRunState(dir);
   if (status === 'running' && summary.owner) {
     throw new UserError(
       `${runDir} is still training (process ${summary.owner.pid} on ${summary.owner.host}): its own tracker sends it to MLflow as it goes ` +

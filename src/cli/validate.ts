@@ -1,4 +1,4 @@
-import { loadExperiment } from '../config/validate.ts';
+import { loadExperiment } from '../config/load-experiment.ts';
 import { UserError } from '../errors.ts';
 
 /** Checks every file, reporting all problems of all files; exit code 2 if any is invalid. */

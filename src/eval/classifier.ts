@@ -12,7 +12,7 @@ import { md5OfFile } from '../datasets/checksums.ts';
 import { readIdx } from '../data/idx.ts';
 import { deriveSeed, Rng } from '../random/rng.ts';
 import { loadLayersModel, saveLayersModel } from '../model/io.ts';
-import { writeDirAtomic } from '../track/atomic.ts';
+import { writeDirAtomic } from '../io/atomic.ts';
 import type { ImageSet } from './images.ts';
 
 export interface ClassifierConfig {

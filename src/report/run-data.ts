@@ -2,8 +2,9 @@
 // quality metrics with their real-vs-real floors, and its sample grids.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readMetrics, UNTRAINED_SAMPLE_FILE, type LossRecord, type MetricRecord } from '../track/run-dir.ts';
-import { runStatus } from '../track/run-status.ts';
+import { readMetrics, UNTRAINED_SAMPLE_FILE } from '../track/run-dir.ts';
+import type { LossRecord, MetricRecord } from '../track/run-types.ts';
+import { readRunState } from '../track/run-state.ts';
 import type { LossSeries, MetricSeries, RunReportData } from './report-data.ts';
 
 const FLOOR_PREFIX = 'real_vs_real/';
@@ -53,7 +54,7 @@ export function formatSeconds(seconds: number): string {
 
 /** Everything but the generator and the nearest images, which need TF.js and the data (src/report/run-report.ts). */
 export function readRunData(runDir: string): Omit<RunReportData, 'samples' | 'generator' | 'nearest'> {
-  const state = runStatus(runDir);
+  const state = readRunState(runDir);
   const { summary } = state;
   const records = existsSync(join(runDir, 'metrics.jsonl')) ? readMetrics(runDir) : [];
   const info = existsSync(join(runDir, 'run-info.json')) ? (JSON.parse(readFileSync(join(runDir, 'run-info.json'), 'utf8')) as Record<string, unknown>) : {};

@@ -2,9 +2,8 @@
 // named after the sweep id; every trial's run is its child (the trial's tracker tags it mlflow.parentRunId).
 import { readFileSync } from 'node:fs';
 import type { Experiment } from '../config/experiment.generated.ts';
-import { connectMlflow, LIVE_RETRIES, type MlflowTarget } from '../track/mlflow-connect.ts';
-import type { MlflowClient, RunStatus } from '../track/mlflow/index.ts';
-import { mlflowExperimentName } from '../track/params.ts';
+import { connectMlflow, LIVE_RETRIES, mlflowExperimentName, type MlflowTarget } from '../track/mlflow-connect.ts';
+import type { MlflowClient, MlflowRunStatus } from '../track/mlflow/index.ts';
 import type { SweepDirectory } from './manifest.ts';
 import { statusCounts, summaryRows, SORT_KEYS, DEFAULT_SORT_KEY } from './summary.ts';
 
@@ -67,7 +66,7 @@ export class ParentRun {
   }
 
   /** The summary as artifacts, counts and the best trial as metrics and tags, then the final status. */
-  async finish(directory: SweepDirectory, status: RunStatus): Promise<void> {
+  async finish(directory: SweepDirectory, status: MlflowRunStatus): Promise<void> {
     const { manifest } = directory;
     for (const file of ['summary.csv', 'summary.md', 'manifest.json']) await this.upload(directory, file, file);
     const counts = statusCounts(manifest);

@@ -1,6 +1,6 @@
 // Messages between the sweep process and a trial's worker process (Node IPC, JSON).
 import type { Experiment } from '../config/experiment.generated.ts';
-import type { RunSummary } from '../track/run-dir.ts';
+import type { RunSummary } from '../track/run-types.ts';
 import type { FinalMetrics } from './manifest.ts';
 
 export interface StartTrial {

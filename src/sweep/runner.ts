@@ -4,12 +4,12 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import PQueue from 'p-queue';
 import type { Experiment } from '../config/experiment.generated.ts';
-import type { LoadedExperiment } from '../config/validate.ts';
+import type { LoadedExperiment } from '../config/load-experiment.ts';
 import { UserError } from '../errors.ts';
-import { writeFileAtomic } from '../track/atomic.ts';
+import { writeFileAtomic } from '../io/atomic.ts';
 import { newRunId } from '../track/run-dir.ts';
-import { runStatus } from '../track/run-status.ts';
-import { checkWritableFolder } from '../track/writable.ts';
+import { readRunState } from '../track/run-state.ts';
+import { checkWritableFolder } from '../io/writable.ts';
 import { expandSweep, type Trial } from './expand.ts';
 import { describeDefinitionChange, isAlive, SweepDirectory, trialsHash, type TrialRecord, type SweepManifest } from './manifest.ts';
 import { mlflowTarget } from '../track/mlflow-connect.ts';
@@ -62,7 +62,7 @@ async function resumableRun(previous: TrialRecord): Promise<string | undefined> 
   for (const deadline = Date.now() + 60_000; previous.pid && isAlive(previous.pid) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 200));
   if (!existsSync(join(previous.runDir, 'checkpoints', 'latest.json')) || !existsSync(join(previous.runDir, 'summary.json'))) return undefined;
   // A worker killed with its trial (kill -9) leaves summary.json saying running: such a run shows as crashed.
-  return runStatus(previous.runDir).status === 'running' ? undefined : previous.runDir;
+  return readRunState(previous.runDir).status === 'running' ? undefined : previous.runDir;
 }
 
 export class SweepRunner {

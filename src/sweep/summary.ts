@@ -1,5 +1,5 @@
 // The sweep's results table: every trial's swept values and last-epoch metrics, best first by a stated key.
-import { redactCredentials } from '../track/params.ts';
+import { redactCredentials } from '../track/redact.ts';
 import type { FinalMetrics, SweepManifest, TrialRecord } from './manifest.ts';
 
 export interface SortKey {

@@ -2,9 +2,8 @@
 // checked before training starts. A server that does not answer does not stop the run (unless
 // tracking.mlflow.required): it trains, logs locally, and the tracker sends everything once the server answers.
 import type { Experiment } from '../config/experiment.generated.ts';
-import { isUnreachable, LIVE_RETRIES, mlflowClient, mlflowTarget, unusableServer, type MlflowTarget } from './mlflow-connect.ts';
+import { isUnreachable, LIVE_RETRIES, mlflowClient, mlflowExperimentName, mlflowTarget, unusableServer, type MlflowTarget } from './mlflow-connect.ts';
 import { MlflowTracker, type MlflowTrackerOptions } from './mlflow-tracker.ts';
-import { mlflowExperimentName } from './params.ts';
 import type { Tracker } from './tracker.ts';
 
 export interface CreateTrackersOptions {

@@ -3,7 +3,7 @@
 // quality/ (train.eval) with quality_floor/ beside it (the same metrics between two real samples).
 import { BASELINE_PREFIX } from '../eval/metrics.ts';
 import type { MetricInput } from './mlflow/index.ts';
-import type { MetricRecord } from './run-dir.ts';
+import type { MetricRecord } from './run-types.ts';
 
 /** metrics.jsonl field -> MLflow key, for step lines and (under epoch/) epoch lines. */
 const LOSS_KEYS = { lossD: 'D', lossG: 'G', dReal: 'D_real', dFake: 'D_fake' } as const;

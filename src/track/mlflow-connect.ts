@@ -1,8 +1,9 @@
-// Which MLflow server a run or a sync talks to, and a start-up check that fails in seconds with a clear message.
+// Which MLflow server and experiment a run or a sync talks to, and a start-up check that fails in seconds with a
+// clear message.
 import type { Experiment } from '../config/experiment.generated.ts';
 import { UserError } from '../errors.ts';
 import { isMlflowError, MlflowClient, RETRY_STATUS_CODES, transportOptionsFromEnv, type TransportOptions } from './mlflow/index.ts';
-import { redactCredentials } from './params.ts';
+import { redactUri } from './redact.ts';
 
 export interface MlflowTarget {
   uri: string;
@@ -19,22 +20,15 @@ export function mlflowTarget(config: Experiment, env: NodeJS.ProcessEnv = proces
   return undefined;
 }
 
+/** The MLflow experiment a config logs to. */
+export function mlflowExperimentName(config: Experiment): string {
+  return config.tracking.mlflow?.experiment ?? config.name;
+}
+
 /** Short retries for a live run: a server that went away is noticed in seconds, then probed in the background. */
 export const LIVE_RETRIES: Partial<TransportOptions> = { maxRetries: 2, backoffFactorMs: 1_000, backoffJitterMs: 250, backoffMaxMs: 5_000, timeoutMs: 10_000 };
 /** `sync` is what the user waits for: a few more retries, still bounded. */
 export const SYNC_RETRIES: Partial<TransportOptions> = { maxRetries: 3, backoffFactorMs: 1_000, backoffJitterMs: 500, backoffMaxMs: 10_000, timeoutMs: 60_000 };
-
-/** A URI fit for messages: user:password@ removed (the only place a URI carries credentials). */
-export function redactUri(uri: string): string {
-  try {
-    const url = new URL(uri);
-    url.username = '';
-    url.password = '';
-    return url.toString();
-  } catch {
-    return redactCredentials(uri);
-  }
-}
 
 export interface ConnectOptions {
   env?: NodeJS.ProcessEnv;

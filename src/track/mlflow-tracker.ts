@@ -1,5 +1,5 @@
-// Logs a run to MLflow while it trains, with the same RunUploader `dcgan-run sync` uses. Calls return at once;
-// requests go out in the background on two lanes: records (metrics, grids, tags) and files (checkpoints), so a
+// Logs a run to MLflow while it trains, with the RunUploader and catch-up passes `dcgan-run sync` uses. Calls
+// return at once; requests go out in the background on two lanes: records (metrics, grids, tags) and files (checkpoints), so a
 // large upload never holds up the metrics. The run directory is the spool: when the server goes away the tracker
 // drops what is queued, probes the server with growing pauses, and once it answers sends everything from where
 // the server's own data says it stopped. At the end a final pass (what `sync` does) comes before the status.
@@ -7,11 +7,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import PQueue from 'p-queue';
 import type { MlflowClient } from './mlflow/index.ts';
-import { CHECKPOINT_POINTERS, readMetricLines, RunUploader, sendRunFiles, sendRunRecords, sendRunStatus, warningTags } from './mlflow-sync.ts';
 import { metricPoints } from './metric-names.ts';
-import { mlflowExperimentName, readRunFacts } from './params.ts';
-import { readRunSummary, type MetricRecord, type RunStatus, type RunWarning } from './run-dir.ts';
-import type { RunInfo, Tracker } from './tracker.ts';
+import { CHECKPOINT_POINTERS, sendRunFiles, sendRunRecords, sendRunStatus, warningTags } from './mlflow-catch-up.ts';
+import { mlflowExperimentName } from './mlflow-connect.ts';
+import { RunUploader } from './mlflow-uploader.ts';
+import { readMetricLines, readRunSummary } from './run-dir.ts';
+import { readRunFacts } from './run-facts.ts';
+import type { MetricRecord, RunInfo, RunStatus, RunWarning } from './run-types.ts';
+import type { Tracker } from './tracker.ts';
 
 export interface MlflowTrackerOptions {
   /** Best built with short retries (LIVE_RETRIES): a dead server should be noticed in seconds. */

@@ -4,52 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { parse, stringify } from 'yaml';
 import type { Experiment } from '../config/experiment.generated.ts';
 import { UserError } from '../errors.ts';
-import { writeFileAtomic } from './atomic.ts';
-import { redactCredentials } from './params.ts';
-import { currentOwner, type RunOwner } from './run-owner.ts';
-
-/** As written by the trainer; readers may also show 'crashed' (src/track/run-status.ts), which is derived and never written. */
-export type RunStatus = 'running' | 'finished' | 'stopped' | 'failed';
-
-/** One line of metrics.jsonl. */
-export type MetricRecord =
-  | { type: 'step'; step: number; epoch: number; lossD: number; lossG: number; dReal: number; dFake: number; imagesPerSec: number; time: number }
-  | { type: 'epoch'; step: number; epoch: number; lossD: number; lossG: number; dReal: number; dFake: number; imagesPerSec: number; epochSeconds: number; time: number }
-  /** Sample-quality metrics (src/eval), by name, at an epoch's end. */
-  | { type: 'eval'; step: number; epoch: number; values: Record<string, number>; time: number };
-
-export interface RunSummary {
-  status: RunStatus;
-  experiment: string;
-  runId: string;
-  epochsDone: number;
-  epochs: number;
-  steps: number;
-  finalLosses: { lossD: number; lossG: number } | null;
-  backend: string;
-  versions: Record<string, string>;
-  dataset: string;
-  startedAt: string;
-  wallSeconds: number;
-  /** The last train.eval results. */
-  lastEval?: { epoch: number; values: Record<string, number> };
-  /** train.checkpoint.keepBest: the metric, its best value and the epoch of checkpoints/best/. */
-  best?: { metric: string; value: number; epoch: number };
-  /** Signs of a failing run seen while it trained (src/train/health.ts), in the order they were seen. */
-  warnings?: RunWarning[];
-  error?: string;
-  /** Where training stands: the epoch in progress (or last done) and its steps done; a stop within an epoch leaves stepInEpoch < stepsPerEpoch. */
-  position?: { epoch: number; stepInEpoch: number; stepsPerEpoch: number };
-  /** The process that last wrote the summary; absent in summaries from before owners were recorded. */
-  owner?: RunOwner;
-}
-
-export interface RunWarning {
-  kind: string;
-  /** The epoch at which it was reported. */
-  epoch: number;
-  message: string;
-}
+import { writeFileAtomic } from '../io/atomic.ts';
+import { redactCredentials } from './redact.ts';
+import { currentOwner } from './run-owner.ts';
+import type { LossRecord, MetricRecord, RunSummary } from './run-types.ts';
 
 export const UNTRAINED_SAMPLE_FILE = 'samples-untrained.png';
 
@@ -86,7 +44,6 @@ export class RunDirectory {
     appendFileSync(this.file('metrics.jsonl'), records.map((r) => `${JSON.stringify(r)}\n`).join(''));
   }
 
-  /** The writer is the run's owner: a resumed run is owned by the process that resumed it. */
   /** Also stamps the summary with its owner: the process that writes it is the one training the run. */
   writeSummary(summary: RunSummary): void {
     summary.owner = currentOwner();
@@ -109,9 +66,6 @@ export class RunDirectory {
   }
 }
 
-/** The step and epoch lines: losses, D outputs and speed. */
-export type LossRecord = Exclude<MetricRecord, { type: 'eval' }>;
-
 export function readLossRecords(path: string): LossRecord[] {
   return readMetrics(path).filter((record): record is LossRecord => record.type !== 'eval');
 }
@@ -121,6 +75,15 @@ export function readMetrics(path: string): MetricRecord[] {
     .split('\n')
     .filter(Boolean)
     .map((line) => JSON.parse(line) as MetricRecord);
+}
+
+/** metrics.jsonl without a last line cut short by a crash. */
+export function readMetricLines(runDir: string): MetricRecord[] {
+  const path = join(runDir, 'metrics.jsonl');
+  if (!existsSync(path)) return [];
+  const lines = readFileSync(path, 'utf8').split('\n');
+  lines.pop(); // After the last newline: empty, or a line still being written.
+  return lines.filter(Boolean).map((line) => JSON.parse(line) as MetricRecord);
 }
 
 /** The resolved config a run directory keeps; a folder without one is not a run directory. */

@@ -4,17 +4,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic.ts';
-import type { RunDirectory } from './run-dir.ts';
-
-export interface RunOwner {
-  pid: number;
-  host: string;
-  /** When the process started (ISO). */
-  startedAt: string;
-  /** Linux: the process's start in clock ticks after boot (/proc/<pid>/stat), which tells a reused pid from the owner. */
-  procStart?: number;
-}
+import { writeFileAtomic } from '../io/atomic.ts';
+import type { RunOwner } from './run-types.ts';
 
 /**
  * A separate file rather than a field of summary.json: the trainer rewrites summary.json from its own copy
@@ -53,9 +44,9 @@ export function currentOwner(): RunOwner {
 /**
  * Rewrites <run-dir>/heartbeat every HEARTBEAT_MS until the returned function is called. The timer is unref'd
  * (it never keeps the process alive) and a write is one small atomic file; a failed beat (a full disk) is
- * skipped: the training's own writes report such errors.
+ * skipped: the training's own writes report such errors. `run`: a RunDirectory or a run directory's path.
  */
-export function startHeartbeat(run: RunDirectory | string): () => void {
+export function startHeartbeat(run: { readonly path: string } | string): () => void {
   const file = join(typeof run === 'string' ? run : run.path, HEARTBEAT_FILE);
   const beat = () => {
     try {

@@ -1,20 +1,4 @@
-import type { Experiment } from '../config/experiment.generated.ts';
-import type { MetricRecord, RunStatus, RunWarning } from './run-dir.ts';
-
-export interface RunInfo {
-  experiment: string;
-  runId: string;
-  runDir: string;
-  config: Experiment;
-  configFile: string;
-  backend: string;
-  versions: Record<string, string>;
-  datasetSize: number;
-  /** Set for a trial of a sweep: the MLflow run id of the sweep's parent run. */
-  parentRunId?: string;
-  /** The run goes on from a checkpoint (dcgan-run resume): its MLflow run is reattached, not created. */
-  resumed?: boolean;
-}
+import type { MetricRecord, RunInfo, RunStatus, RunWarning } from './run-types.ts';
 
 /**
  * Something that records a run besides its local directory (an MLflow server). Logging calls must not

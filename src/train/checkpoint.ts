@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
 import { loadLayersModel, saveLayersModel } from '../model/io.ts';
-import { diskFullReason, writeDirAtomic, writeFileAtomic } from '../track/atomic.ts';
+import { diskFullReason, writeDirAtomic, writeFileAtomic } from '../io/atomic.ts';
 import type { RngState } from '../random/rng.ts';
 
 /** state.json: where training stands. Checkpoints from before step-granular resume have only epoch and step. */

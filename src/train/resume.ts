@@ -7,11 +7,12 @@ import { parse, stringify } from 'yaml';
 import type { Experiment } from '../config/experiment.generated.ts';
 import { configDifferences } from '../config/diff.ts';
 import { UserError } from '../errors.ts';
-import { writeFileAtomic } from '../track/atomic.ts';
-import { readMetricLines } from '../track/mlflow-sync.ts';
-import { readRunFacts, redactCredentials } from '../track/params.ts';
-import { readRunConfig, type MetricRecord, type RunSummary } from '../track/run-dir.ts';
-import { runStatus } from '../track/run-status.ts';
+import { writeFileAtomic } from '../io/atomic.ts';
+import { readMetricLines, readRunConfig } from '../track/run-dir.ts';
+import { readRunFacts } from '../track/run-facts.ts';
+import { redactCredentials } from '../track/redact.ts';
+import type { MetricRecord, RunSummary } from '../track/run-types.ts';
+import { readRunState } from '../track/run-state.ts';
 import { latestCheckpoint, type CheckpointPosition } from './checkpoint.ts';
 
 export interface ResumePoint {
@@ -40,7 +41,7 @@ export const epochComplete = (position: CheckpointPosition): boolean =>
 export function prepareResume(runDir: string, config: Experiment): ResumePoint {
   const previous = readRunConfig(runDir);
   // A run whose summary says running but whose process is gone (kill -9, power loss) shows as crashed: resumable.
-  const { status, summary } = runStatus(runDir);
+  const { status, summary } = readRunState(runDir);
   if (status === 'running') {
     throw new UserError(`${runDir}: cannot resume, the run is still running (its process ${summary.owner?.pid ?? '?'} on ${summary.owner?.host ?? '?'} is alive); stop it first (Ctrl-C)`);
   }

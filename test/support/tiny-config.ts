@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { loadExperiment } from '../../src/config/validate.ts';
+import { loadExperiment } from '../../src/config/load-experiment.ts';
 import type { Experiment } from '../../src/config/experiment.generated.ts';
 
 export const PROJECT_ROOT = resolve(import.meta.dirname, '../..');

@@ -1,9 +1,9 @@
-import { userInfo } from "node:os";
+import { osUser } from "../../io/os-user.ts";
 import { MLFLOW_LIMITS, decodeMetricValue, splitLogBatch, type BatchLimits, type LogBatchInput } from "./batch.ts";
 import { MlflowError, isMlflowError } from "./errors.ts";
 import { HttpTransport, transportOptionsFromEnv, type TransportOptions } from "./http.ts";
 import { imageArtifacts, LOGGED_IMAGES_TAG, LOGGED_IMAGES_TAG_VALUE, type LoggedImage } from "./images.ts";
-import type { Experiment, FileInfo, KeyValue, Metric, Run, RunInfo, RunStatus } from "./types.ts";
+import type { MlflowExperiment, FileInfo, KeyValue, Metric, MlflowRun, MlflowRunInfo, MlflowRunStatus } from "./types.ts";
 
 const API = "api/2.0/mlflow/";
 const ARTIFACTS_API = "api/2.0/mlflow-artifacts/artifacts/";
@@ -44,7 +44,7 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 interface WireRun {
-  info: RunInfo;
+  info: MlflowRunInfo;
   data?: { metrics?: (Omit<Metric, "value"> & { value: unknown })[]; params?: KeyValue[]; tags?: KeyValue[] };
 }
 
@@ -83,9 +83,9 @@ export class MlflowClient {
     });
   }
 
-  async getExperimentByName(name: string): Promise<Experiment | undefined> {
+  async getExperimentByName(name: string): Promise<MlflowExperiment | undefined> {
     try {
-      const res = await this.http.json<{ experiment: Experiment }>("GET", `${API}experiments/get-by-name`, {
+      const res = await this.http.json<{ experiment: MlflowExperiment }>("GET", `${API}experiments/get-by-name`, {
         query: { experiment_name: name },
       });
       return res.experiment;
@@ -120,8 +120,8 @@ export class MlflowClient {
     }
   }
 
-  async createRun(opts: CreateRunOptions): Promise<Run> {
-    const userId = opts.userId ?? defaultUser();
+  async createRun(opts: CreateRunOptions): Promise<MlflowRun> {
+    const userId = opts.userId ?? osUser();
     const tags = new Map<string, string>();
     if (userId) tags.set("mlflow.user", userId);
     const given = Array.isArray(opts.tags) ? (opts.tags as readonly KeyValue[]) : Object.entries(opts.tags ?? {}).map(([key, value]) => ({ key, value }));
@@ -138,7 +138,7 @@ export class MlflowClient {
     return this.remember(res.run);
   }
 
-  async getRun(runId: string): Promise<Run> {
+  async getRun(runId: string): Promise<MlflowRun> {
     const res = await this.http.json<{ run: WireRun }>("GET", `${API}runs/get`, { query: { run_id: runId } });
     return this.remember(res.run);
   }
@@ -154,9 +154,9 @@ export class MlflowClient {
     await this.http.json("POST", `${API}runs/set-tag`, { json: { run_id: runId, key, value } });
   }
 
-  async updateRun(runId: string, opts: { status: RunStatus; endTime?: number; runName?: string }): Promise<RunInfo> {
+  async updateRun(runId: string, opts: { status: MlflowRunStatus; endTime?: number; runName?: string }): Promise<MlflowRunInfo> {
     const terminal = opts.status === "FINISHED" || opts.status === "FAILED" || opts.status === "KILLED";
-    const res = await this.http.json<{ run_info: RunInfo }>("POST", `${API}runs/update`, {
+    const res = await this.http.json<{ run_info: MlflowRunInfo }>("POST", `${API}runs/update`, {
       json: {
         run_id: runId,
         status: opts.status,
@@ -180,7 +180,7 @@ export class MlflowClient {
     return out;
   }
 
-  async searchRuns(opts: SearchRunsOptions): Promise<{ runs: Run[]; nextPageToken?: string }> {
+  async searchRuns(opts: SearchRunsOptions): Promise<{ runs: MlflowRun[]; nextPageToken?: string }> {
     const res = await this.http.json<{ runs?: WireRun[]; next_page_token?: string }>("POST", `${API}runs/search`, {
       json: {
         experiment_ids: opts.experimentIds,
@@ -232,7 +232,7 @@ export class MlflowClient {
     return files.map((f) => f.path);
   }
 
-  private remember(wire: WireRun): Run {
+  private remember(wire: WireRun): MlflowRun {
     const info = wire.info;
     if (info.run_id && info.artifact_uri) this.artifactUris.set(info.run_id, info.artifact_uri);
     return {
@@ -283,12 +283,4 @@ export function encodeArtifactPath(path: string): string {
 function contentTypeFor(path: string): string {
   const ext = path.slice(path.lastIndexOf(".") + 1).toLowerCase();
   return CONTENT_TYPES[ext] ?? "application/octet-stream";
-}
-
-function defaultUser(): string | undefined {
-  try {
-    return userInfo().username || undefined;
-  } catch {
-    return process.env.USER || process.env.USERNAME || undefined;
-  }
 }

@@ -1,13 +1,13 @@
 /** Shapes of the MLflow 3.x REST API (JSON field names as the server sends them). */
 
-export type RunStatus = "RUNNING" | "SCHEDULED" | "FINISHED" | "FAILED" | "KILLED";
+export type MlflowRunStatus = "RUNNING" | "SCHEDULED" | "FINISHED" | "FAILED" | "KILLED";
 
 export interface KeyValue {
   key: string;
   value: string;
 }
 
-export interface Experiment {
+export interface MlflowExperiment {
   experiment_id: string;
   name: string;
   artifact_location: string;
@@ -17,12 +17,12 @@ export interface Experiment {
   tags?: KeyValue[];
 }
 
-export interface RunInfo {
+export interface MlflowRunInfo {
   run_id: string;
   run_name?: string;
   experiment_id: string;
   user_id?: string;
-  status: RunStatus;
+  status: MlflowRunStatus;
   start_time?: number;
   end_time?: number;
   artifact_uri: string;
@@ -37,15 +37,15 @@ export interface Metric {
   step: number;
 }
 
-export interface RunData {
+export interface MlflowRunData {
   metrics: Metric[];
   params: KeyValue[];
   tags: KeyValue[];
 }
 
-export interface Run {
-  info: RunInfo;
-  data: RunData;
+export interface MlflowRun {
+  info: MlflowRunInfo;
+  data: MlflowRunData;
 }
 
 export interface FileInfo {

@@ -1,10 +1,11 @@
-// A run's status as commands that read a run should see it: summary.json's, except that a run it says is
-// running whose owner is gone is 'crashed'. Derived on every read, never written back.
+// A run's state as commands that read a run should see it: summary.json's status, except that a run it says
+// is running whose owner is gone is 'crashed'. Derived on every read, never written back.
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import { readRunSummary, type RunStatus, type RunSummary } from './run-dir.ts';
+import { readRunSummary } from './run-dir.ts';
 import { ownerGone, readHeartbeat } from './run-owner.ts';
+import type { RunStatus, RunSummary } from './run-types.ts';
 
 export type ShownStatus = RunStatus | 'crashed';
 
@@ -17,7 +18,7 @@ export interface RunState {
   lastSeen: number;
 }
 
-export function runStatus(runDir: string, now = Date.now()): RunState {
+export function readRunState(runDir: string, now = Date.now()): RunState {
   const file = join(runDir, 'summary.json');
   if (!existsSync(file)) throw new UserError(`${runDir}: not a run directory (no summary.json)`);
   const summary = readRunSummary(runDir);
@@ -33,7 +34,7 @@ export function runStatus(runDir: string, now = Date.now()): RunState {
  */
 export function statusNote(runDir: string): string | undefined {
   if (!existsSync(join(runDir, 'summary.json'))) return undefined;
-  const state = runStatus(runDir);
+  const state = readRunState(runDir);
   const { epochsDone, epochs } = state.summary;
   if (state.status === 'crashed') return `${runDir}: ${state.crash}; using what it wrote before (${epochsDone}/${epochs} epochs)`;
   if (state.status === 'running') return `${runDir}: still running (${epochsDone}/${epochs} epochs so far)`;
