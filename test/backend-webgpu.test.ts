@@ -399,8 +399,8 @@ test('BiasCorrectedAdam on webgpu (fused kernels) gives its cpu path\'s values a
 test('a tiny training run on webgpu gives the cpu backend\'s losses (1 epoch, within 1e-4)', { skip }, async (t) => {
   const losses: Record<string, number[][]> = {};
   for (const name of ['webgpu', 'cpu']) {
-    const { config, file, dir } = tinyExperiment({}, [`train.backend=${name}`, 'train.epochs=1']);
-    const { runDir, summary } = await train(config, { configFile: file, progress: silent, cacheDir: join(dir, 'cache') });
+    const { config, file } = tinyExperiment({}, [`train.backend=${name}`, 'train.epochs=1']);
+    const { runDir, summary } = await train(config, { configFile: file, progress: silent });
     assert.equal(summary.status, 'finished');
     assert.equal(summary.backend, name);
     losses[name] = readLossRecords(runDir).map((m) => [m.lossD, m.lossG, m.dReal, m.dFake]);
@@ -448,7 +448,7 @@ test('a process that trained on webgpu exits on its own', { skip, timeout: 300_0
      const { tinyExperiment } = await import(${moduleUrl('test/support/tiny-config.ts')});
      const { config, file, dir } = tinyExperiment({}, ['train.backend=webgpu', 'train.epochs=1']);
      const silent = { startEpoch() {}, step() {}, endEpoch() {}, log() {} };
-     const { summary } = await train(config, { configFile: file, progress: silent, cacheDir: join(dir, 'cache') });
+     const { summary } = await train(config, { configFile: file, progress: silent });
      console.log('TRAINED ' + summary.backend + ' ' + summary.steps);`,
     { timeoutMs: 280_000, marker: 'TRAINED', exitAfterMarkerMs: 30_000 },
   );

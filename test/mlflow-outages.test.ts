@@ -74,7 +74,7 @@ function localCheckpointFiles(runDir: string): string[] {
 
 /** A run logged live through `proxy`; `onLine` sees the progress lines (`run: <dir>` once the run exists). */
 async function liveRun(proxy: FlakyProxy, options: { overrides?: string[]; env?: Record<string, string>; onLine?: (line: string) => void; onWarn?: (warning: string) => void }) {
-  const { config, file, dir } = tiny(options.overrides);
+  const { config, file } = tiny(options.overrides);
   const warnings: string[] = [];
   const lines: string[] = [];
   const { trackers, mlflow } = await createTrackers(config, {
@@ -84,14 +84,14 @@ async function liveRun(proxy: FlakyProxy, options: { overrides?: string[]; env?:
     probing,
   });
   const progress = { ...silent, log: (line: string) => (lines.push(line), options.onLine?.(line)) };
-  const result = await train(config, { configFile: file, progress, trackers, cacheDir: join(dir, 'cache') });
+  const result = await train(config, { configFile: file, progress, trackers });
   return { ...result, warnings, lines, runId: mlflow!.tracker.runId! };
 }
 
 /** A run trained with no server. */
 async function offlineRun(overrides: string[] = []) {
   const { config, file, dir } = tiny(overrides);
-  const { runDir, summary } = await train(config, { configFile: file, progress: silent, cacheDir: join(dir, 'cache') });
+  const { runDir, summary } = await train(config, { configFile: file, progress: silent });
   return { runDir, summary, dir };
 }
 
@@ -177,13 +177,13 @@ test('an upload slower than the request timeout: its timeout grows with its size
 test('a server unreachable at start: the run trains with a clear line, creates its MLflow run once the server answers, and ends complete', async () => {
   const link = await startSwitchProxy(server.uri);
   link.down();
-  const { config, file, dir } = tiny();
+  const { config, file } = tiny();
   const warnings: string[] = [];
   try {
     const { trackers, mlflow } = await createTrackers(config, { env: { MLFLOW_TRACKING_URI: link.uri }, warn: (w) => warnings.push(w), probing });
     let epochs = 0;
     const progress = { ...silent, endEpoch: () => ++epochs === 1 && void link.up() };
-    const { runDir, summary } = await train(config, { configFile: file, progress, trackers, cacheDir: join(dir, 'cache') });
+    const { runDir, summary } = await train(config, { configFile: file, progress, trackers });
     assert.equal(summary.status, 'finished');
     assert.equal(warnings.length, 1, warnings.join('\n'));
     assert.match(warnings[0], new RegExp(`^MLflow at ${link.uri}/ unreachable \\(.*ECONNREFUSED.*\\): logging locally; the run keeps trying the server, and \`dcgan-run sync ${runDir}\` uploads later$`));
@@ -225,7 +225,7 @@ test('a stopped run is KILLED with a note; downloaded from MLflow, its run direc
   const { config, file, dir } = tiny(['train.epochs=3']);
   const { trackers, mlflow } = await createTrackers(config, { env: { MLFLOW_TRACKING_URI: server.uri }, warn: assert.fail });
   let steps = 0;
-  const { runDir } = await train(config, { configFile: file, progress: { ...silent, step: () => (steps += 1) }, shouldStop: () => steps >= 4, trackers, cacheDir: join(dir, 'cache') });
+  const { runDir } = await train(config, { configFile: file, progress: { ...silent, step: () => (steps += 1) }, shouldStop: () => steps >= 4, trackers });
   const runId = mlflow!.tracker.runId!;
   const run = await client.getRun(runId);
   assert.equal(run.info.status, 'KILLED');

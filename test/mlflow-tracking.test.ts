@@ -176,7 +176,7 @@ test('a run logs its params, tags, every metric point, sample grids, artifacts a
   try {
     const { trackers, mlflow } = await createTrackers(config, { env: { MLFLOW_TRACKING_TOKEN: 'tok-s3cret' }, warn: (w) => warnings.push(w), log: (l) => lines.push(l) });
     assert.equal(mlflow?.source, 'tracking.mlflow.uri');
-    const { runDir, summary } = await train(config, { configFile: file, progress: silent, trackers, cacheDir: join(dir, 'cache') });
+    const { runDir, summary } = await train(config, { configFile: file, progress: silent, trackers });
     const elapsed = Date.now() - started;
     assert.equal(summary.status, 'finished');
     assert.deepEqual(warnings, []);
@@ -212,12 +212,12 @@ test('a run logs its params, tags, every metric point, sample grids, artifacts a
 
 test('a failed run ends FAILED with its error; a stopped run ends KILLED', async () => {
   {
-    const { config, file, dir } = tiny();
+    const { config, file } = tiny();
     const warnings: string[] = [];
     const { trackers, mlflow } = await createTrackers(config, { env: { MLFLOW_TRACKING_URI: server.uri }, warn: (w) => warnings.push(w) });
     assert.equal(mlflow?.source, 'MLFLOW_TRACKING_URI');
     const failing: Progress = { ...silent, endEpoch: () => { throw new Error('injected failure: the loss went to the moon'); } };
-    await assert.rejects(train(config, { configFile: file, progress: failing, trackers, cacheDir: join(dir, 'cache') }), /injected failure/);
+    await assert.rejects(train(config, { configFile: file, progress: failing, trackers }), /injected failure/);
     assert.deepEqual(warnings, []);
     const run = await client.getRun(mlflow!.tracker.runId!);
     assert.equal(run.info.status, 'FAILED');
@@ -227,7 +227,7 @@ test('a failed run ends FAILED with its error; a stopped run ends KILLED', async
     assert.ok('config.yaml' in artifacts && 'summary.json' in artifacts);
   }
   {
-    const { config, file, dir } = tiny(['train.epochs=5', 'train.checkpoint.every=5']);
+    const { config, file } = tiny(['train.epochs=5', 'train.checkpoint.every=5']);
     const { trackers, mlflow } = await createTrackers(config, { env: { MLFLOW_TRACKING_URI: server.uri }, warn: assert.fail });
     let steps = 0;
     const { runDir, summary } = await train(config, {
@@ -235,7 +235,6 @@ test('a failed run ends FAILED with its error; a stopped run ends KILLED', async
       progress: { ...silent, step: () => (steps += 1) },
       shouldStop: () => steps >= 4,
       trackers,
-      cacheDir: join(dir, 'cache'),
     });
     assert.equal(summary.status, 'stopped');
     const run = await assertComplete(mlflow!.tracker.runId!, runDir, file);
@@ -245,7 +244,7 @@ test('a failed run ends FAILED with its error; a stopped run ends KILLED', async
 });
 
 test('a server lost mid-run and still away at the end: training finishes locally, the warnings name sync, which uploads the rest and again sends nothing', async () => {
-  const { config, file, dir } = tiny(['train.epochs=3', 'data.limit=40', 'data.batchSize=4']);
+  const { config, file } = tiny(['train.epochs=3', 'data.limit=40', 'data.batchSize=4']);
   const link = await startSwitchProxy(server.uri);
   let poll: NodeJS.Timeout | undefined;
   try {
@@ -273,7 +272,6 @@ test('a server lost mid-run and still away at the end: training finishes locally
       configFile: file,
       progress: { ...silent, log: watch, endEpoch: () => ++epochs === 2 && cut('at the end of epoch 2') },
       trackers,
-      cacheDir: join(dir, 'cache'),
     });
     const elapsed = Date.now() - started;
     assert.equal(summary.status, 'finished');
@@ -321,7 +319,7 @@ test('a server lost mid-run and still away at the end: training finishes locally
 });
 
 test('a server answering errors past the retries: one warning, training goes on, the tracker catches up on its own', async () => {
-  const { config, file, dir } = tiny();
+  const { config, file } = tiny();
   const proxy = await startFlakyProxy(server.uri);
   try {
     const warnings: string[] = [];
@@ -337,7 +335,7 @@ test('a server answering errors past the retries: one warning, training goes on,
       lines.push(line);
       if (line.startsWith('run: ')) proxy.failAll({ status: 503 });
     };
-    const { runDir, summary } = await train(config, { configFile: file, progress: { ...silent, log: failAfterStart }, trackers, cacheDir: join(dir, 'cache') });
+    const { runDir, summary } = await train(config, { configFile: file, progress: { ...silent, log: failAfterStart }, trackers });
     assert.equal(summary.status, 'finished');
     assert.equal(warnings.length, 1, warnings.join('\n'));
     assert.match(warnings[0], /HTTP 503.*after 3 attempts/);
@@ -349,9 +347,9 @@ test('a server answering errors past the retries: one warning, training goes on,
 });
 
 test('a crash between a request and the state write: sync checks the server and re-sends nothing twice', async () => {
-  const { config, file, dir } = tiny();
+  const { config, file } = tiny();
   const { trackers, mlflow } = await createTrackers(config, { env: { MLFLOW_TRACKING_URI: server.uri }, warn: assert.fail });
-  const { runDir } = await train(config, { configFile: file, progress: silent, trackers, cacheDir: join(dir, 'cache') });
+  const { runDir } = await train(config, { configFile: file, progress: silent, trackers });
   const runId = mlflow!.tracker.runId!;
   const snap = await snapshot(runId);
   // The state as it would be had the process died right after the first request: only the run is known.
@@ -368,10 +366,10 @@ test('a crash between a request and the state write: sync checks the server and 
 });
 
 test('a run made with no server: sync creates the MLflow run with its whole history', async () => {
-  const { experiment, config, file, dir } = tiny();
+  const { experiment, config, file } = tiny();
   const { trackers, mlflow } = await createTrackers(config, { env: NO_MLFLOW_ENV, warn: assert.fail });
   assert.equal(mlflow, undefined);
-  const { runDir, summary } = await train(config, { configFile: file, progress: silent, trackers, cacheDir: join(dir, 'cache') });
+  const { runDir, summary } = await train(config, { configFile: file, progress: silent, trackers });
   assert.ok(!existsSync(join(runDir, SYNC_STATE_FILE)));
 
   const report = await syncRunDir(runDir, client);
@@ -392,16 +390,15 @@ test('a run made with no server: sync creates the MLflow run with its whole hist
 
 /** A 3-epoch tiny run logged live to the server, stopped (Ctrl-C) after step 4 of 9. */
 async function loggedRunStoppedAtStep4() {
-  const { config, file, dir } = tiny(['train.epochs=3']);
-  const cacheDir = join(dir, 'cache');
+  const { config, file } = tiny(['train.epochs=3']);
   const { trackers, mlflow } = await createTrackers(config, { env: { MLFLOW_TRACKING_URI: server.uri }, warn: assert.fail });
   let steps = 0;
-  const stopped = await train(config, { configFile: file, progress: { ...silent, step: () => (steps += 1) }, shouldStop: () => steps >= 4, trackers, cacheDir });
-  return { config, file, cacheDir, stopped, runId: mlflow!.tracker.runId! };
+  const stopped = await train(config, { configFile: file, progress: { ...silent, step: () => (steps += 1) }, shouldStop: () => steps >= 4, trackers });
+  return { config, file, stopped, runId: mlflow!.tracker.runId! };
 }
 
 test('a run resumed after a crash sends no second point for the steps the server got after its checkpoint', async () => {
-  const { config, file, cacheDir, stopped, runId } = await loggedRunStoppedAtStep4();
+  const { config, file, stopped, runId } = await loggedRunStoppedAtStep4();
   // A crash between the live upload of step 4 and its checkpoint: only the epoch-1 checkpoint (step 3) is left.
   rmSync(latestCheckpoint(stopped.runDir), { recursive: true });
   writeFileSync(join(stopped.runDir, 'checkpoints', 'latest.json'), JSON.stringify({ checkpoint: 'epoch-0001', epoch: 1, step: 3 }));
@@ -409,7 +406,7 @@ test('a run resumed after a crash sends no second point for the steps the server
   assert.deepEqual(before.map((m) => m.step).sort((a, b) => a - b), [1, 2, 3, 4]);
 
   const second = await createTrackers(config, { env: { MLFLOW_TRACKING_URI: server.uri }, warn: assert.fail });
-  const resumed = await train(config, { configFile: file, progress: silent, trackers: second.trackers, cacheDir, resume: prepareResume(stopped.runDir, config) });
+  const resumed = await train(config, { configFile: file, progress: silent, trackers: second.trackers, resume: prepareResume(stopped.runDir, config) });
   assert.equal(resumed.summary.status, 'finished');
   const after = await client.getMetricHistory(runId, 'losses/D');
   assert.deepEqual(after.map((m) => m.step).sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9], 'step 4 once');
@@ -424,7 +421,7 @@ test('training warnings reach the progress output, summary.json and MLflow tags,
   const live = tiny(LOSING_GENERATOR);
   const { trackers } = await createTrackers(live.config, { env: { MLFLOW_TRACKING_URI: server.uri }, warn: assert.fail });
   const lines: string[] = [];
-  const { runDir, summary } = await train(live.config, { configFile: live.file, progress: { ...silent, log: (l) => lines.push(l) }, trackers, cacheDir: join(live.dir, 'cache') });
+  const { runDir, summary } = await train(live.config, { configFile: live.file, progress: { ...silent, log: (l) => lines.push(l) }, trackers });
   assert.deepEqual(summary.warnings?.map((w) => w.kind).sort(), ['discriminatorWins', 'modeCollapse']);
   const wins = summary.warnings!.find((w) => w.kind === 'discriminatorWins')!;
   assert.match(wins.message, /^the discriminator has won outright for 3 epochs \(loss D [\d.e-]+, D\(x\) 0\.9\d\d, D\(G\(z\)\) 0\.0\d\d\)/);
@@ -435,7 +432,7 @@ test('training warnings reach the progress output, summary.json and MLflow tags,
   assert.match(tags['dcgan.warning.modeCollapse']!, /^epoch \d+: mode collapse: the fixed-noise samples have been nearly identical/);
 
   const offline = tiny(LOSING_GENERATOR);
-  const { runDir: offlineDir, summary: offlineSummary } = await train(offline.config, { configFile: offline.file, progress: silent, cacheDir: join(offline.dir, 'cache') });
+  const { runDir: offlineDir, summary: offlineSummary } = await train(offline.config, { configFile: offline.file, progress: silent });
   const report = await syncRunDir(offlineDir, client);
   const synced = kv((await client.getRun(report.runId)).data.tags);
   for (const w of offlineSummary.warnings!) assert.equal(synced[`dcgan.warning.${w.kind}`], `epoch ${w.epoch}: ${w.message}`);
@@ -516,7 +513,7 @@ test('the CLI logs a run to MLflow, syncs it, and rejects a wrong URI with exit 
 });
 
 test('a resumed run reattaches its MLflow run: the same run id, RUNNING again, metrics from the next step, no point twice, then FINISHED', async () => {
-  const { config, file, cacheDir, stopped, runId } = await loggedRunStoppedAtStep4();
+  const { config, file, stopped, runId } = await loggedRunStoppedAtStep4();
   assert.equal((await client.getRun(runId)).info.status, 'KILLED');
   assert.deepEqual((await client.getMetricHistory(runId, 'losses/D')).map((m) => m.step).sort((a, b) => a - b), [1, 2, 3, 4]);
 
@@ -526,7 +523,6 @@ test('a resumed run reattaches its MLflow run: the same run id, RUNNING again, m
     configFile: file,
     progress: { ...silent, step: () => (statusWhileTraining ??= client.getRun(runId).then((run) => run.info.status)) },
     trackers: second.trackers,
-    cacheDir,
     resume: prepareResume(stopped.runDir, config),
   });
   assert.equal(second.mlflow!.tracker.runId, runId, 'the same MLflow run');

@@ -2,7 +2,6 @@
 // grid at its default size, and its step slider moves through the epochs.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { createTrackers } from '../src/track/create-trackers.ts';
 import { train } from '../src/train/trainer.ts';
@@ -22,9 +21,9 @@ test('the Model metrics tab shows the sample grid at the card\'s default size, a
   const server = await startMlflowServer();
   after(() => server.stop());
   const experiment = `ui-${randomUUID().slice(0, 8)}`;
-  const { config, file, dir } = tinyExperiment({}, [`tracking.mlflow.experiment=${experiment}`, 'train.epochs=3', 'train.samples.count=16']);
+  const { config, file } = tinyExperiment({}, [`tracking.mlflow.experiment=${experiment}`, 'train.epochs=3', 'train.samples.count=16']);
   const { trackers, mlflow } = await createTrackers(config, { env: { MLFLOW_TRACKING_URI: server.uri }, warn: assert.fail });
-  await train(config, { configFile: file, progress: silent, trackers, cacheDir: join(dir, 'cache') });
+  await train(config, { configFile: file, progress: silent, trackers });
   const runId = mlflow!.tracker.runId!;
   const experimentId = (await new MlflowClient({ trackingUri: server.uri }).getRun(runId)).info.experiment_id;
 

@@ -21,8 +21,8 @@ const backends = await availableBackends();
 
 for (const backend of backends) {
   test(`trains end to end on the ${backend} backend and leaves a complete run directory`, async () => {
-    const { config, file, dir } = tinyExperiment({}, [`train.backend=${backend}`]);
-    const { runDir, summary } = await train(config, { configFile: file, progress: silent, cacheDir: join(dir, 'cache') });
+    const { config, file } = tinyExperiment({}, [`train.backend=${backend}`]);
+    const { runDir, summary } = await train(config, { configFile: file, progress: silent });
 
     assert.equal(summary.status, 'finished');
     assert.equal(summary.backend, backend);
@@ -71,33 +71,32 @@ for (const backend of backends) {
   test(`two runs of one config give the same losses on the ${backend} backend`, async () => {
     const losses = [];
     for (let i = 0; i < 2; i++) {
-      const { config, file, dir } = tinyExperiment({}, [`train.backend=${backend}`, 'train.epochs=1']);
-      const { runDir } = await train(config, { configFile: file, progress: silent, cacheDir: join(dir, 'cache') });
+      const { config, file } = tinyExperiment({}, [`train.backend=${backend}`, 'train.epochs=1']);
+      const { runDir } = await train(config, { configFile: file, progress: silent });
       losses.push(readLossRecords(runDir).map((m) => [m.lossD, m.lossG]));
     }
     assert.deepEqual(losses[0], losses[1]);
-    const { config, file, dir } = tinyExperiment({ seed: 8 }, [`train.backend=${backend}`, 'train.epochs=1']);
-    const { runDir } = await train(config, { configFile: file, progress: silent, cacheDir: join(dir, 'cache') });
+    const { config, file } = tinyExperiment({ seed: 8 }, [`train.backend=${backend}`, 'train.epochs=1']);
+    const { runDir } = await train(config, { configFile: file, progress: silent });
     assert.notDeepEqual(readLossRecords(runDir).map((m) => [m.lossD, m.lossG]), losses[0], 'another seed gives other losses');
   });
 
   test(`the number of live tensors does not grow from step to step on the ${backend} backend`, async () => {
-    const { config, file, dir } = tinyExperiment({}, [`train.backend=${backend}`, 'train.epochs=3', 'train.logEvery=1']);
+    const { config, file } = tinyExperiment({}, [`train.backend=${backend}`, 'train.epochs=3', 'train.logEvery=1']);
     const counts: number[] = [];
     const counting: Progress = { ...silent, step: () => counts.push(tf.memory().numTensors) };
-    await train(config, { configFile: file, progress: counting, cacheDir: join(dir, 'cache') });
+    await train(config, { configFile: file, progress: counting });
     assert.equal(counts.length, 9);
     assert.deepEqual(new Set(counts.slice(1)).size, 1, `live tensors per step: ${counts.join(', ')}`);
   });
 
   test(`a stop request ends the run after the step, with a checkpoint, on the ${backend} backend`, async () => {
-    const { config, file, dir } = tinyExperiment({}, [`train.backend=${backend}`, 'train.epochs=5', 'train.checkpoint.every=5']);
+    const { config, file } = tinyExperiment({}, [`train.backend=${backend}`, 'train.epochs=5', 'train.checkpoint.every=5']);
     let steps = 0;
     const { runDir, summary } = await train(config, {
       configFile: file,
       progress: { ...silent, step: () => (steps += 1) },
       shouldStop: () => steps >= 4,
-      cacheDir: join(dir, 'cache'),
     });
     assert.equal(summary.status, 'stopped');
     assert.equal(summary.steps, 4);
@@ -112,8 +111,8 @@ for (const backend of backends.filter((name) => name !== 'cpu')) {
   test(`the ${backend} backend trains to the cpu backend's losses`, async () => {
     const losses: Record<string, number[][]> = {};
     for (const name of [backend, 'cpu']) {
-      const { config, file, dir } = tinyExperiment({}, [`train.backend=${name}`, 'train.epochs=1']);
-      const { runDir } = await train(config, { configFile: file, progress: silent, cacheDir: join(dir, 'cache') });
+      const { config, file } = tinyExperiment({}, [`train.backend=${name}`, 'train.epochs=1']);
+      const { runDir } = await train(config, { configFile: file, progress: silent });
       losses[name] = readLossRecords(runDir).map((m) => [m.lossD, m.lossG, m.dReal, m.dFake]);
     }
     const worst = Math.max(...losses[backend].flatMap((row, i) => row.map((v, j) => Math.abs(v - losses.cpu[i][j]) / Math.max(Math.abs(losses.cpu[i][j]), 1e-6))));
@@ -125,8 +124,8 @@ const STABLE = ['train.loss=hinge', 'model.discriminator.spectralNorm=true', 'mo
 
 for (const backend of backends.filter((name) => name !== 'webgpu')) {
   test(`every stable-GAN option together trains on ${backend}; the weight average draws the grids and is checkpointed for sample and eval`, async () => {
-    const { config, file, dir } = tinyExperiment({}, [`train.backend=${backend}`, ...STABLE]);
-    const { runDir, summary } = await train(config, { configFile: file, progress: silent, cacheDir: join(dir, 'cache') });
+    const { config, file } = tinyExperiment({}, [`train.backend=${backend}`, ...STABLE]);
+    const { runDir, summary } = await train(config, { configFile: file, progress: silent });
     assert.equal(summary.status, 'finished');
     assert.ok(Number.isFinite(summary.finalLosses!.lossD) && Number.isFinite(summary.finalLosses!.lossG));
 
@@ -149,3 +148,18 @@ for (const backend of backends.filter((name) => name !== 'webgpu')) {
     tf.dispose([noise, images]);
   });
 }
+
+test('train.maxSteps ends the run at that step as if it were the last epoch: its line, grid and a checkpoint of the step', async () => {
+  // 20 images in batches of 8: 3 steps an epoch; 2 epochs asked for, 2 steps allowed.
+  const { config, file } = tinyExperiment({}, ['train.maxSteps=2']);
+  const lines: string[] = [];
+  const { runDir, summary } = await train(config, { configFile: file, progress: { ...silent, endEpoch: (line) => lines.push(line) } });
+  assert.equal(summary.status, 'finished');
+  assert.deepEqual([summary.steps, summary.epochsDone, summary.position], [2, 0, { epoch: 1, stepInEpoch: 2, stepsPerEpoch: 3 }]);
+  assert.equal(lines.length, 1);
+  assert.match(lines[0], /^epoch 1\/2: loss D [\d.]+, loss G [\d.]+, [\d.]+ images\/s, [\d.]+ s \(train\.maxSteps: 2\/3 steps\)$/);
+  const records = readLossRecords(runDir);
+  assert.deepEqual(records.map((r) => [r.type, r.step]), [['step', 1], ['step', 2], ['epoch', 1]]);
+  assert.ok(existsSync(join(runDir, 'samples', 'epoch-0001.png')));
+  assert.equal(latestCheckpoint(runDir), join(runDir, 'checkpoints', 'epoch-0001-step-00000002'));
+});

@@ -7,21 +7,21 @@ import type { Progress } from '../src/train/progress.ts';
 import { train } from '../src/train/trainer.ts';
 import { readMetrics } from '../src/track/run-dir.ts';
 import { fashionMnistForTests } from './support/fashion-mnist.ts';
-import { PROJECT_ROOT, tinyExperiment } from './support/tiny-config.ts';
+import { tinyExperiment } from './support/tiny-config.ts';
 
 const silent: Progress = { startEpoch() {}, step() {}, endEpoch() {}, log() {} };
 // The quality metrics are heavy on the pure-JS backend; the fastest one installed is used.
 const backend = (await availableBackends()).find((name) => name === 'tensorflow' || name === 'wasm') ?? 'cpu';
 
 test('train.eval records patch metrics each epoch and keepBest keeps the best checkpoint', async () => {
-  const { config, file, dir } = tinyExperiment({}, [
+  const { config, file } = tinyExperiment({}, [
     `train.backend=${backend}`,
     'train.epochs=3',
     'data.limit=40',
     'train.eval={every: 1, samples: 20, metrics: [patches]}',
     'train.checkpoint.keepBest=swd',
   ]);
-  const { runDir, summary } = await train(config, { configFile: file, progress: silent, cacheDir: join(dir, 'cache') });
+  const { runDir, summary } = await train(config, { configFile: file, progress: silent });
   const evals = readMetrics(runDir).filter((m) => m.type === 'eval');
   assert.deepEqual(evals.map((m) => m.epoch), [1, 2, 3]);
   const swd = evals.map((m) => m.values['swd/patch7/n20/avg']);
@@ -54,7 +54,7 @@ test('Fashion-MNIST runs measure FD, KID and the share of the intended class wit
     [`train.backend=${backend}`, 'train.epochs=1', 'train.eval={samples: 30, metrics: [classifier]}', 'train.checkpoint.keepBest=classShare'],
   );
   // The project's cache: the classifier trained by test/eval-classifier.test.ts (or trained here once).
-  const { runDir, summary } = await train(config, { configFile: file, progress: silent, cacheDir: join(PROJECT_ROOT, '.cache/data') });
+  const { runDir, summary } = await train(config, { configFile: file, progress: silent });
   const [evaluation] = readMetrics(runDir).filter((m) => m.type === 'eval');
   const names = Object.keys(evaluation.values);
   for (const name of ['fd/fmnist-cnn/n30', 'kid/fmnist-cnn/n30', 'class_share/fmnist-cnn/n30', 'real_vs_real/fd/fmnist-cnn/n30']) {

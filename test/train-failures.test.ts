@@ -85,7 +85,7 @@ test('a run that diverges stops as failed at that step, names the losses, keeps 
 test('weights that stop being finite while the losses still are stop the run too, before any checkpoint of them', async () => {
   // Batch norm normalizes by the batch's statistics in training: an infinite moving variance leaves the losses
   // finite and only shows in the samples, sample and eval. Here it is made infinite after step 4.
-  const { config, file, dir } = tinyExperiment({}, ['train.epochs=3']);
+  const { config, file } = tinyExperiment({}, ['train.epochs=3']);
   let steps = 0;
   const breakMovingVariance = () => {
     if (++steps !== 4) return;
@@ -93,7 +93,7 @@ test('weights that stop being finite while the losses still are stop the run too
     const variance = variances.at(-1)![1];
     variance.assign(tf.fill(variance.shape, Infinity));
   };
-  const { runDir, summary } = await train(config, { configFile: file, progress: { ...silent, step: breakMovingVariance }, cacheDir: join(dir, 'cache') });
+  const { runDir, summary } = await train(config, { configFile: file, progress: { ...silent, step: breakMovingVariance } });
   assert.equal(summary.status, 'failed');
   assert.equal(
     summary.error,
@@ -175,7 +175,7 @@ test('a full disk at a checkpoint: the run fails with that error, removes its pa
 
 test('a full disk at a checkpoint, and then the summary cannot be written either: the error says both, the checkpoint first', needsMount, async () => {
   const disk = mountTmpfs('size=2200k');
-  const { config, file, dir } = tinyExperiment({}, [`tracking.runsDir=${disk}/runs`, ...FILLS_AT_EPOCH_3]);
+  const { config, file } = tinyExperiment({}, [`tracking.runsDir=${disk}/runs`, ...FILLS_AT_EPOCH_3]);
   let runDir = '';
   let epochs = 0;
   // After epoch 3's last summary: a folder where the final summary's temporary file goes.
@@ -186,7 +186,7 @@ test('a full disk at a checkpoint, and then the summary cannot be written either
       if (++epochs === 3) mkdirSync(join(runDir, `summary.json.tmp-${process.pid}`));
     },
   };
-  await assert.rejects(train(config, { configFile: file, progress, cacheDir: join(dir, 'cache') }), (error: Error) => {
+  await assert.rejects(train(config, { configFile: file, progress }), (error: Error) => {
     assert.ok(error instanceof UserError, error.stack);
     assert.equal(
       error.message,

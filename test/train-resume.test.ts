@@ -51,14 +51,13 @@ for (const backend of backends) {
   for (const [label, options] of [['the lesson', []], ['the stable options', STABLE]] as const) {
     test(`a run stopped mid-epoch and resumed equals an uninterrupted one: ${label}, ${backend} backend`, async () => {
       const overrides = [`train.backend=${backend}`, 'train.epochs=3', 'train.checkpoint.every=2', ...options];
-      const { config, file, dir } = tinyExperiment({}, overrides);
-      const cacheDir = join(dir, 'cache');
-      const whole = await train(config, { configFile: file, progress: silent, cacheDir });
+      const { config, file } = tinyExperiment({}, overrides);
+      const whole = await train(config, { configFile: file, progress: silent });
       assert.equal(whole.summary.steps, 9);
 
       // 20 images in batches of 8: 3 steps an epoch. Stopped after step 4, the second epoch's first.
       let steps = 0;
-      const stopped = await train(config, { configFile: file, progress: { ...silent, step: () => (steps += 1) }, shouldStop: () => steps >= 4, cacheDir });
+      const stopped = await train(config, { configFile: file, progress: { ...silent, step: () => (steps += 1) }, shouldStop: () => steps >= 4 });
       assert.equal(stopped.summary.status, 'stopped');
       assert.equal(stopped.summary.epochsDone, 1);
       assert.equal(stopped.summary.steps, 4);
@@ -70,7 +69,7 @@ for (const backend of backends) {
       assert.deepEqual(readMetrics(stopped.runDir).filter((r) => r.type === 'epoch').map((r) => r.epoch), [1], 'no line for the unfinished epoch');
 
       const logged: string[] = [];
-      const resumed = await train(config, { configFile: file, progress: { ...silent, log: (line) => logged.push(line) }, cacheDir, resume: prepareResume(stopped.runDir, config) });
+      const resumed = await train(config, { configFile: file, progress: { ...silent, log: (line) => logged.push(line) }, resume: prepareResume(stopped.runDir, config) });
       assert.ok(logged.includes('resuming from epoch-0002-step-00000004: epoch 2, step 2/3 (step 5 of the run)'), logged.join('\n'));
       assert.equal(resumed.runDir, stopped.runDir);
       assert.equal(resumed.summary.status, 'finished');
@@ -82,9 +81,8 @@ for (const backend of backends) {
 }
 
 test('a crashed run resumes from its last checkpoint and drops the metric lines after it; train.epochs extends a finished run', async () => {
-  const { config, file, dir } = tinyExperiment({}, ['train.epochs=2']);
-  const cacheDir = join(dir, 'cache');
-  const { runDir } = await train(config, { configFile: file, progress: silent, cacheDir });
+  const { config, file } = tinyExperiment({}, ['train.epochs=2']);
+  const { runDir } = await train(config, { configFile: file, progress: silent });
   const whole = outcome(runDir);
 
   // Nothing to do with the same epochs; a config change is refused with the keys that differ.
@@ -101,11 +99,11 @@ test('a crashed run resumes from its last checkpoint and drops the metric lines 
   appendFileSync(join(runDir, 'metrics.jsonl'), `${JSON.stringify({ ...readMetrics(runDir).at(-2), step: 7, epoch: 3 })}\n{"type":"st`);
   // Extended to 3 epochs, it matches a run of 3 epochs from the start.
   const longer = loadExperiment(file, ['train.epochs=3']).config;
-  const extended = await train(longer, { configFile: file, progress: silent, cacheDir, resume: prepareResume(runDir, longer) });
+  const extended = await train(longer, { configFile: file, progress: silent, resume: prepareResume(runDir, longer) });
   assert.equal(extended.summary.status, 'finished');
   assert.equal(extended.summary.startedAt, summary.startedAt);
   assert.ok(extended.summary.wallSeconds > summary.wallSeconds);
-  const three = await train(longer, { configFile: file, progress: silent, cacheDir });
+  const three = await train(longer, { configFile: file, progress: silent });
   assert.deepEqual(outcome(extended.runDir), outcome(three.runDir));
   assert.notDeepEqual(whole, outcome(three.runDir));
 });

@@ -111,9 +111,9 @@ describe('run-health warnings', () => {
   });
 
   it('warns in a real run that learning rate 10 with init std 10 lets D win (the run finishes, losses finite)', async () => {
-    const { config, file, dir } = tinyExperiment({}, ['train.epochs=8', 'train.optimizers.generator.learningRate=10', 'train.optimizers.discriminator.learningRate=10', 'model.init.std=10']);
+    const { config, file } = tinyExperiment({}, ['train.epochs=8', 'train.optimizers.generator.learningRate=10', 'train.optimizers.discriminator.learningRate=10', 'model.init.std=10']);
     const lines: string[] = [];
-    const { summary } = await train(config, { configFile: file, progress: { startEpoch() {}, step() {}, endEpoch() {}, log: (l) => lines.push(l) }, cacheDir: `${dir}/cache` });
+    const { summary } = await train(config, { configFile: file, progress: { startEpoch() {}, step() {}, endEpoch() {}, log: (l) => lines.push(l) } });
     assert.equal(summary.status, 'finished');
     assert.deepEqual(summary.warnings?.map((w) => w.kind), ['discriminatorWins']);
     assert.ok(lines.some((l) => l.startsWith('warning: the discriminator has won outright for 3 epochs')), lines.join('\n'));

@@ -428,6 +428,10 @@ export interface Train {
    */
   epochs: number;
   /**
+   * Stop after this many steps of the run (all epochs counted), ending it there as if it were the last epoch: the epoch's line, grid, evaluation and a checkpoint of that step, status finished. For a dry run that checks a config end to end in seconds (as pytorch/examples' --dry-run); unset, the run trains train.epochs whole epochs.
+   */
+  maxSteps?: number;
+  /**
    * bce (the lesson; Goodfellow et al. 2014, non-saturating generator loss): discriminator (BCE(D(x), 1) + BCE(D(G(z)), 0)) / 2, generator BCE(D(G(z)), 1), computed from logits for numerical stability. hinge (Lim and Ye 2017, "Geometric GAN"; Miyato et al. 2018): discriminator mean(relu(1 - D(x))) + mean(relu(1 + D(G(z)))), generator -mean(D(G(z))); pairs with spectral norm. wgan-gp (Gulrajani et al. 2017, "Improved Training of Wasserstein GANs"): critic mean(D(G(z))) - mean(D(x)) + gradientPenalty * mean((||grad_x D(x_hat)||_2 - 1)^2) on random interpolates x_hat of real and fake images, generator -mean(D(G(z))); the paper's critic has no batch norm (discriminator.batchNorm: false).
    */
   loss: 'bce' | 'hinge' | 'wgan-gp';

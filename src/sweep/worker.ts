@@ -57,7 +57,6 @@ async function runTrial(message: StartTrial): Promise<FromWorker> {
       shouldStop: () => stopRequested,
       runId: message.runId,
       parentRunId: message.parentRunId,
-      cacheDir: message.cacheDir,
       resume: message.resumeRunDir === undefined ? undefined : prepareResume(message.resumeRunDir, message.config),
     });
     return { type: 'done', status: result.summary.status, runDir: result.runDir, summary: result.summary, metrics: finalMetrics(result.runDir) };
