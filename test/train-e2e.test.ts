@@ -163,3 +163,13 @@ test('train.maxSteps ends the run at that step as if it were the last epoch: its
   assert.ok(existsSync(join(runDir, 'samples', 'epoch-0001.png')));
   assert.equal(latestCheckpoint(runDir), join(runDir, 'checkpoints', 'epoch-0001-step-00000002'));
 });
+
+test('train.report writes the run\'s HTML report at its end, and says where', async () => {
+  const { config, file } = tinyExperiment({}, ['train.report=true', 'train.epochs=1']);
+  const lines: string[] = [];
+  const { runDir } = await train(config, { configFile: file, progress: { ...silent, log: (line) => lines.push(line) } });
+  const index = join(runDir, 'report', 'index.html');
+  assert.ok(existsSync(index));
+  assert.ok(existsSync(join(runDir, 'report', 'samples', 'epoch-0001.png')), 'the grid is in the report');
+  assert.match(lines.at(-1)!, new RegExp(`^report: ${index.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\([\\d.]+ s\\)$`));
+});

@@ -511,6 +511,10 @@ export interface Train {
      */
     metrics: ['patches' | 'classifier', ...('patches' | 'classifier')[]];
   };
+  /**
+   * At the end of the run (finished, stopped or failed), write its HTML report to <run-dir>/report/ (what `dcgan-run report <run-dir>` writes: every sample grid on a slider, the losses and quality metrics, the generator running in the page) and upload it to MLflow with the run. About the size of the grids plus the generator's weights twice (44 MB for the lesson's model); false skips it.
+   */
+  report: boolean;
 }
 /**
  * Adam optimizer.

@@ -12,6 +12,7 @@ import { bestMetric, createEvaluator, isBetter, type Evaluator } from '../eval/e
 import { cacheFolder } from '../io/cache-folder.ts';
 import { buildDiscriminator, buildGenerator } from '../model/build.ts';
 import { lineChartPng } from '../render/loss-plot.ts';
+import { writeRunReport } from '../report/run-report.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { recordRunFacts } from '../track/run-facts.ts';
 import { newRunId, RunDirectory } from '../track/run-dir.ts';
@@ -427,6 +428,7 @@ async function finishRun(t: Training, status: RunStatus, failure: string | undef
   } catch (error) {
     summaryError = error;
   }
+  if (t.config.train.report && !summaryError) await writeReport(t);
   for (const tracker of t.trackers) {
     tracker.logArtifact(run.file('config.yaml'), 'config.yaml');
     if (summary.epochsDone > 0) tracker.logArtifact(run.file('losses.png'), 'losses.png');
@@ -441,6 +443,18 @@ async function finishRun(t: Training, status: RunStatus, failure: string | undef
   optimizers.generator.dispose();
   optimizers.discriminator.dispose();
   if (summaryError) throw summaryNotWritten(summaryError, run.file('summary.json'), failure, thrown);
+}
+
+/** train.report: the run's HTML report, for the trackers too; one that cannot be written is a warning, not the run's failure. */
+async function writeReport(t: Training): Promise<void> {
+  const started = performance.now();
+  try {
+    const dir = await writeRunReport(t.run.path, { log: t.progress.log });
+    t.progress.log(`report: ${join(dir, 'index.html')} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+    for (const tracker of t.trackers) tracker.logArtifact(dir, 'report');
+  } catch (error) {
+    warnLine(t.progress, `the run's report could not be written (${(error as Error).message}); \`dcgan-run report ${t.run.path}\` tries again`);
+  }
 }
 
 /** A summary that could not be written, said after the run's own failure if it had one; a thrown error keeps its kind. */

@@ -27,7 +27,8 @@ export function tinyExperiment(extra: Record<string, unknown> = {}, overrides: s
       limit: 20,
     },
     model: { latentDim: 8, imageSize: 8, generator: { blocks: 2, baseChannels: 4 }, discriminator: { blocks: 2, baseChannels: 4 } },
-    train: { epochs: 2, samples: { count: 6 }, checkpoint: { every: 1 }, logEvery: 1, backend: 'cpu' },
+    // No HTML report (test/report-*.test.ts write theirs): it would add a second or so to every run.
+    train: { epochs: 2, samples: { count: 6 }, checkpoint: { every: 1 }, logEvery: 1, backend: 'cpu', report: false },
     tracking: { runsDir: join(dir, 'runs') },
     ...extra,
   };
