@@ -9,7 +9,7 @@ import { summaryRows } from '../src/sweep/summary.ts';
 import { MlflowClient } from '../src/track/mlflow/index.ts';
 import type { RunSummary } from '../src/track/run-types.ts';
 import { startMlflowServer, type MlflowTestServer } from './support/mlflow-server.ts';
-import { latestCheckpoint } from '../src/train/checkpoint.ts';
+import { latestCheckpoint } from '../src/track/run-checkpoints.ts';
 import { cliEnv, onlySweepDir, readManifest, runCli, startCli, waitFor } from './support/sweep-cli.ts';
 import { POKEMON_ROOT, tinyExperiment } from './support/tiny-config.ts';
 

@@ -9,7 +9,7 @@ import { availableBackends } from '../src/backend/select.ts';
 import { deriveSeed, Rng } from '../src/random/rng.ts';
 import { imageGridPng, pixelScale } from '../src/render/grid.ts';
 import { loadLayersModel } from '../src/model/io.ts';
-import { latestCheckpoint, loadSamplingGenerator } from '../src/train/checkpoint.ts';
+import { latestCheckpoint, loadSamplingGenerator } from '../src/track/run-checkpoints.ts';
 import type { Progress } from '../src/train/progress.ts';
 import { train } from '../src/train/trainer.ts';
 import { readLossRecords } from '../src/track/run-dir.ts';

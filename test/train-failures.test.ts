@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../src/errors.ts';
 import { loadLayersModel } from '../src/model/io.ts';
-import { latestCheckpoint } from '../src/train/checkpoint.ts';
+import { latestCheckpoint } from '../src/track/run-checkpoints.ts';
 import type { Progress } from '../src/train/progress.ts';
 import { train } from '../src/train/trainer.ts';
 import { readLossRecords, readRunSummary } from '../src/track/run-dir.ts';

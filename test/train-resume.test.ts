@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { availableBackends } from '../src/backend/select.ts';
 import { loadExperiment } from '../src/config/load-experiment.ts';
 import { UserError } from '../src/errors.ts';
-import { latestCheckpoint } from '../src/train/checkpoint.ts';
+import { latestCheckpoint } from '../src/track/run-checkpoints.ts';
 import type { Progress } from '../src/train/progress.ts';
 import { prepareResume } from '../src/train/resume.ts';
 import { train } from '../src/train/trainer.ts';

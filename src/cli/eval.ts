@@ -6,7 +6,7 @@ import { loadDataset } from '../data/dataset.ts';
 import { cacheFolder } from '../io/cache-folder.ts';
 import { isLabeled } from '../plan/source.ts';
 import { createEvaluator } from '../eval/evaluate.ts';
-import { latestCheckpoint, loadSamplingGenerator } from '../train/checkpoint.ts';
+import { latestCheckpoint, loadSamplingGenerator } from '../track/run-checkpoints.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { readRunConfig } from '../track/run-dir.ts';
 import { statusNote } from '../track/run-state.ts';

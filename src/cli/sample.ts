@@ -4,7 +4,7 @@ import { UserError } from '../errors.ts';
 import { useBackend } from '../backend/select.ts';
 import { deriveSeed, Rng } from '../random/rng.ts';
 import { imageGridPng, pixelScale } from '../render/grid.ts';
-import { latestCheckpoint, loadSamplingGenerator } from '../train/checkpoint.ts';
+import { latestCheckpoint, loadSamplingGenerator } from '../track/run-checkpoints.ts';
 import { readRunConfig } from '../track/run-dir.ts';
 import { statusNote } from '../track/run-state.ts';
 

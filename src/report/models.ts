@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { latestCheckpoint } from '../train/checkpoint.ts';
+import { latestCheckpoint } from '../track/run-checkpoints.ts';
 import { MODELS_GLOBAL, type EmbeddedModel, type ModelChoice } from './report-data.ts';
 
 interface Candidate {

@@ -8,7 +8,7 @@ import { loadDataset } from '../data/dataset.ts';
 import type { ImageDataset } from '../data/types.ts';
 import { deriveSeed, Rng } from '../random/rng.ts';
 import { imageGridPng, pixelScale } from '../render/grid.ts';
-import { latestCheckpoint, loadSamplingGenerator } from '../train/checkpoint.ts';
+import { latestCheckpoint, loadSamplingGenerator } from '../track/run-checkpoints.ts';
 import type { NearestItem } from './report-data.ts';
 
 export const NEAREST_SAMPLES = 6;

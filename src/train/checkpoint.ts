@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
@@ -75,13 +75,6 @@ export async function saveCheckpoint(runDir: string, state: TrainingState, name?
   return dir;
 }
 
-/** The newest checkpoint folder of a run directory. */
-export function latestCheckpoint(runDir: string): string {
-  const pointer = join(runDir, 'checkpoints', 'latest.json');
-  if (!existsSync(pointer)) throw new UserError(`${runDir}: no checkpoint found (checkpoints/latest.json is missing)`);
-  return join(runDir, 'checkpoints', (JSON.parse(readFileSync(pointer, 'utf8')) as { checkpoint: string }).checkpoint);
-}
-
 /** Loads a checkpoint into a training run's networks and optimizers (built from the same config); returns its position. */
 export async function restoreCheckpoint(checkpoint: string, state: Omit<TrainingState, keyof CheckpointPosition>): Promise<CheckpointPosition> {
   const load = async (model: tf.LayersModel, name: string) => {
@@ -104,8 +97,3 @@ export async function restoreCheckpoint(checkpoint: string, state: Omit<Training
   return JSON.parse(readFileSync(join(checkpoint, 'state.json'), 'utf8')) as CheckpointPosition;
 }
 
-/** The generator that draws a checkpoint's samples: the weight average (train.ema) where the run kept one. */
-export async function loadSamplingGenerator(checkpoint: string): Promise<tf.LayersModel> {
-  const averaged = join(checkpoint, 'generator-ema');
-  return loadLayersModel(existsSync(join(averaged, 'model.json')) ? averaged : join(checkpoint, 'generator'));
-}

@@ -13,7 +13,8 @@ import { readRunFacts } from '../track/run-facts.ts';
 import { redactCredentials } from '../track/redact.ts';
 import type { MetricRecord, RunSummary } from '../track/run-types.ts';
 import { readRunState } from '../track/run-state.ts';
-import { latestCheckpoint, type CheckpointPosition } from './checkpoint.ts';
+import { type CheckpointPosition } from './checkpoint.ts';
+import { latestCheckpoint } from '../track/run-checkpoints.ts';
 
 export interface ResumePoint {
   runDir: string;
