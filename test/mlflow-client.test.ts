@@ -20,6 +20,7 @@ import {
   type MetricInput,
   type RetryEvent,
 } from "../src/track/mlflow/index.ts";
+import { closedPort } from "./support/closed-port.ts";
 import { startFlakyProxy, type FlakyProxy } from "./support/flaky-proxy.ts";
 import { startMlflowServer, type MlflowTestServer } from "./support/mlflow-server.ts";
 
@@ -462,12 +463,3 @@ describe("MLflow client against a real server", () => {
     assert.ok(Date.now() - t0 < 2000);
   });
 });
-
-async function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}

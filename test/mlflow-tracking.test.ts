@@ -4,11 +4,10 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join, relative, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { prepareResume } from '../src/train/resume.ts';
-import { latestCheckpoint } from '../src/train/checkpoint.ts';
+import { latestCheckpoint } from '../src/track/run-checkpoints.ts';
 import { train } from '../src/train/trainer.ts';
 import type { Progress } from '../src/train/progress.ts';
 import { UserError } from '../src/errors.ts';
@@ -20,6 +19,7 @@ import { syncRunDir, type SyncReport } from '../src/track/mlflow-sync.ts';
 import { readRunFacts } from '../src/track/run-facts.ts';
 import { readMetrics } from '../src/track/run-dir.ts';
 import type { RunSummary } from '../src/track/run-types.ts';
+import { closedPort } from './support/closed-port.ts';
 import { startFlakyProxy } from './support/flaky-proxy.ts';
 import { startSwitchProxy } from './support/switch-proxy.ts';
 import { startMlflowServer } from './support/mlflow-server.ts';
@@ -437,15 +437,6 @@ test('training warnings reach the progress output, summary.json and MLflow tags,
   const synced = kv((await client.getRun(report.runId)).data.tags);
   for (const w of offlineSummary.warnings!) assert.equal(synced[`dcgan.warning.${w.kind}`], `epoch ${w.epoch}: ${w.message}`);
 });
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((done) => probe.close(() => done()));
-  return port;
-}
 
 test('an unreachable tracking URI with tracking.mlflow.required fails at start, in seconds, with the URI and the cause', async () => {
   const port = await closedPort();

@@ -1,11 +1,13 @@
 // A failing trial: by default the others go on and the failure is reported at the end (exit 1); with
 // --fail-fast the sweep stops at once, the running trials stop with a checkpoint, the rest are not started.
+// An MLflow server that does not answer fails nothing unless tracking.mlflow.required says so.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { RunSummary } from '../src/track/run-types.ts';
-import { latestCheckpoint } from '../src/train/checkpoint.ts';
+import { latestCheckpoint } from '../src/track/run-checkpoints.ts';
+import { closedPort } from './support/closed-port.ts';
 import { onlySweepDir, readManifest, runCli } from './support/sweep-cli.ts';
 import { POKEMON_ROOT, tinyExperiment } from './support/tiny-config.ts';
 
@@ -86,4 +88,42 @@ test('a runs folder under a regular file is refused before any trial starts, nam
   const result = await runCli(['run', file], { cwd: dir });
   assert.equal(result.code, 2, result.stderr);
   assert.equal(result.stderr, `tracking.runsDir: cannot write into runs: ${join(dir, 'runs')} is a file, not a folder\n`);
+});
+
+test('an MLflow server unreachable at start: the sweep trains without its parent run and says how to sync each trial; required, it is refused (exit 2)', async () => {
+  const uri = `http://127.0.0.1:${await closedPort()}`;
+  const awaySweep = (name: string, required: boolean) =>
+    tinyExperiment({
+      name,
+      train: { epochs: 1, samples: { count: 4 }, checkpoint: { every: 1000 }, logEvery: 1, backend: 'auto', report: false },
+      tracking: { runsDir: 'runs', mlflow: { uri, required } },
+      sweep: { parallel: 2, parameters: { seed: [1, 2] } },
+    });
+  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+  const refused = awaySweep('mlflow-required', true);
+  const stopped = await runCli(['run', refused.file], { cwd: refused.dir });
+  assert.equal(stopped.code, 2, stopped.stderr);
+  assert.match(stopped.stderr, new RegExp(`cannot use the MLflow tracking server at ${escape(uri)}/ \\(tracking\\.mlflow\\.uri\\): .*ECONNREFUSED`));
+  const notStarted = readManifest(onlySweepDir(join(refused.dir, 'runs'), 'mlflow-required')!);
+  assert.deepEqual(notStarted.trials.map((t) => t.status), ['pending', 'pending']);
+  assert.equal(notStarted.owner, null);
+
+  const { file, dir } = awaySweep('mlflow-away', false);
+  const result = await runCli(['run', file], { cwd: dir });
+  assert.equal(result.code, 0, result.stderr);
+  const sweepLine = `MLflow at ${uri}/ unreachable (`;
+  assert.equal(result.stderr.split('\n').filter((line) => line.startsWith(sweepLine)).length, 1, result.stderr);
+  assert.match(
+    result.stderr,
+    new RegExp(`^${escape(sweepLine)}.*ECONNREFUSED.*\\): the sweep runs without its MLflow parent run; each trial logs locally and keeps trying the server, and \`dcgan-run sync <run-dir>\` uploads a trial later$`, 'm'),
+  );
+  const manifest = readManifest(onlySweepDir(join(dir, 'runs'), 'mlflow-away')!);
+  assert.equal(manifest.mlflow, null, 'no parent run');
+  assert.deepEqual(manifest.trials.map((t) => t.status), ['finished', 'finished']);
+  for (const trial of manifest.trials) {
+    // The trial's own line, as a single run's: the command that uploads it later.
+    assert.match(result.stderr, new RegExp(`^\\[${escape(trial.name)}\\] warning: ${escape(sweepLine)}.*\\): logging locally; the run keeps trying the server, and \`dcgan-run sync ${escape(relative(dir, trial.runDir!))}\` uploads later$`, 'm'));
+    assert.ok(existsSync(join(trial.runDir!, 'samples', 'epoch-0001.png')));
+  }
 });

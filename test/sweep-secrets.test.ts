@@ -31,7 +31,7 @@ test('a password in the tracking URI is written to no sweep file and uploaded in
   assert.equal(config.tracking.mlflow?.uri, uri);
   const trials = expandSweep(config);
   const directory = SweepDirectory.create(join(dir, 'runs'), config, file, trials);
-  const parent = await ParentRun.open(config, directory, { uri, source: 'tracking.mlflow.uri' }, () => {}, cliEnv());
+  const parent = (await ParentRun.open(config, directory, { uri, source: 'tracking.mlflow.uri' }, { log: () => {}, warn: assert.fail }, cliEnv()))!;
 
   const [first, second] = directory.manifest.trials;
   directory.update(first.name, { status: 'failed', error: `MLflow at ${uri} refused the run` });

@@ -1,12 +1,13 @@
 // The sweep's MLflow parent run: one per sweep directory (kept across resumes), tagged dcgan.sweep=true and
 // named after the sweep id; every trial's run is its child (the trial's tracker tags it mlflow.parentRunId).
+// A server that does not answer at start does not stop the sweep (unless tracking.mlflow.required): it runs
+// without a parent run, and each trial logs locally and keeps trying the server, as a single run does.
 import { readFileSync } from 'node:fs';
 import type { Experiment } from '../config/experiment.generated.ts';
-import { connectMlflow, LIVE_RETRIES, mlflowExperimentName, type MlflowTarget } from '../track/mlflow-connect.ts';
+import { connectAtStart, mlflowExperimentName, type MlflowTarget } from '../track/mlflow-connect.ts';
 import type { MlflowClient, MlflowRunStatus } from '../track/mlflow/index.ts';
 import type { SweepDirectory } from './manifest.ts';
 import { statusCounts, summaryRows, SORT_KEYS, DEFAULT_SORT_KEY } from './summary.ts';
-
 
 export class ParentRun {
   private constructor(
@@ -16,11 +17,26 @@ export class ParentRun {
 
   /**
    * The sweep directory's parent run, or a new one when it has none on this server (then recorded in the
-   * manifest). Fails early, with a UserError, when the server does not answer.
+   * manifest); undefined, with a warning, when the server does not answer. A UserError when it does not answer and
+   * tracking.mlflow.required is set, or when it cannot be used (not a URI, refused credentials, not MLflow).
    */
-  static async open(config: Experiment, directory: SweepDirectory, target: MlflowTarget, log: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<ParentRun> {
-    // The same connection rules as a single run: credentials from the environment, a UserError for a dead server.
-    const client = await connectMlflow(target, { env, retries: LIVE_RETRIES });
+  static async open(
+    config: Experiment,
+    directory: SweepDirectory,
+    target: MlflowTarget,
+    output: { log: (line: string) => void; warn: (line: string) => void },
+    env: NodeJS.ProcessEnv = process.env,
+  ): Promise<ParentRun | undefined> {
+    const { log, warn } = output;
+    // The same connection rules as a single run: credentials from the environment, one check at start.
+    const { client, unreachable } = await connectAtStart(config, target, env);
+    if (unreachable) {
+      warn(
+        `MLflow at ${client.trackingUri} unreachable (${unreachable}): the sweep runs without its MLflow parent run; ` +
+          `each trial logs locally and keeps trying the server, and \`dcgan-run sync <run-dir>\` uploads a trial later`,
+      );
+      return undefined;
+    }
     const uri = client.trackingUri;
     const known = directory.manifest.mlflow;
     if (known && known.uri === uri) {

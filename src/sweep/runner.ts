@@ -148,7 +148,7 @@ export class SweepRunner {
     const target = mlflowTarget(this.config, this.options.env);
     if (target) {
       try {
-        this.parent = await ParentRun.open(this.config, directory, target, this.log, this.options.env);
+        this.parent = await ParentRun.open(this.config, directory, target, { log: this.log, warn: this.warn }, this.options.env);
       } catch (error) {
         manifest.owner = null;
         directory.save();

@@ -2,7 +2,7 @@
 // checked before training starts. A server that does not answer does not stop the run (unless
 // tracking.mlflow.required): it trains, logs locally, and the tracker sends everything once the server answers.
 import type { Experiment } from '../config/experiment.generated.ts';
-import { isUnreachable, LIVE_RETRIES, mlflowClient, mlflowExperimentName, mlflowTarget, unusableServer, type MlflowTarget } from './mlflow-connect.ts';
+import { connectAtStart, mlflowExperimentName, mlflowTarget, type MlflowTarget } from './mlflow-connect.ts';
 import { MlflowTracker, type MlflowTrackerOptions } from './mlflow-tracker.ts';
 import type { Tracker } from './tracker.ts';
 
@@ -29,14 +29,7 @@ export interface TrackerSetup {
 export async function createTrackers(config: Experiment, options: CreateTrackersOptions): Promise<TrackerSetup> {
   const target = mlflowTarget(config, options.env);
   if (!target) return { trackers: [] };
-  const client = mlflowClient(target, options.env ?? process.env, LIVE_RETRIES);
-  let unreachable: string | undefined;
-  try {
-    await client.checkReachable(options.checkTimeoutMs ?? 5_000);
-  } catch (error) {
-    if (config.tracking.mlflow?.required || !isUnreachable(error)) throw unusableServer(client, target, error);
-    unreachable = (error as Error).message;
-  }
+  const { client, unreachable } = await connectAtStart(config, target, options.env ?? process.env, options.checkTimeoutMs);
   const experiment = mlflowExperimentName(config);
   const tracker = new MlflowTracker({ client, experimentName: experiment, warn: options.warn, log: options.log, unreachable, ...options.probing });
   return { trackers: [tracker], mlflow: { ...target, uri: client.trackingUri, experiment, tracker } };

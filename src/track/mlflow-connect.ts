@@ -43,7 +43,7 @@ export interface ConnectOptions {
  * A client for `target` with credentials from the environment (MLFLOW_TRACKING_TOKEN or
  * MLFLOW_TRACKING_USERNAME/PASSWORD); a URI that is not one is a UserError.
  */
-export function mlflowClient(target: MlflowTarget, env: NodeJS.ProcessEnv, retries: Partial<TransportOptions>): MlflowClient {
+function mlflowClient(target: MlflowTarget, env: NodeJS.ProcessEnv, retries: Partial<TransportOptions>): MlflowClient {
   try {
     const { trackingUri: _ignored, ...fromEnv } = transportOptionsFromEnv(env);
     // Explicit retry settings in the environment (MLFLOW_HTTP_REQUEST_*) win over ours.
@@ -54,13 +54,35 @@ export function mlflowClient(target: MlflowTarget, env: NodeJS.ProcessEnv, retri
 }
 
 /** A server that did not answer, or answered that it is overloaded or down (not: bad credentials, not an MLflow server). */
-export function isUnreachable(error: unknown): boolean {
+function isUnreachable(error: unknown): boolean {
   return isMlflowError(error) && (error.status === undefined || RETRY_STATUS_CODES.has(error.status));
 }
 
 /** The check's failure as the UserError a command stops with. */
-export function unusableServer(client: MlflowClient, target: MlflowTarget, error: unknown): UserError {
+function unusableServer(client: MlflowClient, target: MlflowTarget, error: unknown): UserError {
   return new UserError(`cannot use the MLflow tracking server at ${client.trackingUri} (${target.source}): ${(error as Error).message}`);
+}
+
+export interface StartConnection {
+  client: MlflowClient;
+  /** Why the server did not answer the check; then the run or sweep starts logging locally. */
+  unreachable?: string;
+}
+
+/**
+ * A client for a run or a sweep about to start, with short retries (LIVE_RETRIES), checked with one request. A server
+ * that does not answer does not stop the start, unless tracking.mlflow.required is set; a URI that is not one,
+ * refused credentials or a server that is not MLflow are a UserError.
+ */
+export async function connectAtStart(config: Experiment, target: MlflowTarget, env: NodeJS.ProcessEnv, checkTimeoutMs = 5_000): Promise<StartConnection> {
+  const client = mlflowClient(target, env, LIVE_RETRIES);
+  try {
+    await client.checkReachable(checkTimeoutMs);
+    return { client };
+  } catch (error) {
+    if (config.tracking.mlflow?.required || !isUnreachable(error)) throw unusableServer(client, target, error);
+    return { client, unreachable: (error as Error).message };
+  }
 }
 
 /**
