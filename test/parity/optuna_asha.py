@@ -1,7 +1,7 @@
 """Optuna's SuccessiveHalvingPruner on a fixed, interleaved history of reports (test/sweep-asha-parity.test.ts).
 
 Reads JSON from stdin: {"settings": {minEpochs, reductionFactor, minEarlyStoppingRate}, "mode": "min"|"max",
-"trials": n, "reports": [[trial, step, value], ...]}. All trials are asked for first (they run at once); each
+"trials": n, "reports": [[trial, step, value], ...]} (a null value is NaN). All trials are asked for first (they run at once); each
 report is trial.report + should_prune, a pruned trial is told PRUNED and reports no more. Writes
 {"decisions": [[trial, step, pruned], ...], "rungs": {trial: [value at rung 0, ...]}} to stdout.
 """
@@ -26,7 +26,7 @@ for index, step, value in case["reports"]:
     if index in pruned:
         continue
     trial = trials[index]
-    trial.report(float(value), step)
+    trial.report(float("nan") if value is None else float(value), step)
     prune = trial.should_prune()
     decisions.append([index, step, prune])
     if prune:
