@@ -1,5 +1,6 @@
 // Sweeps end to end through the CLI, tracked on a real MLflow server: 4 trials 2 at a time (a parent run and
-// 4 child runs, the summary written and logged); Ctrl-C (parent KILLED); a failed trial (parent FAILED).
+// 4 child runs, the summary written and logged); the swept keys as each trial's params; Ctrl-C (parent KILLED);
+// a failed trial (parent FAILED).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -114,6 +115,34 @@ test('a 4-trial sweep runs 2 at a time, records every trial and logs a parent ru
   assert.deepEqual(childTags.map((t) => t['dcgan.runId']).sort(), manifest.trials.map((t) => t.runId).sort());
   for (const run of children) assert.equal(run.info.status, 'FINISHED');
   t.diagnostic(`4-trial sweep, parallel 2, with MLflow: ${seconds.toFixed(1)} s`);
+});
+
+test('each trial logs the keys its sweep varies as params, valued as its config has them, for the compare view', async () => {
+  const experiment = `sweep-params-${Date.now()}`;
+  const activation = 'model.discriminator.activation';
+  const { file, dir } = tinyExperiment({
+    name: experiment,
+    train: { epochs: 1, samples: { count: 4 }, logEvery: 1, backend: 'auto', report: false },
+    tracking: { runsDir: 'runs', mlflow: { uri: server.uri } },
+    sweep: { parallel: 2, parameters: { [activation]: [{ kind: 'relu' }, { kind: 'leakyRelu', alpha: 0.3 }], [LR]: [0.002] } },
+  });
+  const result = await runCli(['run', file], { cwd: dir, env: cliEnv() });
+  assert.equal(result.code, 0, result.stderr);
+  const manifest = readManifest(onlySweepDir(join(dir, 'runs'), experiment)!);
+  const client = new MlflowClient({ trackingUri: server.uri });
+  const parent = await client.getRun(manifest.mlflow!.parentRunId);
+  assert.equal(parent.data.tags.find((t) => t.key === 'dcgan.sweep.parameters')?.value, JSON.stringify([activation, LR]));
+
+  const children = await childRuns(client, parent.info.experiment_id, parent.info.run_id);
+  assert.equal(children.length, 2);
+  const byRunId = new Map(children.map((run) => [run.data.tags.find((t) => t.key === 'dcgan.runId')!.value, run]));
+  const swept = manifest.trials.map((trial) => Object.fromEntries(byRunId.get(trial.runId!)!.data.params.map((p) => [p.key, p.value])));
+  const lrD = String(parse(readFileSync(join(manifest.trials[0].runDir!, 'config.yaml'), 'utf8')).train.optimizers.discriminator.learningRate);
+  // The key params under their short names (the swept learning rate is lr_G), any other swept key under itself.
+  assert.deepEqual(swept, [
+    { epochs: '1', batch_size: '8', lr_G: '0.002', lr_D: lrD, [activation]: '{"kind":"relu"}' },
+    { epochs: '1', batch_size: '8', lr_G: '0.002', lr_D: lrD, [activation]: '{"kind":"leakyRelu","alpha":0.3}' },
+  ]);
 });
 
 const runSummary = (runDir: string) => JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as RunSummary;

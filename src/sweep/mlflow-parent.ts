@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Experiment } from '../config/experiment.generated.ts';
 import { connectAtStart, mlflowExperimentName, type MlflowTarget } from '../track/mlflow-connect.ts';
 import type { MlflowClient, MlflowRunStatus } from '../track/mlflow/index.ts';
+import { SWEPT_KEYS_TAG } from '../track/mlflow-params.ts';
 import type { SweepDirectory } from './manifest.ts';
 import { statusCounts, summaryRows, SORT_KEYS, DEFAULT_SORT_KEY } from './summary.ts';
 
@@ -61,6 +62,8 @@ export class ParentRun {
         'dcgan.sweep.definitionHash': manifest.definitionHash,
         'dcgan.sweep.strategy': manifest.strategy,
         'dcgan.sweep.trials': String(manifest.trials.length),
+        // Each trial logs these keys as params (src/track/mlflow-params.ts).
+        [SWEPT_KEYS_TAG]: JSON.stringify(Object.keys(config.sweep?.parameters ?? {})),
         'dcgan.sweep.dir': directory.path,
         'dcgan.experiment': config.name,
         'mlflow.source.name': manifest.configFile,

@@ -2,7 +2,7 @@
 // `dcgan-run sync`, so both describe a run identically.
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import type { Experiment } from '../config/experiment.generated.ts';
+import { getAt } from '../config/pointer.ts';
 import { redactCredentials } from './redact.ts';
 import type { RunFacts } from './run-facts.ts';
 
@@ -11,7 +11,7 @@ export const MAX_KEY_LENGTH = 250;
 
 export interface RunDescription {
   runName: string;
-  /** The key hyperparameters (KEY_PARAMS present in the config), the backend and the dataset size. */
+  /** The key hyperparameters (KEY_PARAMS) and, for a sweep's trial, the keys its sweep varies. */
   params: Record<string, string>;
   tags: Record<string, string>;
   /** The whole resolved config, credentials removed: logged as a dict artifact beside config.yaml. */
@@ -24,12 +24,32 @@ export interface RunDescription {
  * a card about 250 px tall: two lines of them still leave the grid in view, the 56 keys of a flattened config push
  * it out. The whole config is the config.yaml and config.json artifacts; backend and versions are tags.
  */
-export const KEY_PARAMS: Readonly<Record<string, (config: Experiment) => unknown>> = {
-  epochs: (config) => config.train.epochs,
-  batch_size: (config) => config.data.batchSize,
-  lr_G: (config) => config.train.optimizers.generator.learningRate,
-  lr_D: (config) => config.train.optimizers.discriminator.learningRate,
+export const KEY_PARAMS: Readonly<Record<string, string>> = {
+  epochs: 'train.epochs',
+  batch_size: 'data.batchSize',
+  lr_G: 'train.optimizers.generator.learningRate',
+  lr_D: 'train.optimizers.discriminator.learningRate',
 };
+
+/**
+ * The sweep parent run's tag listing the config keys its sweep varies (sweep.parameters' keys, as JSON). Each trial
+ * logs those keys as params, so MLflow's compare view sets the trials side by side on what the sweep varied.
+ */
+export const SWEPT_KEYS_TAG = 'dcgan.sweep.parameters';
+
+/** A config value as a param: scalars as the config writes them, mappings and lists as in config.json. */
+function paramValue(value: unknown): string {
+  return value !== null && typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+/**
+ * Params named after config keys: a key param under its short name, any other key under itself (as sweep.parameters
+ * and summary.csv write it), so a key has the same name in every run and every sweep.
+ */
+function configParams(config: unknown, keys: readonly string[]): Record<string, string> {
+  const shortNames = new Map(Object.entries(KEY_PARAMS).map(([name, key]) => [key, name]));
+  return Object.fromEntries(keys.map((key) => [limitKey(shortNames.get(key) ?? key), paramValue(getAt(config, key.split('.')))]));
+}
 
 /** A key MLflow accepts: longer ones keep their start and get a hash of the whole key, so they stay distinct. */
 export function limitKey(key: string): string {
@@ -38,8 +58,9 @@ export function limitKey(key: string): string {
   return `${key.slice(0, MAX_KEY_LENGTH - hash.length - 1)}~${hash}`;
 }
 
-export function describeRun(facts: RunFacts): RunDescription {
-  const params = Object.fromEntries(Object.entries(KEY_PARAMS).map(([name, read]) => [name, String(read(facts.config))]));
+/** `sweptKeys`: for a sweep's trial, the keys its sweep varies (SWEPT_KEYS_TAG of its parent run). */
+export function describeRun(facts: RunFacts, sweptKeys: readonly string[] = []): RunDescription {
+  const params = configParams(facts.config, [...Object.values(KEY_PARAMS), ...sweptKeys]);
   const configFile = resolve(facts.configFile);
   const tags: Record<string, string> = {
     'mlflow.runName': facts.runId,

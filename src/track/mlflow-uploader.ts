@@ -6,7 +6,7 @@ import { join, posix, relative, sep } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { classHistogramTable, metricPoints } from './metric-names.ts';
 import { isMlflowError, type Metric, type MetricInput, type MlflowClient } from './mlflow/index.ts';
-import { describeRun, type RunDescription } from './mlflow-params.ts';
+import { describeRun, SWEPT_KEYS_TAG, type RunDescription } from './mlflow-params.ts';
 import { redactCredentials } from './redact.ts';
 import type { RunFacts } from './run-facts.ts';
 import type { MetricRecord } from './run-types.ts';
@@ -153,7 +153,7 @@ export class RunUploader {
   /** Finds or creates the MLflow run for the run directory and records it in the state file. */
   static async begin(client: MlflowClient, runDir: string, options: BeginOptions): Promise<RunUploader> {
     const { facts, experimentName } = options;
-    const description = describeRun(facts);
+    const description = describeRun(facts, facts.parentRunId ? await sweptKeys(client, facts.parentRunId) : []);
     const verify = options.mode === 'sync';
     const reuse = options.mode !== 'live';
     let state = reuse ? readSyncState(runDir) : undefined;
@@ -404,6 +404,17 @@ async function findRun(client: MlflowClient, experimentId: string, description: 
     maxResults: 1,
   });
   return runs[0]?.info.run_id;
+}
+
+/** The config keys the sweep of a trial's parent run varies; none when the parent is gone or has no such tag. */
+async function sweptKeys(client: MlflowClient, parentRunId: string): Promise<string[]> {
+  try {
+    const tag = (await client.getRun(parentRunId)).data.tags.find((t) => t.key === SWEPT_KEYS_TAG);
+    return tag ? (JSON.parse(tag.value) as string[]) : [];
+  } catch (error) {
+    if (!isMlflowError(error, 'RESOURCE_DOES_NOT_EXIST')) throw error;
+    return [];
+  }
 }
 
 /** Relative paths of every file under `dir`, sorted. */
