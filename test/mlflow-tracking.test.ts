@@ -524,3 +524,20 @@ test('a resumed run reattaches its MLflow run: the same run id, RUNNING again, m
   assert.deepEqual((await client.getMetricHistory(runId, 'losses/D')).map((m) => m.step).sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
   assert.deepEqual((await client.searchRuns({ experimentIds: [run.info.experiment_id] })).runs.map((r) => r.info.run_id), [runId], 'no second MLflow run');
 });
+
+test('a run\'s HTML report (train.report) reaches MLflow with the run, live and through sync, file for file', async () => {
+  const live = tiny(['train.epochs=1', 'train.report=true']);
+  const { trackers, mlflow } = await createTrackers(live.config, { env: { MLFLOW_TRACKING_URI: server.uri }, warn: assert.fail });
+  const { runDir } = await train(live.config, { configFile: live.file, progress: silent, trackers });
+  const reportFiles = localFiles(join(runDir, 'report'));
+  assert.ok(reportFiles.includes('index.html'));
+  const uploaded = await listRecursive(mlflow!.tracker.runId!, 'report');
+  assert.deepEqual(Object.keys(uploaded).sort(), reportFiles.map((f) => `report/${f}`).sort());
+  for (const f of reportFiles) assert.equal(uploaded[`report/${f}`], statSync(join(runDir, 'report', f)).size, f);
+
+  const offline = tiny(['train.epochs=1', 'train.report=true']);
+  const { runDir: offlineDir } = await train(offline.config, { configFile: offline.file, progress: silent });
+  const synced = await syncRunDir(offlineDir, client);
+  const files = await listRecursive(synced.runId, 'report');
+  assert.deepEqual(Object.keys(files).sort(), localFiles(join(offlineDir, 'report')).map((f) => `report/${f}`).sort());
+});

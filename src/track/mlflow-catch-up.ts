@@ -50,7 +50,7 @@ export const CHECKPOINT_POINTERS = ['checkpoints/latest.json', 'checkpoints/best
 
 /**
  * The run's files: every checkpoint with its pointers, in the order the trainer writes them; with `final`, also the
- * files a run writes last. A run directory downloaded from MLflow then works with sample, eval and resume.
+ * files a run writes last and its report folder. A run directory downloaded from MLflow then works with sample, eval and resume.
  */
 export async function sendRunFiles(uploader: RunUploader, runDir: string, { final }: { final: boolean }): Promise<void> {
   const checkpoints = join(runDir, 'checkpoints');
@@ -59,7 +59,8 @@ export async function sendRunFiles(uploader: RunUploader, runDir: string, { fina
       await uploader.sendArtifact(join(checkpoints, name), `checkpoints/${name}`);
     }
   }
-  const files = final ? [...CHECKPOINT_POINTERS, 'config.yaml', 'losses.png', 'metrics.jsonl', RUN_INFO_FILE, 'summary.json'] : CHECKPOINT_POINTERS;
+  // The HTML report (train.report, or `dcgan-run report` before a sync) comes last: it is written after the run ends.
+  const files = final ? [...CHECKPOINT_POINTERS, 'config.yaml', 'losses.png', 'metrics.jsonl', RUN_INFO_FILE, 'summary.json', 'report'] : CHECKPOINT_POINTERS;
   for (const path of files) {
     if (existsSync(join(runDir, path))) await uploader.sendArtifact(join(runDir, path), path);
   }
