@@ -597,11 +597,11 @@ export interface Tracking {
  */
 export interface Sweep {
   /**
-   * grid: every combination of the listed values; random: `trials` seeded draws.
+   * grid: every combination of the listed values; random: `trials` seeded draws; tpe: `trials` trials, each suggested by a Tree-structured Parzen Estimator from the objective of the trials before it (Optuna's defaults; needs sweep.objective).
    */
-  strategy: 'grid' | 'random';
+  strategy: 'grid' | 'random' | 'tpe';
   /**
-   * random: how many trials to draw.
+   * random and tpe: how many trials to make.
    */
   trials?: number;
   /**
@@ -635,6 +635,54 @@ export interface Sweep {
            */
           max: number;
         };
+  };
+  /**
+   * The quality metric trials are compared by (tpe and earlyStop need it): a train.eval metric name as in metrics.jsonl, e.g. swd/patch7/n256/avg or fd/fmnist-cnn/n1000.
+   */
+  objective?: {
+    /**
+     * A metric train.eval produces.
+     */
+    metric: string;
+    /**
+     * min: lower is better (fd, kid, swd); max: higher is better (precision, recall, class_share).
+     */
+    mode: 'min' | 'max';
+  };
+  /**
+   * Stops unpromising trials at their evaluations (status pruned, with a checkpoint), by asynchronous successive halving with the decisions of Optuna's SuccessiveHalvingPruner. Needs sweep.objective.
+   */
+  earlyStop?: {
+    kind: 'asha';
+    /**
+     * The first rung's epoch: rung r is at minEpochs * reductionFactor^(r + minEarlyStoppingRate).
+     */
+    minEpochs: number;
+    /**
+     * A trial goes past a rung only within the top 1/reductionFactor of the values recorded there.
+     */
+    reductionFactor: number;
+    /**
+     * Skips the first rungs: no trial is stopped before minEpochs * reductionFactor^minEarlyStoppingRate epochs.
+     */
+    minEarlyStoppingRate: number;
+  };
+  /**
+   * tpe's settings (Optuna's defaults).
+   */
+  tpe?: {
+    /**
+     * Random trials before TPE takes over (completed or pruned ones count).
+     */
+    startupTrials: number;
+    /**
+     * Candidates drawn from the good trials' density per suggestion; the best by l(x)/g(x) is taken.
+     */
+    candidates: number;
+    /**
+     * Model the parameters jointly instead of one by one.
+     */
+    multivariate: boolean;
   };
   /**
    * Groups of paths that take the same value in each trial (the first path's values are used).

@@ -75,9 +75,10 @@ export function sweepDiagnostics(config: Experiment, origins: Origins): Diagnost
     if (sound) checkable.link!.push(group);
   });
 
-  if (sweep.strategy === 'random' && sweep.trials === undefined) {
-    problem({ origin: origins.ofKey(toPointer(['sweep', 'strategy'])), message: 'sweep.strategy random needs sweep.trials, the number of draws' });
+  if (sweep.strategy !== 'grid' && sweep.trials === undefined) {
+    problem({ origin: origins.ofKey(toPointer(['sweep', 'strategy'])), message: `sweep.strategy ${sweep.strategy} needs sweep.trials, the number of ${sweep.strategy === 'random' ? 'draws' : 'trials'}` });
   }
+  diagnostics.push(...objectiveDiagnostics(config, origins));
 
   const alone = valueProblems(config, checkable, origins);
   for (const [path, spec] of Object.entries(sweep.parameters)) {
@@ -87,8 +88,8 @@ export function sweepDiagnostics(config: Experiment, origins: Origins): Diagnost
       checkable.parameters[path] = spec;
       continue;
     }
-    if (sweep.strategy !== 'random') {
-      problem({ origin: origins.ofValue(pointer), message: `sweep.parameters.${path}: distributions need sweep.strategy random; grid takes a list of values` });
+    if (sweep.strategy === 'grid') {
+      problem({ origin: origins.ofValue(pointer), message: `sweep.parameters.${path}: distributions need sweep.strategy random or tpe; grid takes a list of values` });
     } else if (!(spec.min < spec.max)) {
       problem({ origin: origins.ofValue(`${pointer}/max`), message: `sweep.parameters.${path}: max ${spec.max} must be greater than min ${spec.min}` });
     } else if (spec.distribution === 'logUniform' && spec.min <= 0) {
@@ -107,9 +108,9 @@ export function sweepDiagnostics(config: Experiment, origins: Origins): Diagnost
   const count = countTrials(sweep);
   if (count > sweep.maxTrials) {
     const lengths = Object.values(sweep.parameters).flatMap((spec) => (Array.isArray(spec) ? [spec.length] : []));
-    const made = sweep.strategy === 'random' ? `sweep.trials is ${count}` : `the grid makes ${count.toLocaleString('en-US')} trials (${lengths.join(' x ')} values)`;
+    const made = sweep.strategy !== 'grid' ? `sweep.trials is ${count}` : `the grid makes ${count.toLocaleString('en-US')} trials (${lengths.join(' x ')} values)`;
     problem({
-      origin: origins.ofKey(toPointer(['sweep', sweep.strategy === 'random' ? 'trials' : 'parameters'])),
+      origin: origins.ofKey(toPointer(['sweep', sweep.strategy !== 'grid' ? 'trials' : 'parameters'])),
       message: `${made}, more than sweep.maxTrials (${sweep.maxTrials}): sweep fewer values, or raise sweep.maxTrials to run them all`,
     });
   }
@@ -163,4 +164,33 @@ function trialDiagnostics(config: Experiment, sweep: Sweep, origins: Origins, al
   const unlisted = [...combinations.values()].slice(TRIAL_PROBLEMS_SHOWN).reduce((sum, { more }) => sum + more + 1, 0);
   if (unlisted > 0) listed.push({ origin: at, message: `sweep: ${unlisted} more problem${unlisted === 1 ? '' : 's'} of trials not shown` });
   return [...byValue.values(), ...listed];
+}
+
+/** The metric families each train.eval.metrics entry produces (src/eval/metrics.ts). */
+const METRIC_FAMILIES: Record<string, string[]> = {
+  patches: ['swd', 'precision', 'recall'],
+  classifier: ['fd', 'kid', 'kid_std', 'precision', 'recall', 'class_share'],
+};
+
+/** tpe and earlyStop compare trials by sweep.objective, a metric train.eval must produce. */
+function objectiveDiagnostics(config: Experiment, origins: Origins): Diagnostic[] {
+  const { sweep } = config;
+  const { objective } = sweep!;
+  const needing = [sweep!.strategy === 'tpe' ? 'sweep.strategy tpe' : undefined, sweep!.earlyStop ? 'sweep.earlyStop' : undefined].filter(Boolean);
+  if (!objective) {
+    return needing.map((what) => ({ origin: origins.ofKey(toPointer(what === 'sweep.earlyStop' ? ['sweep', 'earlyStop'] : ['sweep', 'strategy'])), message: `${what} needs sweep.objective, the quality metric trials are compared by: { metric: swd/patch7/n<samples>/avg, mode: min } for example` }));
+  }
+  const at = origins.ofValue(toPointer(['sweep', 'objective', 'metric']));
+  const evaluation = config.train.eval;
+  if (!evaluation) return [{ origin: at, message: `sweep.objective ${objective.metric} needs train.eval, which computes the quality metrics (e.g. train.eval: { metrics: [patches] })` }];
+  const family = objective.metric.split('/')[0];
+  const produced = evaluation.metrics.flatMap((kind) => METRIC_FAMILIES[kind] ?? []);
+  if (!produced.includes(family)) {
+    return [{ origin: at, message: `sweep.objective.metric ${objective.metric}: train.eval.metrics [${evaluation.metrics.join(', ')}] produces no ${family}/ metric; it produces ${[...new Set(produced)].map((f) => `${f}/...`).join(', ')}` }];
+  }
+  const sampleSize = /\/n(\d+)(\/|$)/.exec(objective.metric)?.[1];
+  if (sampleSize !== undefined && Number(sampleSize) !== evaluation.samples) {
+    return [{ origin: at, message: `sweep.objective.metric ${objective.metric} is at n${sampleSize}, but train.eval.samples is ${evaluation.samples}: the metric is named .../n${evaluation.samples}/...` }];
+  }
+  return [];
 }

@@ -30,18 +30,19 @@ function draw(distribution: Distribution, rng: Rng): number {
 
 /** How many trials a sweep makes, without making them: a grid's is the product of its list lengths. */
 export function countTrials(sweep: Sweep): number {
-  if (sweep.strategy === 'random') return sweep.trials ?? 1;
+  if (sweep.strategy !== 'grid') return sweep.trials ?? 1;
   return Object.values(sweep.parameters).reduce((count, spec) => count * (Array.isArray(spec) ? spec.length : 1), 1);
 }
 
 /**
  * The value assignments of a sweep, made one at a time as they are asked for: the grid's product in order
- * (the last parameter varying fastest), or `trials` seeded draws. List values are the sweep's own, not copies.
+ * (the last parameter varying fastest), or `trials` seeded draws (for tpe, whose values come from the search
+ * as it goes, the draws that validation checks its space with). List values are the sweep's own, not copies.
  */
 export function* sweepAssignments(sweep: Sweep, seed: number): Generator<Record<string, unknown>> {
   const entries = Object.entries(sweep.parameters);
   const count = countTrials(sweep);
-  if (sweep.strategy === 'random') {
+  if (sweep.strategy !== 'grid') {
     const rng = new Rng(deriveSeed(seed, 'sweep/random'));
     for (let index = 0; index < count; index++) {
       yield Object.fromEntries(entries.map(([path, spec]) => [path, Array.isArray(spec) ? spec[rng.int(spec.length)] : draw(spec, rng)]));
@@ -79,7 +80,7 @@ export function trialConfig(config: Experiment, sweep: Sweep, values: Record<str
 }
 
 /** Short, readable trial names: the swept values, e.g. "lr=0.005,batchSize=64". */
-function trialName(values: Record<string, unknown>, index: number): string {
+export function trialName(values: Record<string, unknown>, index: number): string {
   const parts = Object.entries(values).map(([path, value]) => {
     const key = path.split('.').pop() ?? path;
     const shown =
@@ -94,23 +95,30 @@ function trialName(values: Record<string, unknown>, index: number): string {
 }
 
 /**
- * The trials of a validated experiment, made one at a time; linked paths take their leader's value, and
+ * A trial of `values`: linked paths take their leader's value, and the defaults a swept value leaves out
+ * (a new kind's settings) are filled; with `origins`, swept file paths are made absolute (see sweepTrials).
+ */
+export function makeTrial(config: Experiment, index: number, values: Record<string, unknown>, origins?: Origins): Trial {
+  const sweep = config.sweep!;
+  const trial = trialConfig(config, sweep, values);
+  // Fills the defaults a swept value leaves out; the trial itself was validated with the experiment.
+  checkAgainstSchema(trial);
+  if (origins) resolveSweptPaths(trial, Object.keys(values), targetsOf(sweep), origins);
+  return { index, name: trialName(values, index), values, config: trial as unknown as Experiment };
+}
+
+/**
+ * The trials of a validated experiment, made one at a time (none for tpe: its trials are suggested as the
+ * sweep runs, src/sweep/search/); linked paths take their leader's value, and
  * the defaults a swept value leaves out (a new kind's settings) are filled. With `origins` (from loading
  * the file), file paths among the swept values (data.source.root, ...) are made absolute relative to the
  * file that wrote the value, as the loader does for the rest of the config.
  */
 export function* sweepTrials(config: Experiment, origins?: Origins): Generator<Trial> {
   const { sweep } = config;
-  if (!sweep) return;
+  if (!sweep || sweep.strategy === 'tpe') return;
   let index = 0;
-  for (const values of sweepAssignments(sweep, config.seed)) {
-    const trial = trialConfig(config, sweep, values);
-    // Fills the defaults a swept value leaves out; the trial itself was validated with the experiment.
-    checkAgainstSchema(trial);
-    if (origins) resolveSweptPaths(trial, Object.keys(values), targetsOf(sweep), origins);
-    yield { index, name: trialName(values, index), values, config: trial as unknown as Experiment };
-    index += 1;
-  }
+  for (const values of sweepAssignments(sweep, config.seed)) yield makeTrial(config, index++, values, origins);
 }
 
 /** Every trial of a validated experiment (validation bounds their number by sweep.maxTrials). */

@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import type { Experiment } from '../config/experiment.generated.ts';
+import type { Experiment, Sweep } from '../config/experiment.generated.ts';
 import { configDifferences } from '../config/diff.ts';
 import { UserError } from '../errors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
@@ -15,7 +15,8 @@ import type { Trial } from './expand.ts';
 
 export const MANIFEST_VERSION = 1;
 
-export type TrialStatus = 'pending' | 'running' | 'finished' | 'failed' | 'stopped';
+/** pruned: stopped by sweep.earlyStop at an evaluation, with a checkpoint; not run again on resume. */
+export type TrialStatus = 'pending' | 'running' | 'finished' | 'failed' | 'stopped' | 'pruned';
 
 /** The last epoch's means, from the trial's metrics.jsonl. */
 export interface FinalMetrics {
@@ -44,6 +45,10 @@ export interface TrialRecord {
   startedAt: string | null;
   endedAt: string | null;
   wallSeconds: number | null;
+  /** sweep.objective at the trial's latest evaluation. */
+  objective?: { epoch: number; value: number } | null;
+  /** Where sweep.earlyStop stopped it: the rung, its epoch and the objective there. */
+  pruned?: { rung: number; epoch: number; value: number } | null;
   /** The runs of earlier attempts (failed, stopped, interrupted), oldest first. */
   earlierRuns?: { runId: string; runDir: string | null; status: TrialStatus; error: string | null }[];
 }
@@ -54,7 +59,10 @@ export interface SweepManifest {
   experiment: string;
   configFile: string;
   definitionHash: string;
-  strategy: 'grid' | 'random';
+  strategy: Sweep['strategy'];
+  /** tpe: the trials to make (its trials are added as they are suggested). */
+  plannedTrials?: number;
+  objective?: Sweep['objective'];
   parallel: number;
   status: 'running' | 'finished' | 'failed' | 'stopped';
   createdAt: string;
@@ -104,29 +112,17 @@ export class SweepDirectory {
       sweepId,
       experiment: config.name,
       configFile,
-      definitionHash: definitionHash(hashed),
+      definitionHash: trialsHash(trials, config),
       strategy: sweep.strategy,
+      ...(sweep.strategy === 'tpe' ? { plannedTrials: sweep.trials } : {}),
+      ...(sweep.objective ? { objective: sweep.objective } : {}),
       parallel: sweep.parallel,
       status: 'running',
       createdAt: now,
       updatedAt: now,
       owner: null,
       mlflow: null,
-      trials: hashed.map((trial) => ({
-        index: trial.index,
-        name: trial.name,
-        values: trial.values,
-        configHash: trial.configHash,
-        status: 'pending',
-        attempts: 0,
-        runId: null,
-        runDir: null,
-        error: null,
-        metrics: null,
-        startedAt: null,
-        endedAt: null,
-        wallSeconds: null,
-      })),
+      trials: hashed.map(pendingRecord),
     };
     const directory = new SweepDirectory(path, manifest);
     const stored: StoredTrial[] = hashed.map(({ index, name, values, configHash, config: trialConfig }) => ({ index, name, values, configHash, config: trialConfig }));
@@ -189,6 +185,14 @@ export class SweepDirectory {
     return record;
   }
 
+  /** A trial made as the sweep runs (tpe), pending. */
+  addTrial(trial: Trial): TrialRecord {
+    const record = pendingRecord({ ...trial, configHash: trialConfigHash(trial.config) });
+    this.manifest.trials.push(record);
+    this.save();
+    return record;
+  }
+
   /** Claims the sweep for this process; refuses when another live process on this host holds it. */
   claim(): void {
     const { owner } = this.manifest;
@@ -216,9 +220,24 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** The hash a fresh sweep of these trials would get. */
-export function trialsHash(trials: Trial[]): string {
-  return definitionHash(trials.map((trial) => ({ name: trial.name, configHash: trialConfigHash(trial.config) })));
+function pendingRecord(trial: { index: number; name: string; values: Record<string, unknown>; configHash: string }): TrialRecord {
+  const { index, name, values, configHash } = trial;
+  return { index, name, values, configHash, status: 'pending', attempts: 0, runId: null, runDir: null, error: null, metrics: null, startedAt: null, endedAt: null, wallSeconds: null };
+}
+
+/**
+ * The hash a fresh sweep of these trials would get. tpe makes its trials as it runs: its hash covers the base
+ * config and the search; so does it with earlyStop, whose decisions a resume keeps (grid and random sweeps
+ * without either keep the hash they had).
+ */
+export function trialsHash(trials: Trial[], config?: Experiment): string {
+  const hashed = trials.map((trial) => ({ name: trial.name, configHash: trialConfigHash(trial.config) }));
+  const sweep = config?.sweep;
+  if (!sweep || (sweep.strategy !== 'tpe' && !sweep.earlyStop)) return definitionHash(hashed);
+  const { parameters, link, strategy, trials: count, objective, earlyStop, tpe } = sweep;
+  // Not parallel nor maxTrials: they change no trial's result.
+  const search = { ...config, sweep: { parameters, link, strategy, trials: count, objective, earlyStop, tpe } } as unknown as Experiment;
+  return definitionHash([...hashed, { name: 'search', configHash: trialConfigHash(search) }]);
 }
 
 /** Says how the current trials differ from those a sweep directory was made with, one line per difference. */

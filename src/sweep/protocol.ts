@@ -11,7 +11,6 @@ export interface StartTrial {
   runId: string;
   /** The sweep's MLflow parent run, when tracking is on. */
   parentRunId?: string;
-  cacheDir?: string;
   quiet: boolean;
   /** Go on with this run directory of the trial (interrupted earlier) from its latest checkpoint. */
   resumeRunDir?: string;
@@ -22,7 +21,14 @@ export interface StopTrial {
   type: 'stop';
 }
 
-export type ToWorker = StartTrial | StopTrial;
+/** The sweep's early-stopping decision on the worker's evaluation at `epoch`: prune stops the trial there. */
+export interface PruneReply {
+  type: 'prune';
+  epoch: number;
+  prune: boolean;
+}
+
+export type ToWorker = StartTrial | StopTrial | PruneReply;
 
 export interface TrialDone {
   type: 'done';
@@ -30,6 +36,8 @@ export interface TrialDone {
   runDir: string;
   summary: RunSummary;
   metrics: FinalMetrics | null;
+  /** Stopped at an evaluation by the sweep's early stopping (status is then stopped). */
+  pruned?: boolean;
 }
 
 export interface TrialError {
@@ -42,4 +50,13 @@ export interface TrialError {
   runDir?: string;
 }
 
+/** train.eval's values at an epoch end, sent while the trial runs; the sweep answers with a PruneReply. */
+export interface TrialEvaluated {
+  type: 'evaluated';
+  epoch: number;
+  values: Record<string, number>;
+}
+
+/** The worker's final report. */
 export type FromWorker = TrialDone | TrialError;
+export type WorkerMessage = FromWorker | TrialEvaluated;

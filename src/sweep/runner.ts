@@ -15,7 +15,8 @@ import { describeDefinitionChange, isAlive, SweepDirectory, trialsHash, type Tri
 import { mlflowTarget } from '../track/mlflow-connect.ts';
 import { ParentRun } from './mlflow-parent.ts';
 import { startTrialProcess, type TrialProcess } from './trial-process.ts';
-import { formatMetric, statusCounts, summaryCsv, summaryMarkdown, summaryText } from './summary.ts';
+import { formatMetric, statusCounts, summaryCsv, summaryMarkdown, summaryText, sweepComplete } from './summary.ts';
+import { SweepSearch } from './search/sweep-search.ts';
 
 export interface SweepOptions {
   configFile: string;
@@ -26,7 +27,6 @@ export interface SweepOptions {
   /** Start a fresh sweep directory even if one with the same definition exists. */
   fresh?: boolean;
   quiet?: boolean;
-  cacheDir?: string;
   /** Where progress and trial output go (stderr). */
   log?: (line: string) => void;
   /** Where the final table goes (stdout). */
@@ -77,6 +77,8 @@ export class SweepRunner {
   private readonly print: (text: string) => void;
   private readonly active = new Map<string, TrialProcess>();
   private readonly queue: PQueue;
+  /** tpe's suggestions and early stopping, when the sweep has either. */
+  private readonly search: SweepSearch | undefined;
   private directory: SweepDirectory | undefined;
   private parent: ParentRun | undefined;
   private stopping: 'interrupt' | 'fail-fast' | undefined;
@@ -90,6 +92,7 @@ export class SweepRunner {
     this.config = loaded.config;
     if (!this.config.sweep) throw new Error('SweepRunner needs a config with a sweep section');
     this.trials = expandSweep(this.config, loaded.composed.origins);
+    this.search = SweepSearch.of(this.config, loaded.composed.origins);
     this.warn = options.log ?? ((line) => process.stderr.write(`${line}\n`));
     this.log = options.quiet ? () => {} : this.warn;
     this.print = options.print ?? ((text) => process.stdout.write(text));
@@ -100,7 +103,7 @@ export class SweepRunner {
   private openDirectory(): SweepDirectory {
     const { resume, fresh, configFile } = this.options;
     const root = resolve(this.config.tracking.runsDir);
-    const hash = trialsHash(this.trials);
+    const hash = trialsHash(this.trials, this.config);
     if (resume !== undefined) {
       if (fresh) throw new UserError('--resume and --new contradict each other: give one');
       const directory = SweepDirectory.open(resolve(resume));
@@ -129,13 +132,16 @@ export class SweepRunner {
     const directory = (this.directory = this.openDirectory());
     const { manifest } = directory;
     directory.claim();
+    this.search?.attach(directory);
     const resumed = manifest.trials.some((t) => t.status !== 'pending');
     // A trial left 'running' belonged to a sweep process that was killed.
     for (const t of manifest.trials) {
       if (t.status === 'running') Object.assign(t, { status: 'stopped', error: 'interrupted: the sweep process ended while this trial ran' } satisfies Partial<TrialRecord>);
     }
     directory.save();
-    const todo = this.trials.filter((trial) => directory.trial(trial.name).status !== 'finished');
+    const made = this.search?.madeTrials() ?? { trials: [], toSuggest: 0 };
+    // A pruned trial keeps its decision: a resumed sweep does not run it again.
+    const todo = [...this.trials, ...made.trials].filter((trial) => !['finished', 'pruned'].includes(directory.trial(trial.name).status));
     const { parallel, strategy } = this.config.sweep!;
     this.log(
       `sweep ${directory.id}: ${this.trials.length} trial${this.trials.length === 1 ? '' : 's'} (${strategy}), ${parallel} at a time; ${directory.path}`,
@@ -162,6 +168,17 @@ export class SweepRunner {
       for (const trial of todo) {
         this.queued.add(trial.name);
         void this.queue.add(() => this.runTrial(trial)).catch((error: unknown) => this.trialCrashed(trial, error));
+      }
+      // tpe's trials are suggested when a lane frees, from the results so far.
+      for (let slot = 1; slot <= made.toSuggest; slot++) {
+        const placeholder = `(suggestion ${slot})`;
+        this.queued.add(placeholder);
+        void this.queue
+          .add(async () => {
+            this.queued.delete(placeholder);
+            if (!this.stopping) await this.runTrial(this.search!.nextTrial());
+          })
+          .catch((error: unknown) => this.warn(`the sweep could not suggest a trial: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`));
       }
       await this.queue.onIdle();
       // Trials stopped by a second Ctrl-C leave the queue at once; their processes are gone.
@@ -203,13 +220,13 @@ export class SweepRunner {
         configFile: resolve(this.options.configFile),
         runId,
         parentRunId: this.parent?.runId,
-        cacheDir: this.options.cacheDir,
         quiet: this.options.quiet ?? false,
         resumeRunDir: resume,
       },
       // The worker is quiet itself under --quiet: what it still prints are warnings and errors.
       (line) => this.warn(`${prefix} ${line}`),
       this.options.env,
+      (epoch, values) => this.search?.evaluated(trial, epoch, values) ?? false,
     );
     this.active.set(trial.name, child);
     directory.update(trial.name, { pid: child.pid ?? null });
@@ -223,16 +240,16 @@ export class SweepRunner {
     const wallSeconds = seconds(record.startedAt);
     if (reply.type === 'done' && reply.status !== 'failed') {
       directory.update(trial.name, {
-        status: reply.status === 'running' ? 'stopped' : reply.status,
+        status: reply.pruned ? 'pruned' : reply.status === 'running' ? 'stopped' : reply.status,
         metrics: reply.metrics,
         epochsDone: reply.summary.epochsDone,
-        error: reply.status === 'stopped' ? `stopped after ${reply.summary.epochsDone}/${reply.summary.epochs} epochs (${this.stopping === 'fail-fast' ? 'another trial failed and --fail-fast is set' : 'interrupted'})` : null,
+        error: reply.status === 'stopped' && !reply.pruned ? `stopped after ${reply.summary.epochsDone}/${reply.summary.epochs} epochs (${this.stopping === 'fail-fast' ? 'another trial failed and --fail-fast is set' : 'interrupted'})` : null,
         endedAt,
         wallSeconds,
       });
       const m = reply.metrics;
       this.log(
-        `${prefix} ${reply.status} in ${formatDuration(wallSeconds)}${m ? `: epoch ${m.epoch} lossD ${shown(m.lossD, 4)} lossG ${shown(m.lossG, 4)} dReal ${shown(m.dReal, 3)} dFake ${shown(m.dFake, 3)}` : ''}`,
+        `${prefix} ${reply.pruned ? 'pruned' : reply.status} in ${formatDuration(wallSeconds)}${m ? `: epoch ${m.epoch} lossD ${shown(m.lossD, 4)} lossG ${shown(m.lossG, 4)} dReal ${shown(m.dReal, 3)} dFake ${shown(m.dFake, 3)}` : ''}`,
       );
     } else {
       // A run that failed by itself (it diverged) reports as done: its reason, and its last good epoch's metrics.
@@ -313,7 +330,7 @@ export class SweepRunner {
     const directory = this.directory!;
     const { manifest } = directory;
     const counts = statusCounts(manifest);
-    manifest.status = this.stopping === 'interrupt' ? 'stopped' : counts.failed > 0 ? 'failed' : counts.finished === manifest.trials.length ? 'finished' : 'stopped';
+    manifest.status = this.stopping === 'interrupt' ? 'stopped' : counts.failed > 0 ? 'failed' : sweepComplete(manifest) ? 'finished' : 'stopped';
     manifest.owner = null;
     directory.save();
     writeFileAtomic(directory.file('summary.csv'), summaryCsv(manifest));
@@ -330,7 +347,7 @@ export class SweepRunner {
     const exitCode = this.stopping === 'interrupt' ? 130 : counts.failed > 0 ? 1 : manifest.status === 'finished' ? 0 : 1;
     const took = formatDuration((Date.now() - this.startedAt) / 1000);
     this.log(
-      `sweep ${manifest.status} in ${took}: ${counts.finished} finished, ${counts.failed} failed, ${counts.stopped} stopped, ${counts.pending} not started; summary in ${directory.file('summary.md')}${manifest.status === 'finished' ? '' : `\nrun the same command again to resume (finished trials are kept), or with --resume ${directory.path}`}`,
+      `sweep ${manifest.status} in ${took}: ${counts.finished} finished, ${counts.pruned > 0 ? `${counts.pruned} pruned, ` : ''}${counts.failed} failed, ${counts.stopped} stopped, ${counts.pending} not started; summary in ${directory.file('summary.md')}${manifest.status === 'finished' ? '' : `\nrun the same command again to resume (finished trials are kept), or with --resume ${directory.path}`}`,
     );
     return { exitCode, directory };
   }

@@ -69,7 +69,8 @@ interface Table {
 
 function table(manifest: SweepManifest, key: SortKey): Table {
   const paths = sweptPaths(manifest);
-  const header = ['rank', 'trial', 'status', ...paths, 'epochs', 'lossD', 'lossG', 'dReal', 'dFake', key.column, 'runId', 'error'];
+  const objective = manifest.objective ? [manifest.objective.metric] : [];
+  const header = ['rank', 'trial', 'status', ...paths, 'epochs', 'lossD', 'lossG', 'dReal', 'dFake', key.column, ...objective, 'runId', 'error'];
   const rows = summaryRows(manifest, key).map(({ rank, trial, score }) => [
     rank === null ? '' : String(rank),
     trial.name,
@@ -81,8 +82,9 @@ function table(manifest: SweepManifest, key: SortKey): Table {
     formatMetric(trial.metrics?.dReal),
     formatMetric(trial.metrics?.dFake),
     formatMetric(score),
+    ...objective.map(() => formatMetric(trial.objective?.value)),
     trial.runId ?? '',
-    trial.error ?? '',
+    trial.error ?? prunedNote(trial, manifest),
   ]);
   return { header, rows };
 }
@@ -137,7 +139,20 @@ export function summaryText(manifest: SweepManifest, key: SortKey = SORT_KEYS[DE
 }
 
 export function statusCounts(manifest: SweepManifest): Record<TrialRecord['status'], number> {
-  const counts = { finished: 0, failed: 0, stopped: 0, running: 0, pending: 0 };
+  const counts = { finished: 0, pruned: 0, failed: 0, stopped: 0, running: 0, pending: 0 };
   for (const t of manifest.trials) counts[t.status] += 1;
   return counts;
+}
+
+/** Every trial the sweep makes has ended as finished or pruned (tpe's not yet made count as not done). */
+export function sweepComplete(manifest: SweepManifest): boolean {
+  const counts = statusCounts(manifest);
+  return counts.finished + counts.pruned === (manifest.plannedTrials ?? manifest.trials.length);
+}
+
+/** Why a pruned trial stopped, for the tables' last column. */
+export function prunedNote(trial: TrialRecord, manifest: SweepManifest): string {
+  const { pruned } = trial;
+  if (!pruned) return '';
+  return `pruned at epoch ${pruned.epoch} (rung ${pruned.rung}): ${manifest.objective?.metric ?? 'objective'} ${formatMetric(pruned.value, 4, 'NaN')} not in the rung's top share`;
 }

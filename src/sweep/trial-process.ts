@@ -2,7 +2,7 @@
 import { fork } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { FromWorker, StartTrial } from './protocol.ts';
+import type { FromWorker, StartTrial, WorkerMessage } from './protocol.ts';
 
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
 /** tsx's loader by absolute URL: the worker needs it wherever the sweep was started from. */
@@ -26,7 +26,10 @@ const TAIL_LINES = 20;
  */
 const STARTUP_NOISE = [/^WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR$/, /^I\d{4} \d\d:\d\d:[\d.]+ +\d+ \S+\.cc:\d+\] /, /^To enable the following instructions: .* rebuild TensorFlow with the appropriate compiler flags\.$/];
 
-export function startTrialProcess(message: StartTrial, onLine: (line: string) => void, env: NodeJS.ProcessEnv = process.env): TrialProcess {
+/** The sweep's early-stopping decision on an evaluation of the trial: true stops it there (pruned). */
+export type OnEvaluated = (epoch: number, values: Record<string, number>) => boolean;
+
+export function startTrialProcess(message: StartTrial, onLine: (line: string) => void, env: NodeJS.ProcessEnv = process.env, onEvaluated?: OnEvaluated): TrialProcess {
   const child = fork(WORKER, [], {
     execArgv: ['--import', TSX],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
@@ -53,8 +56,10 @@ export function startTrialProcess(message: StartTrial, onLine: (line: string) =>
   }
 
   let report: FromWorker | undefined;
-  child.on('message', (reply: FromWorker) => {
-    report = reply;
+  child.on('message', (reply: WorkerMessage) => {
+    if (reply.type !== 'evaluated') return void (report = reply);
+    const prune = onEvaluated?.(reply.epoch, reply.values) ?? false;
+    if (child.connected) child.send({ type: 'prune', epoch: reply.epoch, prune });
   });
   const result = new Promise<FromWorker>((resolve) => {
     let spawnError: Error | undefined;

@@ -1,6 +1,7 @@
 // A sweep trial's process: `node --import tsx src/sweep/worker.ts`, forked by the sweep with an IPC channel.
 // It gets one StartTrial message, trains (each process has its own TensorFlow.js backend), reports a
-// TrialDone or TrialError back and exits. SIGINT, SIGTERM, a StopTrial message or the loss of the sweep
+// TrialDone or TrialError back and exits. Each evaluation is reported (TrialEvaluated) and the trial waits
+// for the sweep's early-stopping decision, which can stop it there as pruned. SIGINT, SIGTERM, a StopTrial message or the loss of the sweep
 // process (IPC disconnect) stop the run after the current step, with a checkpoint.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import { createProgress } from '../train/progress.ts';
 import { prepareResume } from '../train/resume.ts';
 import { train } from '../train/trainer.ts';
 import type { FinalMetrics } from './manifest.ts';
-import type { FromWorker, StartTrial, ToWorker } from './protocol.ts';
+import type { FromWorker, StartTrial, ToWorker, WorkerMessage } from './protocol.ts';
 
 // Output goes to pipes read by the sweep; if the sweep was killed, writing must not crash the trial.
 process.stdout.on('error', () => {});
@@ -30,7 +31,26 @@ process.on('SIGINT', requestStop);
 process.on('SIGTERM', requestStop);
 process.on('disconnect', requestStop);
 
-const send = (message: FromWorker) =>
+/** Evaluations waiting for the sweep's decision, by epoch; without the sweep there is none to wait for. */
+const decisions = new Map<number, (prune: boolean) => void>();
+process.on('disconnect', () => {
+  for (const decide of decisions.values()) decide(false);
+  decisions.clear();
+});
+let pruned = false;
+
+function askWhetherToPrune(epoch: number, values: Record<string, number>): Promise<boolean> {
+  if (!process.connected) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    decisions.set(epoch, (prune) => {
+      pruned ||= prune;
+      resolve(prune);
+    });
+    void send({ type: 'evaluated', epoch, values });
+  });
+}
+
+const send = (message: WorkerMessage) =>
   new Promise<void>((resolve) => {
     if (!process.connected) return resolve();
     process.send!(message, undefined, {}, () => resolve());
@@ -55,11 +75,12 @@ async function runTrial(message: StartTrial): Promise<FromWorker> {
       progress,
       trackers,
       shouldStop: () => stopRequested,
+      onEvaluated: askWhetherToPrune,
       runId: message.runId,
       parentRunId: message.parentRunId,
       resume: message.resumeRunDir === undefined ? undefined : prepareResume(message.resumeRunDir, message.config),
     });
-    return { type: 'done', status: result.summary.status, runDir: result.runDir, summary: result.summary, metrics: finalMetrics(result.runDir) };
+    return { type: 'done', status: result.summary.status, runDir: result.runDir, summary: result.summary, metrics: finalMetrics(result.runDir), pruned };
   } catch (error) {
     const userError = error instanceof UserError;
     const text = error instanceof Error ? error.message : String(error);
@@ -72,6 +93,10 @@ process.once('message', (message: ToWorker) => {
   if (message.type !== 'start') return;
   process.on('message', (next: ToWorker) => {
     if (next.type === 'stop') requestStop();
+    if (next.type === 'prune') {
+      decisions.get(next.epoch)?.(next.prune);
+      decisions.delete(next.epoch);
+    }
   });
   void runTrial(message).then(async (reply) => {
     await send(reply);

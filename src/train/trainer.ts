@@ -37,6 +37,8 @@ export interface TrainOptions {
   trackers?: Tracker[];
   /** Polled after every step: true stops the run after that step, with a checkpoint (Ctrl-C). */
   shouldStop?: () => boolean;
+  /** Called after each train.eval evaluation; true stops the run at this epoch's end, with a checkpoint (a sweep's early stopping). */
+  onEvaluated?: (epoch: number, values: Record<string, number>) => Promise<boolean>;
   runId?: string;
   parentRunId?: string;
   /** Go on with this run from its latest checkpoint (prepareResume), instead of starting a new one. */
@@ -77,6 +79,8 @@ interface Training {
   /** Steps of the run so far. */
   step: number;
   lastCheckpoint?: string;
+  /** onEvaluated asked to stop at this epoch's end. */
+  stopAtEpochEnd?: boolean;
   /** Every epoch's mean losses: the loss plot. */
   history: { lossD: number[]; lossG: number[] };
   wallSeconds(): number;
@@ -181,6 +185,7 @@ export async function train(config: Experiment, options: TrainOptions): Promise<
       }
       if (steps.stopped) status = 'stopped';
       await endEpoch(t, epoch, steps, epoch === config.train.epochs || status !== 'finished' || steps.reachedMaxSteps);
+      if (t.stopAtEpochEnd) status = 'stopped';
       if (status !== 'finished' || steps.reachedMaxSteps) break;
     }
   } catch (error) {
@@ -353,7 +358,7 @@ async function endEpoch(t: Training, epoch: number, steps: EpochSteps, last: boo
     ),
   );
   if (t.evaluator && (epoch % config.train.eval!.every === 0 || last)) await evaluate(t, epoch, steps.done);
-  if (epoch % config.train.checkpoint.every === 0 || last) await checkpoint(t, epoch, steps.done);
+  if (epoch % config.train.checkpoint.every === 0 || last || t.stopAtEpochEnd) await checkpoint(t, epoch, steps.done);
   const complete = steps.done === t.batchesPerEpoch;
   Object.assign(summary, {
     epochsDone: complete ? epoch : epoch - 1,
@@ -383,6 +388,7 @@ async function evaluate(t: Training, epoch: number, stepInEpoch: number): Promis
   const values = await t.evaluator!.evaluate(t.nets.sampler);
   record(t, [{ type: 'eval', step: epoch, epoch, values, time: Date.now() }]);
   t.summary.lastEval = { epoch, values };
+  if (await t.options.onEvaluated?.(epoch, values)) t.stopAtEpochEnd = true;
   const keepBest = t.config.train.checkpoint.keepBest;
   if (keepBest === false) return;
   const { name, value, higherIsBetter } = bestMetric(keepBest, values);
