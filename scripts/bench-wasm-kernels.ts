@@ -138,7 +138,8 @@ function emit(fields: Record<string, unknown>, measure: () => { ms: number; cpuM
   try {
     const { ms, cpuMs } = measure();
     const rate = flops === undefined ? {} : { gflops: round(flops / cpuMs / 1e6) };
-    const scaled = batch === benchBatch ? {} : { msAtBatch: round((ms * benchBatch) / batch), cpuMsAtBatch: round((cpuMs * benchBatch) / batch), atBatch: benchBatch };
+    const scaled =
+      batch === benchBatch ? {} : { msAtBatch: round((ms * benchBatch) / batch), cpuMsAtBatch: round((cpuMs * benchBatch) / batch), atBatch: benchBatch };
     console.log(JSON.stringify({ ...fields, ms: round(ms), cpuMs: round(cpuMs), ...rate, ...scaled }));
   } catch (e) {
     console.log(JSON.stringify({ ...fields, error: (e as Error).message }));
@@ -148,7 +149,20 @@ function emit(fields: Record<string, unknown>, measure: () => { ms: number; cpuM
 function benchConvs(backend: string, variant: string, kernels: readonly ConvKernel[], layers: Layer[], n: number): void {
   for (const l of layers) {
     for (const kernel of kernels) {
-      const fields = { kind: 'kernel', kernel, backend, variant, layer: l.name, role: l.role, batch, x: l.x, filter: l.filter, y: outShape(l), strides: l.strides, pad: l.pad };
+      const fields = {
+        kind: 'kernel',
+        kernel,
+        backend,
+        variant,
+        layer: l.name,
+        role: l.role,
+        batch,
+        x: l.x,
+        filter: l.filter,
+        y: outShape(l),
+        strides: l.strides,
+        pad: l.pad,
+      };
       emit(fields, () => timeConv(l, kernel, n), convFlops(l));
     }
   }

@@ -74,7 +74,9 @@ interface Counters {
 /** Counts the webgpu backend's compute dispatches, queue submits and CPU-to-GPU uploads (by wrapping its methods). */
 function instrument(backend: tf.KernelBackend): Counters {
   const counters: Counters = { dispatches: 0, submits: 0, uploads: 0 };
-  const b = backend as unknown as Record<string, (...args: unknown[]) => unknown> & { tensorMap: { get(id: unknown): { resource?: unknown; values?: unknown } } };
+  const b = backend as unknown as Record<string, (...args: unknown[]) => unknown> & {
+    tensorMap: { get(id: unknown): { resource?: unknown; values?: unknown } };
+  };
   const wrap = (method: string, count: (...args: unknown[]) => void) => {
     const original = b[method];
     if (typeof original !== 'function') return;
@@ -126,11 +128,12 @@ async function measure(backend: BackendName, batch: number): Promise<void> {
       losses = await readLosses(trainStep(generator, discriminator, optimizers, real, noise));
       synced.push(performance.now() - t0);
     }
-    const perStep = counters && before && {
-      dispatchesPerStep: (counters.dispatches - before.dispatches) / steps,
-      submitsPerStep: (counters.submits - before.submits) / steps,
-      uploadsPerStep: (counters.uploads - before.uploads) / steps,
-    };
+    const perStep = counters &&
+      before && {
+        dispatchesPerStep: (counters.dispatches - before.dispatches) / steps,
+        submitsPerStep: (counters.submits - before.submits) / steps,
+        uploadsPerStep: (counters.uploads - before.uploads) / steps,
+      };
 
     // Throughput: queue every step, read the last one (and keep the others' scalars until then, as the trainer does).
     const t0 = performance.now();
@@ -193,7 +196,12 @@ async function measure(backend: BackendName, batch: number): Promise<void> {
         type: 'kernels',
         backend,
         batch,
-        timing: backend === 'webgpu' ? (tf.engine().backend as unknown as { supportTimestampQuery?: boolean }).supportTimestampQuery ? 'gpu timestamps' : 'none (no timestamp-query)' : 'wall clock per kernel',
+        timing:
+          backend === 'webgpu'
+            ? (tf.engine().backend as unknown as { supportTimestampQuery?: boolean }).supportTimestampQuery
+              ? 'gpu timestamps'
+              : 'none (no timestamp-query)'
+            : 'wall clock per kernel',
         kernelCalls: profile.kernels.filter((k) => tf.getKernel(k.name, backend)).length,
         totalMs: Number(total.toFixed(3)),
         kernels,

@@ -114,7 +114,10 @@ async function measure(file: string, overrides: string[], backend: string, batch
 /** Runs a child that prints JSON lines; returns every figure it printed, or why it failed. */
 function runChild(args: string[], command = process.execPath): Figure[] | { error: string } {
   const result = spawnSync(command, args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 });
-  const lines = result.stdout.trim().split('\n').filter((l) => l.startsWith('{'));
+  const lines = result.stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'));
   if (result.status !== 0 || lines.length === 0) {
     const output = (result.stderr || result.stdout).trim().split('\n');
     // The thrown error's own line where there is one, not the stack trace's tail.
@@ -135,7 +138,14 @@ function missingData({ source }: Data): string[] {
  */
 function torchSpec({ model, train: options, data }: Experiment): { spec: object } | { error: string } {
   const { generator: g, discriminator: d } = model;
-  if (g.kernelSize !== 4 || d.kernelSize !== 4 || g.activation.kind !== 'relu' || g.batchNorm === false || g.output !== 'tanh' || d.activation.kind !== 'leakyRelu') {
+  if (
+    g.kernelSize !== 4 ||
+    d.kernelSize !== 4 ||
+    g.activation.kind !== 'relu' ||
+    g.batchNorm === false ||
+    g.output !== 'tanh' ||
+    d.activation.kind !== 'leakyRelu'
+  ) {
     return { error: "no PyTorch reference: bench_torch.py has the lesson's layers only (kernel 4; ReLU, batch norm and a tanh output in G; LeakyReLU in D)" };
   }
   const adam = (a: Adam) => [a.learningRate, a.beta1, a.beta2, a.epsilon];
@@ -145,7 +155,13 @@ function torchSpec({ model, train: options, data }: Experiment): { spec: object 
       imageSize: model.imageSize,
       imageChannels: outputShape(data).channels,
       generator: { channels: generatorChannels(g), firstKernel: startSize(model.imageSize, g.blocks), batchNorm: g.batchNorm },
-      discriminator: { channels: discriminatorChannels(d), finalKernel: startSize(model.imageSize, d.blocks), alpha: d.activation.alpha, spectralNorm: d.spectralNorm, batchNorm: d.batchNorm },
+      discriminator: {
+        channels: discriminatorChannels(d),
+        finalKernel: startSize(model.imageSize, d.blocks),
+        alpha: d.activation.alpha,
+        spectralNorm: d.spectralNorm,
+        batchNorm: d.batchNorm,
+      },
       adam: { generator: adam(options.optimizers.generator), discriminator: adam(options.optimizers.discriminator) },
       loss: options.loss,
       gradientPenalty: options.gradientPenalty,
@@ -168,14 +184,28 @@ function timeVariant(file: string, batch: number, backends: string[], variant: V
   const torch = torchSpec(config);
   const threads = String(availableParallelism());
   const runTorch = (impls: string) =>
-    'error' in torch ? torch : runChild([join(root, 'scripts/bench_torch.py'), JSON.stringify(torch.spec), String(batch), String(steps), String(warmup), threads, impls], values.python);
+    'error' in torch
+      ? torch
+      : runChild(
+          [join(root, 'scripts/bench_torch.py'), JSON.stringify(torch.spec), String(batch), String(steps), String(warmup), threads, impls],
+          values.python,
+        );
   const before = runTorch(variant.option === 'plain' ? 'pytorch-lesson,pytorch' : 'pytorch');
   if ('error' in before) emit({ impl: 'pytorch', ...label, batch, skipped: before.error });
   let rows: Figure[] = [];
   for (const backend of backends) {
     // A backend per process: TF.js backends and their memory do not mix.
     const sets = variant.overrides.map((override) => `--set=${override}`);
-    const figures = runChild(['--import', 'tsx', join(root, 'scripts/bench.ts'), `--child=${backend}:${batch}`, `--config=${file}`, ...sets, `--steps=${steps}`, `--warmup=${warmup}`]);
+    const figures = runChild([
+      '--import',
+      'tsx',
+      join(root, 'scripts/bench.ts'),
+      `--child=${backend}:${batch}`,
+      `--config=${file}`,
+      ...sets,
+      `--steps=${steps}`,
+      `--warmup=${warmup}`,
+    ]);
     if ('error' in figures) emit({ impl: `tfjs-${backend}`, ...label, batch, error: figures.error });
     else rows.push(figures.at(-1)!);
   }
@@ -233,9 +263,7 @@ if (values.child) {
   }
   // By default the backends worth timing: not cpu (minutes per step), not webgpu on a CPU fallback adapter.
   const hardwareGpu = await isHardwareWebgpu().catch(() => false);
-  const backends = values.backends
-    ? values.backends.split(',')
-    : (await availableBackends()).filter((b) => b !== 'cpu' && (b !== 'webgpu' || hardwareGpu));
+  const backends = values.backends ? values.backends.split(',') : (await availableBackends()).filter((b) => b !== 'cpu' && (b !== 'webgpu' || hardwareGpu));
   const batches = values.batches.split(',').map(Number);
   const rows: Figure[] = [];
   const skipped: string[] = [];

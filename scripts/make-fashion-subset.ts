@@ -25,8 +25,14 @@ function firstRecords(file: string, count: number, headerBytes: number, recordBy
 }
 
 const sums: string[] = [];
-for (const [prefix, count] of [['train', Number(values.train)], ['t10k', Number(values.test)]] as const) {
-  for (const [kind, header, record] of [['images-idx3', 16, 784], ['labels-idx1', 8, 1]] as const) {
+for (const [prefix, count] of [
+  ['train', Number(values.train)],
+  ['t10k', Number(values.test)],
+] as const) {
+  for (const [kind, header, record] of [
+    ['images-idx3', 16, 784],
+    ['labels-idx1', 8, 1],
+  ] as const) {
     const file = `${prefix}-${kind}-ubyte.gz`;
     const gz = gzipSync(firstRecords(file, count, header, record), { level: 9 });
     writeFileSync(join(out, file), gz);

@@ -46,7 +46,11 @@ for (const trial of manifest.trials) {
       .filter(([name]) => floors.some((w) => name.startsWith(`real_vs_real/${w}/`)) && summaryName(name))
       .map(([name, value]) => [name.replace('real_vs_real/', 'floor '), value]),
   ]);
-  rows.push({ group: label(trial.values[options.group]), trial: trial.name, values: { lossD: last.lossD, lossG: last.lossG, dReal: last.dReal, dFake: last.dFake, ...picked } });
+  rows.push({
+    group: label(trial.values[options.group]),
+    trial: trial.name,
+    values: { lossD: last.lossD, lossG: last.lossG, dReal: last.dReal, dFake: last.dFake, ...picked },
+  });
   if (options.grids) {
     mkdirSync(options.grids, { recursive: true });
     const samples = readdirSync(join(trial.runDir, 'samples')).sort();
@@ -68,7 +72,12 @@ for (const row of rows) out.push(`| ${row.trial} | ${columns.map((c) => (row.val
 const first = manifest.trials.find((t) => t.status === 'finished' && t.runDir);
 const floor = first && readMetrics(first.runDir!).findLast((r) => r.type === 'eval');
 if (floor?.type === 'eval') {
-  const baseline = Object.entries(floor.values).filter(([name]) => name.startsWith('real_vs_real/') && wanted.some((w) => name.startsWith(`real_vs_real/${w}/`)) && !/\/r\d+$|\/c\d+$/.test(name));
-  out.push('', `Real-vs-real baseline (two disjoint real samples): ${baseline.map(([n, v]) => `${n.replace('real_vs_real/', '')} = ${v.toFixed(3)}`).join(', ')}`);
+  const baseline = Object.entries(floor.values).filter(
+    ([name]) => name.startsWith('real_vs_real/') && wanted.some((w) => name.startsWith(`real_vs_real/${w}/`)) && !/\/r\d+$|\/c\d+$/.test(name),
+  );
+  out.push(
+    '',
+    `Real-vs-real baseline (two disjoint real samples): ${baseline.map(([n, v]) => `${n.replace('real_vs_real/', '')} = ${v.toFixed(3)}`).join(', ')}`,
+  );
 }
 process.stdout.write(`${out.join('\n')}\n`);

@@ -22,7 +22,7 @@ for (const c of BATCH_NORM_CASES) {
   });
 }
 
-test('batch norm on tensorflow runs the fused kernel pair, and ReLU / LeakyReLU gradients run TensorFlow\'s own', { skip }, async () => {
+test("batch norm on tensorflow runs the fused kernel pair, and ReLU / LeakyReLU gradients run TensorFlow's own", { skip }, async () => {
   await useBackend('tensorflow');
   const x = tf.randomNormal([2, 4, 4, 3], 0, 1, 'float32', 5);
   const layer = new FusedBatchNorm({});
@@ -44,7 +44,10 @@ test('batch norm on tensorflow runs the fused kernel pair, and ReLU / LeakyReLU 
   for (const weight of layer.weights) weight.dispose();
 });
 
-for (const [name, activation] of [['relu', (x: tf.Tensor) => tf.relu(x)], ['leakyRelu 0.2', (x: tf.Tensor) => tf.leakyRelu(x, 0.2)]] as const) {
+for (const [name, activation] of [
+  ['relu', (x: tf.Tensor) => tf.relu(x)],
+  ['leakyRelu 0.2', (x: tf.Tensor) => tf.leakyRelu(x, 0.2)],
+] as const) {
   test(`the ${name} gradient on tensorflow matches cpu, zeros included`, { skip }, async () => {
     // Exact zeros take the "not positive" side in both: tfjs's step(0) = 0 and TensorFlow's features > 0.
     const values = Float32Array.from([...normals(60, 6), 0, -0, 0]);

@@ -19,7 +19,6 @@ const TOLERANCE = 1e-4;
 type Shape4 = [number, number, number, number];
 type Backend = 'cpu' | 'wasm';
 
-
 // ---------------------------------------------------------------------------------------------------------
 // Kernel by kernel
 
@@ -69,9 +68,20 @@ const CONVS: ConvCase[] = [
   { name: 'D k4 s2 same [4,16,16,3] -> [4,8,8,8]', x: [4, 16, 16, 3], filter: [4, 4, 3, 8], strides: 2, pad: 'same' },
   { name: 'D k4 s2 same [4,8,8,8] -> [4,4,4,16]', x: [4, 8, 8, 8], filter: [4, 4, 8, 16], strides: 2, pad: 'same' },
   // G's first block, conv2dTranspose k4 s1 'valid' from 1x1 to 4x4 (and D's last conv, 4x4 -> 1x1).
-  { name: "G k4 s1 valid [4,1,1,10] -> [4,4,4,16]", x: [4, 4, 4, 16], filter: [4, 4, 16, 10], strides: 1, pad: 'valid' },
+  { name: 'G k4 s1 valid [4,1,1,10] -> [4,4,4,16]', x: [4, 4, 4, 16], filter: [4, 4, 16, 10], strides: 1, pad: 'valid' },
   { name: 'odd rectangular k3x2 strides [2,1] same', x: [3, 7, 5, 3], filter: [3, 2, 3, 5], strides: [2, 1], pad: 'same' },
-  { name: 'explicit asymmetric padding, strides [2,3]', x: [2, 9, 6, 4], filter: [3, 3, 4, 6], strides: [2, 3], pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+  {
+    name: 'explicit asymmetric padding, strides [2,3]',
+    x: [2, 9, 6, 4],
+    filter: [3, 3, 4, 6],
+    strides: [2, 3],
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ],
+  },
   { name: 'numeric padding 1, stride 2, odd side', x: [2, 9, 7, 4], filter: [3, 3, 4, 6], strides: 2, pad: 1 },
   { name: 'pointwise 1x1 valid', x: [2, 5, 6, 4], filter: [1, 1, 4, 6], strides: 1, pad: 'valid' },
   // 3 * 23 * 17 = 1173 patch rows: Conv2DBackpropFilter sums two chunks of 1024 rows, the last one partial.
@@ -95,8 +105,7 @@ function convKernelCases(kernel: 'Conv2DBackpropFilter' | 'Conv2DBackpropInput')
   });
 }
 
-const range = (n: number, dtype: 'float32' | 'int32' = 'float32') =>
-  dtype === 'int32' ? Int32Array.from({ length: n }, (_, i) => i - 7) : normals(n, n);
+const range = (n: number, dtype: 'float32' | 'int32' = 'float32') => (dtype === 'int32' ? Int32Array.from({ length: n }, (_, i) => i - 7) : normals(n, n));
 
 const KERNEL_CASES: Record<WasmGradientKernel, KernelCase[]> = {
   Conv2DBackpropFilter: convKernelCases('Conv2DBackpropFilter'),
@@ -110,7 +119,11 @@ const KERNEL_CASES: Record<WasmGradientKernel, KernelCase[]> = {
   ],
   Sum: [
     { name: 'over N,H,W of NHWC', inputs: { x: { shape: [4, 6, 5, 8], data: range(960) } }, attrs: { axis: [0, 1, 2], keepDims: false } },
-    { name: 'over N,H,W keepDims, axes unsorted and negative', inputs: { x: { shape: [3, 5, 7, 2], data: range(210) } }, attrs: { axis: [1, -4, 2], keepDims: true } },
+    {
+      name: 'over N,H,W keepDims, axes unsorted and negative',
+      inputs: { x: { shape: [3, 5, 7, 2], data: range(210) } },
+      attrs: { axis: [1, -4, 2], keepDims: true },
+    },
     { name: 'over the batch of [N,1]', inputs: { x: { shape: [7, 1], data: range(7) } }, attrs: { axis: 0, keepDims: false } },
     { name: 'inner axis (backend kernel)', inputs: { x: { shape: [4, 6, 5], data: range(120) } }, attrs: { axis: [2], keepDims: false } },
     { name: 'middle axes (backend kernel)', inputs: { x: { shape: [4, 6, 5, 3], data: range(360) } }, attrs: { axis: [1, 2], keepDims: false } },
@@ -118,7 +131,11 @@ const KERNEL_CASES: Record<WasmGradientKernel, KernelCase[]> = {
   ],
   Mean: [
     { name: 'over N,H,W of NHWC (batch-norm moments)', inputs: { x: { shape: [4, 6, 5, 8], data: range(960) } }, attrs: { axis: [0, 1, 2], keepDims: true } },
-    { name: 'over the batch, 9 rows (not a multiple of the unrolling)', inputs: { x: { shape: [9, 3], data: range(27) } }, attrs: { axis: 0, keepDims: false } },
+    {
+      name: 'over the batch, 9 rows (not a multiple of the unrolling)',
+      inputs: { x: { shape: [9, 3], data: range(27) } },
+      attrs: { axis: 0, keepDims: false },
+    },
     { name: 'all axes (backend kernel)', inputs: { x: { shape: [3, 4], data: range(12) } }, attrs: { axis: [0, 1], keepDims: false } },
   ],
 };
@@ -152,7 +169,10 @@ test('conv2dTranspose and its gradients through the public ops match cpu (DCGAN 
       const wt = tf.tensor4d(w, [4, 4, 3, 8]);
       const f = (a: tf.Tensor4D, b: tf.Tensor4D) => tf.conv2dTranspose(a, b, [4, 16, 16, 3], 2, 'same');
       const y = f(xt, wt);
-      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.mul(f(a as tf.Tensor4D, b as tf.Tensor4D), tf.tensor4d(dyData, [4, 16, 16, 3])).sum())([xt, wt]);
+      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.mul(f(a as tf.Tensor4D, b as tf.Tensor4D), tf.tensor4d(dyData, [4, 16, 16, 3])).sum())([
+        xt,
+        wt,
+      ]);
       return [y, dx, dw].map((t) => t.dataSync().slice());
     });
   };
@@ -217,22 +237,32 @@ for (const c of SPLIT_CONVS) {
   const cases: [string, () => KernelCase][] = [
     ['Conv2D', () => ({ name: c.name, inputs: { x, filter }, attrs: { ...attrs, dilations: 1 } })],
     ['FusedConv2D', () => ({ name: c.name, inputs: { x, filter }, attrs: { ...attrs, dilations: 1, activation: 'linear' } })],
-    ['Conv2DBackpropInput', () => ({ name: c.name, inputs: { dy: { shape: dyShape(), data: normals(size(dyShape()), 53) }, filter }, attrs: { ...attrs, inputShape: c.x } })],
-    ['Conv2DBackpropFilter', () => ({ name: c.name, inputs: { x, dy: { shape: dyShape(), data: normals(size(dyShape()), 53) } }, attrs: { ...attrs, filterShape: c.filter } })],
+    [
+      'Conv2DBackpropInput',
+      () => ({ name: c.name, inputs: { dy: { shape: dyShape(), data: normals(size(dyShape()), 53) }, filter }, attrs: { ...attrs, inputShape: c.x } }),
+    ],
+    [
+      'Conv2DBackpropFilter',
+      () => ({ name: c.name, inputs: { x, dy: { shape: dyShape(), data: normals(size(dyShape()), 53) } }, attrs: { ...attrs, filterShape: c.filter } }),
+    ],
   ];
   for (const [kernel, make] of cases) {
-    test(`${kernel} shared with the helper threads matches cpu: ${c.name}`, { skip: availableParallelism() < 2 && 'one core: no helper threads' }, async (t) => {
-      const kernelCase = make();
-      // The cpu backend has no FusedConv2D kernel of its own for this check: Conv2D is the same product.
-      const expected = await runKernel('cpu', kernel === 'FusedConv2D' ? 'Conv2D' : kernel, kernelCase);
-      const before = wasmThreads().splits;
-      const actual = await runKernel('wasm', kernel, kernelCase);
-      assert.equal(wasmThreads().splits, before + 1, 'the kernel was not split');
-      assert.deepEqual(actual.shape, expected.shape);
-      const err = relativeError(actual.data, expected.data);
-      t.diagnostic(`relative error ${err.toExponential(2)}`);
-      assert.ok(err <= TOLERANCE, `relative error ${err.toExponential(2)}`);
-    });
+    test(
+      `${kernel} shared with the helper threads matches cpu: ${c.name}`,
+      { skip: availableParallelism() < 2 && 'one core: no helper threads' },
+      async (t) => {
+        const kernelCase = make();
+        // The cpu backend has no FusedConv2D kernel of its own for this check: Conv2D is the same product.
+        const expected = await runKernel('cpu', kernel === 'FusedConv2D' ? 'Conv2D' : kernel, kernelCase);
+        const before = wasmThreads().splits;
+        const actual = await runKernel('wasm', kernel, kernelCase);
+        assert.equal(wasmThreads().splits, before + 1, 'the kernel was not split');
+        assert.deepEqual(actual.shape, expected.shape);
+        const err = relativeError(actual.data, expected.data);
+        t.diagnostic(`relative error ${err.toExponential(2)}`);
+        assert.ok(err <= TOLERANCE, `relative error ${err.toExponential(2)}`);
+      },
+    );
   }
 }
 

@@ -52,7 +52,6 @@ if (skip) console.log(`# ${skip}`);
 const silent: Progress = { startEpoch() {}, step() {}, endEpoch() {}, log() {} };
 type Backend = 'cpu' | 'webgpu';
 
-
 /** Reads tensors back asynchronously (webgpu has no usable dataSync in Node) and disposes them. */
 async function read(tensors: tf.Tensor[]): Promise<Float32Array[]> {
   const out = await Promise.all(tensors.map(async (t) => (await t.data()) as Float32Array));
@@ -148,7 +147,10 @@ test('a missing webgpu package gives a UserError naming it, and auto still picks
       return next(specifier, context);
     }\n`,
   );
-  writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`);
+  writeFileSync(
+    join(dir, 'register.mjs'),
+    `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`,
+  );
   const result = await runChild(
     `const { useBackend } = await import(${moduleUrl('src/backend/select.ts')});
      let message = '';
@@ -158,7 +160,10 @@ test('a missing webgpu package gives a UserError naming it, and auto still picks
   );
   assert.equal(result.code, 0, result.stderr);
   const { message, auto } = JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { message: string; auto: string };
-  assert.match(message, /^UserError: train\.backend webgpu is not available \(the npm package webgpu .* is not installed: it is an optional dependency; run npm install/);
+  assert.match(
+    message,
+    /^UserError: train\.backend webgpu is not available \(the npm package webgpu .* is not installed: it is an optional dependency; run npm install/,
+  );
   assert.notEqual(auto, 'webgpu');
 });
 
@@ -233,9 +238,33 @@ const CONVS: ConvCase[] = [
   { name: "D's first conv k4 s2 same [8,32,32,3] -> [8,16,16,16]", kind: 'conv2d', x: [8, 32, 32, 3], filter: [4, 4, 3, 16], strides: 2, pad: 'same' },
   { name: "D's conv k4 s2 same [8,16,16,16] -> [8,8,8,32]", kind: 'conv2d', x: [8, 16, 16, 16], filter: [4, 4, 16, 32], strides: 2, pad: 'same' },
   { name: "D's last conv k4 s1 valid [8,4,4,64] -> [8,1,1,1]", kind: 'conv2d', x: [8, 4, 4, 64], filter: [4, 4, 64, 1], strides: 1, pad: 'valid' },
-  { name: "G's first convT k4 s1 valid [8,1,1,16] -> [8,4,4,64]", kind: 'conv2dTranspose', x: [8, 1, 1, 16], filter: [4, 4, 64, 16], outShape: [8, 4, 4, 64], strides: 1, pad: 'valid' },
-  { name: "G's convT k4 s2 same [8,4,4,64] -> [8,8,8,32]", kind: 'conv2dTranspose', x: [8, 4, 4, 64], filter: [4, 4, 32, 64], outShape: [8, 8, 8, 32], strides: 2, pad: 'same' },
-  { name: "G's output convT k4 s2 same [8,16,16,16] -> [8,32,32,3]", kind: 'conv2dTranspose', x: [8, 16, 16, 16], filter: [4, 4, 3, 16], outShape: [8, 32, 32, 3], strides: 2, pad: 'same' },
+  {
+    name: "G's first convT k4 s1 valid [8,1,1,16] -> [8,4,4,64]",
+    kind: 'conv2dTranspose',
+    x: [8, 1, 1, 16],
+    filter: [4, 4, 64, 16],
+    outShape: [8, 4, 4, 64],
+    strides: 1,
+    pad: 'valid',
+  },
+  {
+    name: "G's convT k4 s2 same [8,4,4,64] -> [8,8,8,32]",
+    kind: 'conv2dTranspose',
+    x: [8, 4, 4, 64],
+    filter: [4, 4, 32, 64],
+    outShape: [8, 8, 8, 32],
+    strides: 2,
+    pad: 'same',
+  },
+  {
+    name: "G's output convT k4 s2 same [8,16,16,16] -> [8,32,32,3]",
+    kind: 'conv2dTranspose',
+    x: [8, 16, 16, 16],
+    filter: [4, 4, 3, 16],
+    outShape: [8, 32, 32, 3],
+    strides: 2,
+    pad: 'same',
+  },
 ];
 const GRADIENT_TOLERANCE = 2e-5;
 
@@ -334,7 +363,7 @@ test('batch norm on webgpu is 3 dispatches forward and 3 backward, with no trans
   for (const weight of layer.weights) weight.dispose();
 });
 
-test('the fused loss on webgpu matches tfjs-core\'s sigmoid cross-entropy on cpu, value and gradient, large logits included', { skip }, async () => {
+test("the fused loss on webgpu matches tfjs-core's sigmoid cross-entropy on cpu, value and gradient, large logits included", { skip }, async () => {
   const logits = Float32Array.from([...normals(61, 64).map((v) => 4 * v), 0, 30, -30, 90, -90]);
   const run = async (backend: 'cpu' | 'webgpu', label: 0 | 1) => {
     await useBackend(backend);
@@ -364,16 +393,24 @@ test('convolution gradients on webgpu run as matrix products: im2col + matmul fo
     tf.dispose([x, dy, filter]);
   });
   assert.ok(programs.includes('dcgan_im2col'), programs.join(' '));
-  assert.ok(programs.some((key) => /^matMul/i.test(key)), programs.join(' '));
-  assert.ok(programs.some((key) => key.startsWith('conv2DDerInputMM')), programs.join(' '));
+  assert.ok(
+    programs.some((key) => /^matMul/i.test(key)),
+    programs.join(' '),
+  );
+  assert.ok(
+    programs.some((key) => key.startsWith('conv2DDerInputMM')),
+    programs.join(' '),
+  );
   assert.ok(!programs.some((key) => key.startsWith('conv2DDerInput_') || key.startsWith('conv2DDerFilter')), programs.join(' '));
 });
 
-test('BiasCorrectedAdam on webgpu (fused kernels) gives its cpu path\'s values and tf.train.adam\'s saved state', { skip }, async () => {
+test("BiasCorrectedAdam on webgpu (fused kernels) gives its cpu path's values and tf.train.adam's saved state", { skip }, async () => {
   const shapes = [[4, 4, 3, 8], [8], [1]];
   const run = async (backend: Backend, make: () => tf.Optimizer) => {
     await useBackend(backend);
-    const variables = shapes.map((shape, i) => tf.variable(tf.tensor(normals(size(shape), 70 + i), shape), true, `adam_check_${backend}_${i}_${Math.random()}`));
+    const variables = shapes.map((shape, i) =>
+      tf.variable(tf.tensor(normals(size(shape), 70 + i), shape), true, `adam_check_${backend}_${i}_${Math.random()}`),
+    );
     const optimizer = make();
     for (let step = 0; step < 3; step++) {
       const grads = Object.fromEntries(variables.map((v, i) => [v.name, tf.tensor(normals(v.size, 80 + 10 * step + i), v.shape)]));
@@ -389,14 +426,16 @@ test('BiasCorrectedAdam on webgpu (fused kernels) gives its cpu path\'s values a
   };
   const expected = await run('cpu', () => makeAdam(LESSON_ADAM));
   const stock = await run('cpu', () => tf.train.adam(LESSON_ADAM.learningRate, LESSON_ADAM.beta1, LESSON_ADAM.beta2, LESSON_ADAM.epsilon));
-  assert.deepEqual(expected.state.names, stock.state.names, 'the saved state has tf.train.adam\'s layout');
+  assert.deepEqual(expected.state.names, stock.state.names, "the saved state has tf.train.adam's layout");
   const actual = await run('webgpu', () => makeAdam(LESSON_ADAM));
   actual.values.forEach((v, i) => assert.ok(relativeError(v, expected.values[i]!) <= 1e-5, `variable ${i}: ${relativeError(v, expected.values[i]!)}`));
   assert.deepEqual(actual.state.names, expected.state.names);
-  actual.state.values.forEach((v, i) => assert.ok(relativeError(v, expected.state.values[i]!) <= 1e-5, `${expected.state.names[i]}: ${relativeError(v, expected.state.values[i]!)}`));
+  actual.state.values.forEach((v, i) =>
+    assert.ok(relativeError(v, expected.state.values[i]!) <= 1e-5, `${expected.state.names[i]}: ${relativeError(v, expected.state.values[i]!)}`),
+  );
 });
 
-test('a tiny training run on webgpu gives the cpu backend\'s losses (1 epoch, within 1e-4)', { skip }, async (t) => {
+test("a tiny training run on webgpu gives the cpu backend's losses (1 epoch, within 1e-4)", { skip }, async (t) => {
   const losses: Record<string, number[][]> = {};
   for (const name of ['webgpu', 'cpu']) {
     const { config, file } = tinyExperiment({}, [`train.backend=${name}`, 'train.epochs=1']);
@@ -423,7 +462,10 @@ test('training steps on webgpu leak no tensors, data ids or GPU buffers', { skip
     for (let i = 0; i < 5; i++) {
       const m = trainStep(generator, discriminator, optimizers, real, noise);
       const values = await read([m.lossD, m.lossG, m.dReal, m.dFake]);
-      assert.ok(values.every((v) => Number.isFinite(v[0])), `non-finite metrics at step ${i + 1}`);
+      assert.ok(
+        values.every((v) => Number.isFinite(v[0])),
+        `non-finite metrics at step ${i + 1}`,
+      );
       const memory = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number };
       counts.push({ tensors: memory.numTensors, dataIds: tf.engine().backend.numDataIds(), gpuBytes: memory.numBytesInGPU ?? -1 });
     }
@@ -437,7 +479,11 @@ test('training steps on webgpu leak no tensors, data ids or GPU buffers', { skip
   t.diagnostic(`per step: ${counts.map((c) => `${c.tensors} tensors, ${c.dataIds} data ids, ${c.gpuBytes} GPU bytes`).join('; ')}`);
   // Step 1 creates Adam's moment slots; from then on nothing may grow.
   for (const key of ['tensors', 'dataIds', 'gpuBytes'] as const) {
-    assert.deepEqual(counts.slice(1).map((c) => c[key]), Array(4).fill(counts[1][key]), `${key} per step: ${counts.map((c) => c[key])}`);
+    assert.deepEqual(
+      counts.slice(1).map((c) => c[key]),
+      Array(4).fill(counts[1][key]),
+      `${key} per step: ${counts.map((c) => c[key])}`,
+    );
   }
 });
 

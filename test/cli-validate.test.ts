@@ -99,7 +99,15 @@ describe('dcgan-run validate: inputs that are not configs, or that would exhaust
     const fifo = join(dir, 'pipe.yaml');
     execFileSync('mkfifo', [fifo]);
     mkdirSync(join(dir, 'folder'));
-    const { code, stdout, stderr } = cli('validate', fifo, join(dir, 'folder'), '/dev/zero', `${INVALID}/75-yaml-alias-bomb.yaml`, `${INVALID}/78-extends-not-a-config.yaml`, `${INVALID}/81-sweep-too-many-trials.yaml`);
+    const { code, stdout, stderr } = cli(
+      'validate',
+      fifo,
+      join(dir, 'folder'),
+      '/dev/zero',
+      `${INVALID}/75-yaml-alias-bomb.yaml`,
+      `${INVALID}/78-extends-not-a-config.yaml`,
+      `${INVALID}/81-sweep-too-many-trials.yaml`,
+    );
     assert.equal(code, 2);
     assert.equal(stdout, '');
     assert.match(stderr, new RegExp(`^${fifo}: is a named pipe \\(FIFO\\), not a config file$`, 'm'));
@@ -109,7 +117,8 @@ describe('dcgan-run validate: inputs that are not configs, or that would exhaust
     assert.match(stderr, /^test\/fixtures\/config\/invalid\/78-extends-not-a-config\.yaml:4:10: extends \.\.\/extends\/shadow-like: not an experiment file/m);
     assert.match(stderr, /^test\/fixtures\/config\/invalid\/81-sweep-too-many-trials\.yaml:37:3: the grid makes 1,000,000 trials/m);
     assert.match(stderr, /^6 of 6 files invalid$/m);
-    for (const line of readFileSync('test/fixtures/config/extends/shadow-like', 'utf8').trim().split('\n')) assert.ok(!stderr.includes(line.slice(0, 12)), line);
+    for (const line of readFileSync('test/fixtures/config/extends/shadow-like', 'utf8').trim().split('\n'))
+      assert.ok(!stderr.includes(line.slice(0, 12)), line);
     assertNoStackTrace(stderr);
   });
 });
@@ -157,7 +166,10 @@ describe('dcgan-run plan', () => {
     const { code, stdout, stderr } = cli('plan', `${INVALID}/80-sweep-combination-invalid.yaml`);
     assert.equal(code, 2);
     assert.equal(stdout, '');
-    assert.match(stderr, /:37:3: sweep trial 0 of 4 \(model\.generator\.blocks=3, model\.generator\.channels=\[512,256,128,64\], seed=0\): model\.generator\.channels lists 4 values but model\.generator\.blocks is 3/);
+    assert.match(
+      stderr,
+      /:37:3: sweep trial 0 of 4 \(model\.generator\.blocks=3, model\.generator\.channels=\[512,256,128,64\], seed=0\): model\.generator\.channels lists 4 values but model\.generator\.blocks is 3/,
+    );
     assertNoStackTrace(stderr);
   });
 

@@ -31,7 +31,10 @@ interface Expectation {
 
 function expectations(fixture: string): Expectation[] {
   const lines = readFileSync(join(FIXTURES, fixture), 'utf8').split('\n');
-  const header = lines.slice(0, lines.findIndex((line) => !line.startsWith('#')));
+  const header = lines.slice(
+    0,
+    lines.findIndex((line) => !line.startsWith('#')),
+  );
   return header
     .filter((line) => line.startsWith('# expect:'))
     .map((line) => {
@@ -176,18 +179,24 @@ describe('what is read, and what is quoted back', () => {
 
   for (const { name, file, problem } of cases) {
     test(`${name} as the config is refused before it is read (no hang, no unbounded read)`, () => {
-      assert.throws(() => loadExperiment(file), (error: unknown) => {
-        assert.ok(error instanceof UserError && !(error instanceof ConfigError));
-        assert.equal(error.message, `${file}: ${problem}`);
-        return true;
-      });
+      assert.throws(
+        () => loadExperiment(file),
+        (error: unknown) => {
+          assert.ok(error instanceof UserError && !(error instanceof ConfigError));
+          assert.equal(error.message, `${file}: ${problem}`);
+          return true;
+        },
+      );
     });
 
     test(`${name} as an extended file is an error at the extends line`, () => {
       const child = join(dir, `extends-${basename(file)}.yaml`);
       writeFileSync(child, `name: child\nextends: ${file}\n`);
       assert.deepEqual(load(child).diagnostics, [
-        { origin: { kind: 'file', file: child, line: 2, col: 10, length: file.length, sourceLine: `extends: ${file}` }, message: `extends ${file}: ${problem}` },
+        {
+          origin: { kind: 'file', file: child, line: 2, col: 10, length: file.length, sourceLine: `extends: ${file}` },
+          message: `extends ${file}: ${problem}`,
+        },
       ]);
     });
   }

@@ -159,8 +159,15 @@ describe('--set overrides', () => {
   test('setting kind to another kind replaces the mapping; the same kind keeps its settings', () => {
     const child = join(FIXTURES, 'extends', 'child.yaml');
     assert.deepEqual(loadExperiment(child, ['model.discriminator.activation.kind=relu']).config.model.discriminator.activation, { kind: 'relu' });
-    assert.deepEqual(loadExperiment(child, ['model.discriminator.activation.kind=elu']).config.model.discriminator.activation, { kind: 'elu', alpha: 1 }, "elu's default alpha, not leakyRelu's 0.1");
-    assert.deepEqual(loadExperiment(child, ['model.discriminator.activation.kind=leakyRelu']).config.model.discriminator.activation, { kind: 'leakyRelu', alpha: 0.1 });
+    assert.deepEqual(
+      loadExperiment(child, ['model.discriminator.activation.kind=elu']).config.model.discriminator.activation,
+      { kind: 'elu', alpha: 1 },
+      "elu's default alpha, not leakyRelu's 0.1",
+    );
+    assert.deepEqual(loadExperiment(child, ['model.discriminator.activation.kind=leakyRelu']).config.model.discriminator.activation, {
+      kind: 'leakyRelu',
+      alpha: 0.1,
+    });
     assert.deepEqual(failure(POKEMON, ['data.source.kind=idx']), [
       { origin: argument('data.source.kind=idx'), message: 'missing required key "images" in data.source' },
     ]);
@@ -168,7 +175,10 @@ describe('--set overrides', () => {
 
   test('an override does not reach another key through a YAML alias', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'dcgan-run-alias-')), 'alias.yaml');
-    writeFileSync(file, 'name: alias\ndata: { source: { kind: imageFolder, root: sprites } }\nmodel:\n  generator: { activation: &act { kind: leakyRelu, alpha: 0.3 } }\n  discriminator: { activation: *act }\n');
+    writeFileSync(
+      file,
+      'name: alias\ndata: { source: { kind: imageFolder, root: sprites } }\nmodel:\n  generator: { activation: &act { kind: leakyRelu, alpha: 0.3 } }\n  discriminator: { activation: *act }\n',
+    );
     const { config } = loadExperiment(file, ['model.generator.activation.alpha=0.1']);
     assert.deepEqual(config.model.generator.activation, { kind: 'leakyRelu', alpha: 0.1 });
     assert.deepEqual(config.model.discriminator.activation, { kind: 'leakyRelu', alpha: 0.3 });
@@ -178,7 +188,10 @@ describe('--set overrides', () => {
     test(`an override through JavaScript's object machinery (${reserved}) is refused and writes nothing`, () => {
       const key = /(__proto__|constructor|prototype)/.exec(reserved)![1];
       assert.deepEqual(failure(POKEMON, [reserved]), [
-        { origin: argument(reserved), message: `"${key}" cannot be a key: no setting has this name, and JavaScript reserves __proto__, constructor and prototype` },
+        {
+          origin: argument(reserved),
+          message: `"${key}" cannot be a key: no setting has this name, and JavaScript reserves __proto__, constructor and prototype`,
+        },
       ]);
       assert.equal(({} as Record<string, unknown>).polluted, undefined);
       assert.equal(Object.prototype.hasOwnProperty.call(Object.prototype, 'polluted'), false);
@@ -246,7 +259,11 @@ describe('extends', () => {
   test('a mapping whose kind the child changes is replaced, not blended with the base', () => {
     const { config } = loadExperiment(join(FIXTURES, 'extends', 'kind-switch.yaml'));
     assert.deepEqual(config.model.discriminator.activation, { kind: 'relu' }, "the base's leakyRelu alpha is gone");
-    assert.deepEqual(config.data.source, { kind: 'idx', images: join(FIXTURES, 'extends', 'train-images-idx3-ubyte.gz') }, "the base's imageFolder root is gone");
+    assert.deepEqual(
+      config.data.source,
+      { kind: 'idx', images: join(FIXTURES, 'extends', 'train-images-idx3-ubyte.gz') },
+      "the base's imageFolder root is gone",
+    );
     assert.deepEqual(config.model.generator.activation, { kind: 'relu' });
   });
 
@@ -305,7 +322,10 @@ describe('${ENV} interpolation', () => {
     setEnv({ DCGAN_TEST_NAME: 'x', DCGAN_TEST_EPOCHS: '[1, 2' });
     const [diagnostic, ...rest] = failure(file);
     assert.deepEqual(rest, []);
-    assert.equal(diagnostic.message, 'train.epochs: environment variable DCGAN_TEST_EPOCHS is not valid YAML (Flow sequence must end with a ]); a value that is one ${...} alone is read as YAML');
+    assert.equal(
+      diagnostic.message,
+      'train.epochs: environment variable DCGAN_TEST_EPOCHS is not valid YAML (Flow sequence must end with a ]); a value that is one ${...} alone is read as YAML',
+    );
     assert.ok(diagnostic.origin.kind === 'file' && diagnostic.origin.line === 8 && diagnostic.origin.col === 11);
   });
 
@@ -350,7 +370,10 @@ describe('defaults', () => {
   });
 
   test('a default is filled inside a mapping the user wrote in part', () => {
-    const { config } = loadExperiment(join(FIXTURES, 'minimal.yaml'), ['model.discriminator.batchNorm={firstBlock: false}', 'model.discriminator.activation={kind: leakyRelu}']);
+    const { config } = loadExperiment(join(FIXTURES, 'minimal.yaml'), [
+      'model.discriminator.batchNorm={firstBlock: false}',
+      'model.discriminator.activation={kind: leakyRelu}',
+    ]);
     assert.deepEqual(config.model.discriminator.batchNorm, { firstBlock: false, momentum: 0.9, epsilon: 0.8 });
     assert.deepEqual(config.model.discriminator.activation, { kind: 'leakyRelu', alpha: 0.2 });
   });

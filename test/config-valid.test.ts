@@ -49,7 +49,9 @@ function strictAjv(): Ajv {
 }
 
 describe('shipped configs', () => {
-  const configs = readdirSync(CONFIGS).filter((name) => /\.ya?ml$/.test(name)).sort();
+  const configs = readdirSync(CONFIGS)
+    .filter((name) => /\.ya?ml$/.test(name))
+    .sort();
 
   test('the configs folder has configs', () => assert.ok(configs.length > 0));
 

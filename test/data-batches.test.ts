@@ -5,7 +5,13 @@ import { batchesPerEpoch, batchShape, epochBatches, type ImageDataset } from '..
 import { UserError } from '../src/errors.ts';
 
 /** `count` images whose pixel values encode (image, y, x, channel), so every output value can be traced back. */
-function dataset(count: number, height: number, width: number, channels: 1 | 3, value = (i: number, y: number, x: number, c: number) => (i * 7 + y * 5 + x * 3 + c) % 256): ImageDataset {
+function dataset(
+  count: number,
+  height: number,
+  width: number,
+  channels: 1 | 3,
+  value = (i: number, y: number, x: number, c: number) => (i * 7 + y * 5 + x * 3 + c) % 256,
+): ImageDataset {
   const pixels = new Uint8Array(count * height * width * channels);
   for (let i = 0; i < count; i++)
     for (let y = 0; y < height; y++)
@@ -34,12 +40,27 @@ describe('epochBatches', () => {
     const ds = dataset(30, 2, 2, 3);
     const batches = all(ds, config([]), 1, 0);
     assert.equal(batchesPerEpoch(ds, 4), 8);
-    assert.deepEqual(batches.map((b) => b.count), [4, 4, 4, 4, 4, 4, 4, 2]);
-    assert.deepEqual(batches.map((b) => b.index), [0, 1, 2, 3, 4, 5, 6, 7]);
-    assert.deepEqual(batches.map((b) => b.images.length), [...Array(7).fill(4 * 12), 2 * 12]);
+    assert.deepEqual(
+      batches.map((b) => b.count),
+      [4, 4, 4, 4, 4, 4, 4, 2],
+    );
+    assert.deepEqual(
+      batches.map((b) => b.index),
+      [0, 1, 2, 3, 4, 5, 6, 7],
+    );
+    assert.deepEqual(
+      batches.map((b) => b.images.length),
+      [...Array(7).fill(4 * 12), 2 * 12],
+    );
     const order = imageOrder(batches, 12);
-    assert.deepEqual([...order].sort((a, b) => a - b), Array.from({ length: 30 }, (_, i) => i));
-    assert.notDeepEqual(order, Array.from({ length: 30 }, (_, i) => i));
+    assert.deepEqual(
+      [...order].sort((a, b) => a - b),
+      Array.from({ length: 30 }, (_, i) => i),
+    );
+    assert.notDeepEqual(
+      order,
+      Array.from({ length: 30 }, (_, i) => i),
+    );
   });
 
   test('the same seed and epoch give the same batches; other epochs and seeds differ', () => {
@@ -48,8 +69,14 @@ describe('epochBatches', () => {
     const a = all(ds, data, 7, 3);
     const b = all(ds, data, 7, 3);
     assert.deepEqual(a, b);
-    assert.notDeepEqual(all(ds, data, 7, 4).map((x) => x.images), a.map((x) => x.images));
-    assert.notDeepEqual(all(ds, data, 8, 3).map((x) => x.images), a.map((x) => x.images));
+    assert.notDeepEqual(
+      all(ds, data, 7, 4).map((x) => x.images),
+      a.map((x) => x.images),
+    );
+    assert.notDeepEqual(
+      all(ds, data, 8, 3).map((x) => x.images),
+      a.map((x) => x.images),
+    );
   });
 
   test('the shuffle is the permutation of the stream shuffle/<epoch>; shuffle: false keeps file order', () => {
@@ -57,7 +84,10 @@ describe('epochBatches', () => {
     const e0 = imageOrder(all(ds, config([]), 0, 0), 3);
     const e1 = imageOrder(all(ds, config([]), 0, 1), 3);
     assert.notDeepEqual(e0, e1);
-    assert.deepEqual(imageOrder(all(ds, config([], { shuffle: false }), 0, 5), 3), Array.from({ length: 20 }, (_, i) => i));
+    assert.deepEqual(
+      imageOrder(all(ds, config([], { shuffle: false }), 0, 5), 3),
+      Array.from({ length: 20 }, (_, i) => i),
+    );
   });
 
   test('without normalize values are x/255; normalize 0.5/0.5 maps 0 to -1 and 255 to 1', () => {
@@ -111,8 +141,19 @@ describe('epochBatches', () => {
 
   test('crop after flip: the window is taken from the mirrored image', () => {
     const ds = dataset(1, 1, 4, 1, (_i, _y, x) => x);
-    const [batch] = all(ds, config([{ kind: 'randomHorizontalFlip', p: 1 }, { kind: 'centerCrop', size: [1, 2] }]), 0, 0);
-    assert.deepEqual([...batch.images].map((v) => Math.round(v * 255)), [2, 1]);
+    const [batch] = all(
+      ds,
+      config([
+        { kind: 'randomHorizontalFlip', p: 1 },
+        { kind: 'centerCrop', size: [1, 2] },
+      ]),
+      0,
+      0,
+    );
+    assert.deepEqual(
+      [...batch.images].map((v) => Math.round(v * 255)),
+      [2, 1],
+    );
   });
 
   test('grayscale per batch is BT.601 luma and gives one channel', () => {
@@ -127,7 +168,10 @@ describe('epochBatches', () => {
 
   test('the per-batch transforms must fit the dataset', () => {
     const ds = dataset(1, 4, 4, 3);
-    assert.throws(() => all(ds, config([{ kind: 'randomCrop', size: [5, 4] }]), 0, 0), (error: Error) => error instanceof UserError && /crops 5x4 out of 4x4/.test(error.message));
+    assert.throws(
+      () => all(ds, config([{ kind: 'randomCrop', size: [5, 4] }]), 0, 0),
+      (error: Error) => error instanceof UserError && /crops 5x4 out of 4x4/.test(error.message),
+    );
     assert.throws(() => all(ds, config([{ kind: 'normalize', mean: [0.5], std: [0.5] }]), 0, 0), /mean has 1 values but the images have 3 channels/);
   });
 });

@@ -38,7 +38,12 @@ describe('the decoded-image cache', () => {
     for (let i = 0; i < 5; i++) {
       const data = Uint8Array.from({ length: 12 * 10 * 4 }, (_, k) => (k * (i + 3) + i) & 255);
       const file = path.join(root, `${i}.png`);
-      await writeFile(file, await sharp(data, { raw: { width: 12, height: 10, channels: 4 } }).png().toBuffer());
+      await writeFile(
+        file,
+        await sharp(data, { raw: { width: 12, height: 10, channels: 4 } })
+          .png()
+          .toBuffer(),
+      );
       files.push(file);
     }
   });
@@ -81,7 +86,12 @@ describe('the decoded-image cache', () => {
     resized.transforms[1] = { kind: 'resize', size: [6, 6], fit: 'fill', background: '#ffffff' };
     assert.equal((await loadDataset(resized, { cacheDir })).fromCache, false);
     assert.equal((await loadDataset(config(root, { limit: 3 }), { cacheDir })).fromCache, false);
-    await writeFile(path.join(root, '5.png'), await sharp({ create: { width: 12, height: 10, channels: 3, background: '#000000' } }).png().toBuffer());
+    await writeFile(
+      path.join(root, '5.png'),
+      await sharp({ create: { width: 12, height: 10, channels: 3, background: '#000000' } })
+        .png()
+        .toBuffer(),
+    );
     const grown = await loadDataset(config(root), { cacheDir });
     assert.equal(grown.fromCache, false);
     assert.equal(grown.count, 6);

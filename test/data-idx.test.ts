@@ -72,7 +72,7 @@ describe('IDX sources (Fashion-MNIST, the committed subset)', () => {
     assert.ok(limited.labels!.every((label) => label === 7 || label === 9));
   });
 
-  test('raw (not gzip\'d) files read the same as the .gz ones', async () => {
+  test("raw (not gzip'd) files read the same as the .gz ones", async () => {
     const images = path.join(tmp, 'train-images-idx3-ubyte');
     const labels = path.join(tmp, 'train-labels-idx1-ubyte');
     await writeFile(images, rawImages);
@@ -86,9 +86,16 @@ describe('IDX sources (Fashion-MNIST, the committed subset)', () => {
 
   test('cached transforms apply to IDX images too (resize to 32, flatten to RGB)', async () => {
     const dataset = await load(
-      config({ images: trainImages }, [{ kind: 'resize', size: [32, 32], fit: 'fill', background: '#ffffff' }, { kind: 'flatten', background: '#ffffff' }], {
-        limit: 20,
-      }),
+      config(
+        { images: trainImages },
+        [
+          { kind: 'resize', size: [32, 32], fit: 'fill', background: '#ffffff' },
+          { kind: 'flatten', background: '#ffffff' },
+        ],
+        {
+          limit: 20,
+        },
+      ),
     );
     assert.deepEqual([dataset.count, dataset.height, dataset.width, dataset.channels], [20, 32, 32, 3]);
     assert.equal(dataset.labels, undefined);
@@ -138,7 +145,10 @@ describe('IDX sources (Fashion-MNIST, the committed subset)', () => {
     const dataset = await load(config({ images, labels, classes: [4] }));
     assert.deepEqual([...dataset.pixels], [1, 2, 3, 4, 9, 10, 11, 12]);
     assert.deepEqual([...dataset.labels!], [4, 4]);
-    await rejectsWith(load(config({ images, labels, classes: [3, 5] })), /classes \[3, 5\] matches none of the 3 labels in .*tiny-labels \(the label ids there are 2, 4\)/);
+    await rejectsWith(
+      load(config({ images, labels, classes: [3, 5] })),
+      /classes \[3, 5\] matches none of the 3 labels in .*tiny-labels \(the label ids there are 2, 4\)/,
+    );
     const partly = await load(config({ images, labels, classes: [2, 3] }));
     assert.equal(partly.count, 1);
     assert.match(partly.description, /no images of class 3/);
@@ -147,7 +157,10 @@ describe('IDX sources (Fashion-MNIST, the committed subset)', () => {
   test('a file of 0 images, or of 0x0 images: an error naming it, before any transform', async () => {
     const empty = path.join(tmp, 'empty-images');
     await writeFile(empty, idx([2051, 0, 28, 28], new Uint8Array(0)));
-    await rejectsWith(load(config({ images: empty })), new RegExp(`^data\\.source\\.images: ${empty} holds no images \\(its header says 0\\): there is nothing to train on$`));
+    await rejectsWith(
+      load(config({ images: empty })),
+      new RegExp(`^data\\.source\\.images: ${empty} holds no images \\(its header says 0\\): there is nothing to train on$`),
+    );
     const labels = path.join(tmp, 'empty-labels');
     await writeFile(labels, idx([2049, 0], new Uint8Array(0)));
     await rejectsWith(load(config({ images: empty, labels })), /empty-images holds no images/);

@@ -95,10 +95,7 @@ describe('Pokemon sprites (pokesprite-images gen8 regular)', () => {
   });
 
   test('transparent pixels become the flatten background colour', async () => {
-    const navy = await loadDataset(
-      config(pokemonRoot, [{ kind: 'flatten', background: '#102030' }, lesson[1]], { limit: 3 }),
-      { cacheDir: tmp },
-    );
+    const navy = await loadDataset(config(pokemonRoot, [{ kind: 'flatten', background: '#102030' }, lesson[1]], { limit: 3 }), { cacheDir: tmp });
     for (let index = 0; index < 3; index++) assert.deepEqual(pixel(navy, index, 0, 0), [0x10, 0x20, 0x30]);
   });
 });
@@ -119,17 +116,42 @@ describe('image folders', () => {
     await writeFile(path.join(root, 'notes.txt'), 'not an image');
     const dataset = await load(config(root));
     assert.equal(dataset.count, 3);
-    assert.deepEqual([0, 1, 2].map((i) => pixel(dataset, i, 0, 0)), [[255, 0, 0], [0, 255, 0], [0, 0, 255]]);
+    assert.deepEqual(
+      [0, 1, 2].map((i) => pixel(dataset, i, 0, 0)),
+      [
+        [255, 0, 0],
+        [0, 255, 0],
+        [0, 0, 255],
+      ],
+    );
   });
 
   test('JPEG, WebP and the first frame of an animated GIF', async () => {
     const root = path.join(tmp, 'formats');
     await mkdir(root, { recursive: true });
-    const solid = (colour: string) => sharp({ create: { width: 8, height: 8, channels: 3, background: colour } }).png().toBuffer();
-    await writeFile(path.join(root, 'a.jpg'), await sharp(await solid('#808080')).jpeg({ quality: 100 }).toBuffer());
-    await writeFile(path.join(root, 'b.webp'), await sharp(await solid('#ff0000')).webp({ lossless: true }).toBuffer());
+    const solid = (colour: string) =>
+      sharp({ create: { width: 8, height: 8, channels: 3, background: colour } })
+        .png()
+        .toBuffer();
+    await writeFile(
+      path.join(root, 'a.jpg'),
+      await sharp(await solid('#808080'))
+        .jpeg({ quality: 100 })
+        .toBuffer(),
+    );
+    await writeFile(
+      path.join(root, 'b.webp'),
+      await sharp(await solid('#ff0000'))
+        .webp({ lossless: true })
+        .toBuffer(),
+    );
     const frames = [await solid('#00ff00'), await solid('#0000ff')];
-    await writeFile(path.join(root, 'c.gif'), await sharp(frames, { join: { animated: true } }).gif().toBuffer());
+    await writeFile(
+      path.join(root, 'c.gif'),
+      await sharp(frames, { join: { animated: true } })
+        .gif()
+        .toBuffer(),
+    );
     const dataset = await load(config(root));
     assert.equal(dataset.count, 3);
     assert.ok(pixel(dataset, 0, 4, 4).every((value) => Math.abs(value - 128) <= 2));
@@ -203,7 +225,9 @@ describe('image folders', () => {
   test('a truncated PNG is an error naming it; with onBadImage skip it is skipped and counted', async () => {
     const root = path.join(tmp, 'bad');
     for (const name of ['a', 'c', 'd']) await png(path.join(root, `${name}.png`), 4, 4, '#ff0000');
-    const whole = await sharp({ create: { width: 32, height: 32, channels: 3, background: '#00ff00' } }).png().toBuffer();
+    const whole = await sharp({ create: { width: 32, height: 32, channels: 3, background: '#00ff00' } })
+      .png()
+      .toBuffer();
     const broken = path.join(root, 'b.png');
     await writeFile(broken, whole.subarray(0, whole.length >> 1));
     await assert.rejects(load(config(root)), (error: Error) => {
@@ -226,10 +250,21 @@ describe('image folders', () => {
 
   test('limit keeps the first N files by path', async () => {
     const root = path.join(tmp, 'limit');
-    for (const [name, colour] of [['a', '#010101'], ['b', '#020202'], ['c', '#030303']]) await png(path.join(root, `${name}.png`), 2, 2, colour);
+    for (const [name, colour] of [
+      ['a', '#010101'],
+      ['b', '#020202'],
+      ['c', '#030303'],
+    ])
+      await png(path.join(root, `${name}.png`), 2, 2, colour);
     const dataset = await load(config(root, [], { limit: 2 }));
     assert.equal(dataset.count, 2);
-    assert.deepEqual([pixel(dataset, 0, 0, 0), pixel(dataset, 1, 0, 0)], [[1, 1, 1], [2, 2, 2]]);
+    assert.deepEqual(
+      [pixel(dataset, 0, 0, 0), pixel(dataset, 1, 0, 0)],
+      [
+        [1, 1, 1],
+        [2, 2, 2],
+      ],
+    );
   });
 
   test('an empty folder lists the extensions looked for', async () => {
@@ -250,7 +285,14 @@ describe('image folders', () => {
     await png(path.join(second, 'a.png'), 4, 4, '#0000ff');
     const dataset = await load(config([first, second]));
     assert.equal(dataset.count, 3);
-    assert.deepEqual([0, 1, 2].map((i) => pixel(dataset, i, 0, 0)), [[0, 255, 0], [255, 0, 0], [0, 0, 255]]);
+    assert.deepEqual(
+      [0, 1, 2].map((i) => pixel(dataset, i, 0, 0)),
+      [
+        [0, 255, 0],
+        [255, 0, 0],
+        [0, 0, 255],
+      ],
+    );
     assert.equal(dataset.description, `3 images from 2 folders (${first}, ${second}) (imageFolder), 4x4x3`);
     const missing = path.join(tmp, 'roots', 'gone');
     await assert.rejects(load(config([first, missing])), new UserError(`data.source.root: the folder ${missing} does not exist`));
@@ -269,7 +311,13 @@ describe('image folders', () => {
     const lines: string[] = [];
     const dataset = await load(config(root), (line) => lines.push(line));
     assert.equal(dataset.count, 2);
-    assert.deepEqual([pixel(dataset, 0, 0, 0), pixel(dataset, 1, 0, 0)], [[1, 1, 1], [2, 2, 2]]);
+    assert.deepEqual(
+      [pixel(dataset, 0, 0, 0), pixel(dataset, 1, 0, 0)],
+      [
+        [1, 1, 1],
+        [2, 2, 2],
+      ],
+    );
     assert.equal(dataset.description, `2 images from ${root} (imageFolder), 2x2x3; 2 links to folders outside the root not followed`);
     assert.match(lines.join('\n'), /^data: 2 images from .*; 2 links to folders outside the root not followed \(decoded in/m);
   });
@@ -292,7 +340,9 @@ describe('image folders', () => {
     const root = path.join(tmp, 'zero');
     await png(path.join(root, 'a.png'), 2, 2, '#010101');
     // A PNG whose header says 0x0, which sharp cannot make: signature, then an IHDR chunk with width and height 0.
-    const whole = await sharp({ create: { width: 1, height: 1, channels: 3, background: '#000000' } }).png().toBuffer();
+    const whole = await sharp({ create: { width: 1, height: 1, channels: 3, background: '#000000' } })
+      .png()
+      .toBuffer();
     const zero = Buffer.from(whole);
     zero.writeUInt32BE(0, 16);
     zero.writeUInt32BE(0, 20);

@@ -73,7 +73,8 @@ describe('data fetch from mirrors', () => {
     const fetched = await runCli(['data', 'fetch', 'fashion-mnist'], { cwd: work, env: env(root, [mirror.url]) });
     assert.equal(fetched.code, 0, fetched.stderr);
     assertCachedAsServed(root);
-    for (const file of FILES) assert.match(fetched.stderr, new RegExp(`^data: downloaded ${mirror.url}${file} \\([\\d.]+ [kM]B in [\\d.]+ s, MD5 verified\\)$`, 'm'));
+    for (const file of FILES)
+      assert.match(fetched.stderr, new RegExp(`^data: downloaded ${mirror.url}${file} \\([\\d.]+ [kM]B in [\\d.]+ s, MD5 verified\\)$`, 'm'));
     assert.match(fetched.stderr, new RegExp(`^fashion-mnist: 4 files written to ${join(root, 'fashion-mnist')}, every file MD5 verified$`, 'm'));
 
     const list = await runCli(['data', 'list'], { cwd: work, env: env(root, [mirror.url]) });
@@ -96,8 +97,14 @@ describe('data fetch from mirrors', () => {
     const fetched = await runCli(['data', 'fetch', 'fashion-mnist'], { cwd: work, env: env(root, [mirror.url], true) });
     assert.equal(fetched.code, 2, fetched.stderr);
     const file = 'train-images-idx3-ubyte.gz';
-    assert.match(fetched.stderr, new RegExp(`^Fashion-MNIST: ${file} is not in the data cache \\(${join(root, 'fashion-mnist')}\\) and could not be downloaded:$`, 'm'));
-    assert.ok(fetched.stderr.includes(`  ${mirror.url}${file}: MD5 ${md5(served[file])}, not the published 8d4fb7e6c68d591d4c3dfef9ec88bf0d: refused\n`), fetched.stderr);
+    assert.match(
+      fetched.stderr,
+      new RegExp(`^Fashion-MNIST: ${file} is not in the data cache \\(${join(root, 'fashion-mnist')}\\) and could not be downloaded:$`, 'm'),
+    );
+    assert.ok(
+      fetched.stderr.includes(`  ${mirror.url}${file}: MD5 ${md5(served[file])}, not the published 8d4fb7e6c68d591d4c3dfef9ec88bf0d: refused\n`),
+      fetched.stderr,
+    );
     assert.deepEqual(cached(root), [], 'no file and no partial download');
     assert.doesNotMatch(fetched.stderr, /\n\s+at /, 'no stack trace');
   });
@@ -115,7 +122,13 @@ describe('data fetch from mirrors', () => {
       assertCachedAsServed(root);
       assert.match(fetched.stderr, new RegExp(`^data: ${down}train-images-idx3-ubyte.gz: ECONNREFUSED$`, 'm'));
       assert.match(fetched.stderr, new RegExp(`^data: ${broken.url}train-images-idx3-ubyte.gz: the download broke off: `, 'm'));
-      assert.match(fetched.stderr, new RegExp(`^data: ${broken.url}train-labels-idx1-ubyte.gz: MD5 [0-9a-f]{32}, not the published ${md5(served['train-labels-idx1-ubyte.gz'])}: refused$`, 'm'));
+      assert.match(
+        fetched.stderr,
+        new RegExp(
+          `^data: ${broken.url}train-labels-idx1-ubyte.gz: MD5 [0-9a-f]{32}, not the published ${md5(served['train-labels-idx1-ubyte.gz'])}: refused$`,
+          'm',
+        ),
+      );
       assert.match(fetched.stderr, new RegExp(`^data: ${broken.url}t10k-images-idx3-ubyte.gz: HTTP 404 Not Found$`, 'm'));
       assert.match(fetched.stderr, new RegExp(`^data: downloaded ${broken.url}t10k-labels-idx1-ubyte.gz `, 'm'));
     } finally {
@@ -232,7 +245,10 @@ describe('data fetch --from and the cached files', () => {
   test('the checksum override names the line it cannot read', () => {
     const bad = join(work, 'bad.md5');
     writeFileSync(bad, `${md5(Buffer.from('x'))}  fashion-mnist/a.gz\nnot a sum\n`);
-    assert.throws(() => readChecksumOverride(bad), (error: Error) => error instanceof UserError && error.message === `${bad}:2: expected "<md5>  <dataset>/<file>", got "not a sum"`);
+    assert.throws(
+      () => readChecksumOverride(bad),
+      (error: Error) => error instanceof UserError && error.message === `${bad}:2: expected "<md5>  <dataset>/<file>", got "not a sum"`,
+    );
   });
 });
 
@@ -254,7 +270,10 @@ describe('named sources in experiments', () => {
     const run = await runCli([file], { cwd: dir, env: env(root, [mirror.url]) });
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr + run.stdout, new RegExp(`data: downloaded ${mirror.url}train-images-idx3-ubyte.gz `));
-    assert.match(run.stdout + run.stderr, new RegExp(`data: 16 images from ${join(root, 'fashion-mnist', 'train-images-idx3-ubyte.gz')} \\(fashionMnist train, classes 7,9\\), 28x28x1`));
+    assert.match(
+      run.stdout + run.stderr,
+      new RegExp(`data: 16 images from ${join(root, 'fashion-mnist', 'train-images-idx3-ubyte.gz')} \\(fashionMnist train, classes 7,9\\), 28x28x1`),
+    );
     assert.deepEqual(cached(root), ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz'], 'only the split the run reads');
   });
 
@@ -262,15 +281,27 @@ describe('named sources in experiments', () => {
     const root = freshCache();
     const store = { root, mirrors: [mirror.url], checksums: readChecksumOverride(sums) };
     const source = await resolveSource({ kind: 'fashionMnist', split: 'test', classes: [8] }, store);
-    assert.deepEqual(source, { kind: 'idx', images: join(root, 'fashion-mnist', 't10k-images-idx3-ubyte.gz'), labels: join(root, 'fashion-mnist', 't10k-labels-idx1-ubyte.gz'), classes: [8] });
-    const data: Data = { source: { kind: 'fashionMnist', split: 'test', classes: [8] }, transforms: [], batchSize: 8, shuffle: false, onBadImage: 'error', cache: false };
+    assert.deepEqual(source, {
+      kind: 'idx',
+      images: join(root, 'fashion-mnist', 't10k-images-idx3-ubyte.gz'),
+      labels: join(root, 'fashion-mnist', 't10k-labels-idx1-ubyte.gz'),
+      classes: [8],
+    });
+    const data: Data = {
+      source: { kind: 'fashionMnist', split: 'test', classes: [8] },
+      transforms: [],
+      batchSize: 8,
+      shuffle: false,
+      onBadImage: 'error',
+      cache: false,
+    };
     const dataset = await loadDataset(data, { cacheDir: join(root, 'decoded'), store });
     const labels = gunzipSync(readFileSync(join(root, 'fashion-mnist', 't10k-labels-idx1-ubyte.gz'))).subarray(8);
     assert.equal(dataset.count, labels.filter((label) => label === 8).length);
     assert.ok(dataset.labels!.every((label) => label === 8));
   });
 
-  test('pokemonSprites: the package\'s folders, every generation and variant by default, or a choice', async () => {
+  test("pokemonSprites: the package's folders, every generation and variant by default, or a choice", async () => {
     const dir = pokespriteDir();
     assert.equal(dir, join(PROJECT_ROOT, 'node_modules', 'pokesprite-images'));
     assert.deepEqual(pokemonSpriteRoots(ALL_SPRITES), [
@@ -280,7 +311,10 @@ describe('named sources in experiments', () => {
       join(dir, 'pokemon-gen7x', 'shiny'),
     ]);
     const data = { transforms: [], batchSize: 8, shuffle: false, onBadImage: 'error' as const, cache: false };
-    const gen8 = await loadDataset({ ...data, source: { kind: 'pokemonSprites', generations: ['gen8'], variants: ['regular'] } }, { cacheDir: join(work, 'decoded') });
+    const gen8 = await loadDataset(
+      { ...data, source: { kind: 'pokemonSprites', generations: ['gen8'], variants: ['regular'] } },
+      { cacheDir: join(work, 'decoded') },
+    );
     assert.deepEqual([gen8.count, gen8.height, gen8.width, gen8.channels], [1352, 56, 68, 3]);
     assert.match(gen8.description, /^1352 images from .*pokemon-gen8\/regular \(pokemonSprites\), 56x68x3; alpha channel dropped/);
   });
@@ -297,7 +331,7 @@ describe('named sources in experiments', () => {
     );
   });
 
-  test('validate knows a named dataset\'s image size: a model of another size without a resize is an error at data.source.kind', async () => {
+  test("validate knows a named dataset's image size: a model of another size without a resize is an error at data.source.kind", async () => {
     const file = join(work, 'size.yaml');
     writeFileSync(file, 'name: size\ndata:\n  source: { kind: fashionMnist }\nmodel:\n  imageSize: 32\n');
     const result = await runCli(['validate', file], { cwd: work, env: env(freshCache(), []) });

@@ -54,12 +54,19 @@ let t10kLabels: Uint8Array;
 /** Images with the given labels, in file order. */
 function ofClasses(images: ImageSet, labels: Uint8Array, classes: number[]): ImageSet {
   const wanted = new Set(classes);
-  return selectImages(images, Array.from(labels.keys()).filter((i) => wanted.has(labels[i])));
+  return selectImages(
+    images,
+    Array.from(labels.keys()).filter((i) => wanted.has(labels[i])),
+  );
 }
 
 function uniformNoise(count: number, seed: number): ImageSet {
   const rng = new Rng(seed);
-  return imagesFromValues(Float32Array.from({ length: count * 784 }, () => rng.next()), { count, height: 28, width: 28, channels: 1 }, [0, 1]);
+  return imagesFromValues(
+    Float32Array.from({ length: count * 784 }, () => rng.next()),
+    { count, height: 28, width: 28, channels: 1 },
+    [0, 1],
+  );
 }
 
 describe('Fashion-MNIST classifier and the classifier-based metrics', { skip }, () => {
@@ -87,7 +94,10 @@ describe('Fashion-MNIST classifier and the classifier-based metrics', { skip }, 
     const again = await loadOrTrainClassifier({ ...files, cacheDir });
     assert.equal(again.info.fromCache, true);
     assert.equal(again.info.dir, classifier.info.dir);
-    const sample = selectImages(t10k, Array.from({ length: 300 }, (_, i) => i));
+    const sample = selectImages(
+      t10k,
+      Array.from({ length: 300 }, (_, i) => i),
+    );
     assert.deepEqual(await again.predict(sample), await classifier.predict(sample));
     const features = await again.features(sample);
     assert.equal(features.length, 300 * again.featureDim);
@@ -95,7 +105,7 @@ describe('Fashion-MNIST classifier and the classifier-based metrics', { skip }, 
     again.dispose();
   });
 
-  test('the cache key follows the config and the training files\' contents, not their paths or times', async () => {
+  test("the cache key follows the config and the training files' contents, not their paths or times", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dcgan-run-classifier-'));
     const train = { images: join(dir, 'images.gz'), labels: join(dir, 'labels.gz') };
     writeFileSync(train.images, 'x');
@@ -122,7 +132,9 @@ describe('Fashion-MNIST classifier and the classifier-based metrics', { skip }, 
     const tag = 'fmnist-cnn/n1000';
     const show = (name: string) => `${name}: ${noise[name].toPrecision(4)} (real vs real ${noise[BASELINE_PREFIX + name].toPrecision(4)})`;
     console.log(['fd', 'kid', 'kid_std'].map((m) => show(`${m}/${tag}`)).join('; '));
-    console.log([`precision/${tag}/k3`, `recall/${tag}/k3`, 'swd/patch7/n1000/avg', 'precision/patch7/n1000/k3/avg', 'recall/patch7/n1000/k3/avg'].map(show).join('; '));
+    console.log(
+      [`precision/${tag}/k3`, `recall/${tag}/k3`, 'swd/patch7/n1000/avg', 'precision/patch7/n1000/k3/avg', 'recall/patch7/n1000/k3/avg'].map(show).join('; '),
+    );
     for (const name of Object.keys(noise)) assert.match(name, /^[/\w.\- ]+$/, 'an MLflow-safe metric name');
     for (const value of Object.values(noise)) assert.ok(Number.isFinite(value));
 
@@ -146,22 +158,47 @@ describe('Fashion-MNIST classifier and the classifier-based metrics', { skip }, 
 
     // A generator that only draws sneakers (class 7): every class metric sees the collapse.
     const sneakers = ofClasses(t10k, t10kLabels, [7]);
-    const collapsed = await computeMetrics({ real: t10k, generated: sneakers, classifier, seed: 2, sampleSize: COLLAPSED_N, intendedClasses: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], patches });
+    const collapsed = await computeMetrics({
+      real: t10k,
+      generated: sneakers,
+      classifier,
+      seed: 2,
+      sampleSize: COLLAPSED_N,
+      intendedClasses: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+      patches,
+    });
     const tag500 = `fmnist-cnn/n${COLLAPSED_N}`;
-    const line = (metrics: Record<string, number>, names: string[]) => names.map((name) => `${name}: ${metrics[name].toPrecision(3)} (real vs real ${metrics[BASELINE_PREFIX + name].toPrecision(3)})`).join('; ');
-    console.log(`sneakers only: ${line(collapsed, [`fd/${tag500}`, `kid/${tag500}`, `precision/${tag500}/k3`, `recall/${tag500}/k3`, `class_hist/${tag500}/c7`])}`);
+    const line = (metrics: Record<string, number>, names: string[]) =>
+      names.map((name) => `${name}: ${metrics[name].toPrecision(3)} (real vs real ${metrics[BASELINE_PREFIX + name].toPrecision(3)})`).join('; ');
+    console.log(
+      `sneakers only: ${line(collapsed, [`fd/${tag500}`, `kid/${tag500}`, `precision/${tag500}/k3`, `recall/${tag500}/k3`, `class_hist/${tag500}/c7`])}`,
+    );
     assert.ok(collapsed[`class_hist/${tag500}/c7`] > MIN_SNEAKER_SHARE, `${collapsed[`class_hist/${tag500}/c7`]}`);
-    assert.ok(collapsed[`recall/${tag500}/k3`] < 0.3 && collapsed[`precision/${tag500}/k3`] > 0.6, `${collapsed[`recall/${tag500}/k3`]} ${collapsed[`precision/${tag500}/k3`]}`);
+    assert.ok(
+      collapsed[`recall/${tag500}/k3`] < 0.3 && collapsed[`precision/${tag500}/k3`] > 0.6,
+      `${collapsed[`recall/${tag500}/k3`]} ${collapsed[`precision/${tag500}/k3`]}`,
+    );
     assert.ok(collapsed[`fd/${tag500}`] > 10 * collapsed[`${BASELINE_PREFIX}fd/${tag500}`]);
 
     // A class-conditional run that should draw sneakers: the real pool is sneakers, so is the "generator".
     const train = await readIdx({ kind: 'idx', ...files.train }, 6000);
     const otherSneakers = ofClasses(imagesFromDataset({ ...train, channels: 1 }), train.labels!, [7]);
-    const conditional = await computeMetrics({ real: sneakers, generated: otherSneakers, classifier, seed: 3, sampleSize: CONDITIONAL_N, intendedClasses: [7], patches });
+    const conditional = await computeMetrics({
+      real: sneakers,
+      generated: otherSneakers,
+      classifier,
+      seed: 3,
+      sampleSize: CONDITIONAL_N,
+      intendedClasses: [7],
+      patches,
+    });
     const tag400 = `fmnist-cnn/n${CONDITIONAL_N}`;
     console.log(`sneakers vs sneakers: ${line(conditional, [`fd/${tag400}`, `kid/${tag400}`, `class_share/${tag400}`, `swd/patch7/n${CONDITIONAL_N}/avg`])}`);
     assert.ok(conditional[`class_share/${tag400}`] > MIN_SNEAKER_SHARE && conditional[`${BASELINE_PREFIX}class_share/${tag400}`] > MIN_SNEAKER_SHARE);
     // Real images of the same class from another split are about as far as the real-vs-real baseline.
-    assert.ok(conditional[`fd/${tag400}`] < 3 * conditional[`${BASELINE_PREFIX}fd/${tag400}`], `${conditional[`fd/${tag400}`]} vs ${conditional[`${BASELINE_PREFIX}fd/${tag400}`]}`);
+    assert.ok(
+      conditional[`fd/${tag400}`] < 3 * conditional[`${BASELINE_PREFIX}fd/${tag400}`],
+      `${conditional[`fd/${tag400}`]} vs ${conditional[`${BASELINE_PREFIX}fd/${tag400}`]}`,
+    );
   });
 });

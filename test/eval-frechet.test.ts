@@ -102,7 +102,16 @@ describe('linear algebra', () => {
     const q = householder(rng, d);
     const d1 = Float64Array.from({ length: d }, () => 0.1 + 3 * rng.next());
     const d2 = Float64Array.from({ length: d }, (_, i) => (i < 4 ? 0 : 0.1 + 3 * rng.next())); // singular B
-    const build = (diag: Float64Array) => matMul(matMul(q, Float64Array.from({ length: d * d }, (_, i) => (i % (d + 1) === 0 ? diag[i / (d + 1)] : 0)), d), q, d);
+    const build = (diag: Float64Array) =>
+      matMul(
+        matMul(
+          q,
+          Float64Array.from({ length: d * d }, (_, i) => (i % (d + 1) === 0 ? diag[i / (d + 1)] : 0)),
+          d,
+        ),
+        q,
+        d,
+      );
     const expected = d1.reduce((sum, value, i) => sum + Math.sqrt(value * d2[i]), 0);
     // B's zero eigenvalues come out as +-1e-16 round-off, whose square roots (1e-8) bound the accuracy.
     assert.ok(Math.abs(traceSqrtProduct(build(d1), build(d2), d) - expected) < 1e-7);

@@ -46,7 +46,10 @@ describe('kernel inception distance', () => {
     const u = stats(unbiased);
     const b = stats(biased);
     assert.ok(Math.abs(u.mean) < 3 * u.stderr, `unbiased mean ${u.mean} +- ${u.stderr}`);
-    assert.ok(unbiased.some((value) => value < 0), 'single unbiased estimates can be negative');
+    assert.ok(
+      unbiased.some((value) => value < 0),
+      'single unbiased estimates can be negative',
+    );
     // The biased estimator, on the same samples, is far above 0: the test can tell.
     assert.ok(b.mean > 10 * b.stderr, `biased mean ${b.mean} +- ${b.stderr}`);
   });
@@ -83,7 +86,10 @@ describe('kernel inception distance', () => {
       }
     }
     const expected = (2 / x.count) * (offDiagonal - diagonal);
-    assert.ok(Math.abs(same.mean - expected) < (3 * same.std) / Math.sqrt(same.subsets), `same ${same.mean}, expected ${expected} +- ${same.std / Math.sqrt(same.subsets)}`);
+    assert.ok(
+      Math.abs(same.mean - expected) < (3 * same.std) / Math.sqrt(same.subsets),
+      `same ${same.mean}, expected ${expected} +- ${same.std / Math.sqrt(same.subsets)}`,
+    );
   });
 
   test('a subset of everything is the whole-set estimate; precomputed and direct kernels agree; seeded', () => {

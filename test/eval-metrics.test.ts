@@ -47,7 +47,11 @@ describe('quality metrics without a classifier', () => {
 
   test('32x32 RGB sprites: patch SWD and precision/recall per level, with a real-vs-real baseline', async () => {
     const rng = new Rng(41);
-    const noise = imagesFromValues(Float32Array.from({ length: 250 * 32 * 32 * 3 }, () => rng.next()), { count: 250, height: 32, width: 32, channels: 3 }, [0, 1]);
+    const noise = imagesFromValues(
+      Float32Array.from({ length: 250 * 32 * 32 * 3 }, () => rng.next()),
+      { count: 250, height: 32, width: 32, channels: 3 },
+      [0, 1],
+    );
     const metrics = await computeMetrics({ real: sprites, generated: noise, seed: 7, sampleSize: 250, patches });
     const names = Object.keys(metrics);
     for (const name of names) assert.match(name, /^[/\w.\- ]+$/);

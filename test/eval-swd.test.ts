@@ -106,17 +106,23 @@ describe('sliced Wasserstein distance', () => {
     assert.ok(shifted.brighter.levels[1].swd > 3 * floor.levels[1].swd, `brighter ${JSON.stringify(shifted.brighter)} vs ${JSON.stringify(floor)}`);
   });
 
-  test('the tf.topk path of native backends gives what the typed-array sort of the cpu backend gives', { skip: needs('tensorflow', !hasTensorflow && 'the tensorflow backend is not available') }, async () => {
-    const a = patchDescriptors(slice(real, 0, 100), options);
-    const b = patchDescriptors(slice(real, 100, 100), options);
-    await tf.setBackend('cpu');
-    const onCpu = await swdOfDescriptors(a, b, options);
-    await useBackend('tensorflow');
-    try {
-      const onTensorflow = await swdOfDescriptors(a, b, options);
-      onCpu.levels.forEach((level, i) => assert.ok(Math.abs(level.swd - onTensorflow.levels[i].swd) < 1e-5 * level.swd, `${level.swd} vs ${onTensorflow.levels[i].swd}`));
-    } finally {
+  test(
+    'the tf.topk path of native backends gives what the typed-array sort of the cpu backend gives',
+    { skip: needs('tensorflow', !hasTensorflow && 'the tensorflow backend is not available') },
+    async () => {
+      const a = patchDescriptors(slice(real, 0, 100), options);
+      const b = patchDescriptors(slice(real, 100, 100), options);
       await tf.setBackend('cpu');
-    }
-  });
+      const onCpu = await swdOfDescriptors(a, b, options);
+      await useBackend('tensorflow');
+      try {
+        const onTensorflow = await swdOfDescriptors(a, b, options);
+        onCpu.levels.forEach((level, i) =>
+          assert.ok(Math.abs(level.swd - onTensorflow.levels[i].swd) < 1e-5 * level.swd, `${level.swd} vs ${onTensorflow.levels[i].swd}`),
+        );
+      } finally {
+        await tf.setBackend('cpu');
+      }
+    },
+  );
 });

@@ -49,7 +49,10 @@ async function assertMirrors(runId: string, runDir: string): Promise<void> {
     assert.deepEqual(history.sort(), points.sort(), `${key}: no point missing, none twice`);
   }
   const images = (await client.listArtifacts(runId, 'images')).map((f) => f.path).filter((p) => p.endsWith('.png'));
-  assert.deepEqual(images.map((p) => Number(/\+step\+(\d+)\+/.exec(p)![1])).sort((a, b) => a - b), sampleGrids(runDir).map((g) => g.step));
+  assert.deepEqual(
+    images.map((p) => Number(/\+step\+(\d+)\+/.exec(p)![1])).sort((a, b) => a - b),
+    sampleGrids(runDir).map((g) => g.step),
+  );
   const files = await artifactFiles(runId, 'checkpoints');
   for (const [path, size] of Object.entries(files)) assert.equal(size, readFileSync(join(runDir, path)).length, path);
   assert.ok('checkpoints/latest.json' in files);
@@ -73,7 +76,10 @@ function localCheckpointFiles(runDir: string): string[] {
 }
 
 /** A run logged live through `proxy`; `onLine` sees the progress lines (`run: <dir>` once the run exists). */
-async function liveRun(proxy: FlakyProxy, options: { overrides?: string[]; env?: Record<string, string>; onLine?: (line: string) => void; onWarn?: (warning: string) => void }) {
+async function liveRun(
+  proxy: FlakyProxy,
+  options: { overrides?: string[]; env?: Record<string, string>; onLine?: (line: string) => void; onWarn?: (warning: string) => void },
+) {
   const { config, file } = tiny(options.overrides);
   const warnings: string[] = [];
   const lines: string[] = [];
@@ -99,7 +105,9 @@ test('429s with Retry-After past the retries: one warning, the server is probed,
   const proxy = await startFlakyProxy(server.uri);
   try {
     const run = await liveRun(proxy, {
-      onLine: (line) => line.startsWith('run: ') && proxy.failAll({ status: 429, headers: { 'retry-after': '0.2' }, body: '{"error_code":"REQUEST_LIMIT_EXCEEDED","message":"slow down"}' }),
+      onLine: (line) =>
+        line.startsWith('run: ') &&
+        proxy.failAll({ status: 429, headers: { 'retry-after': '0.2' }, body: '{"error_code":"REQUEST_LIMIT_EXCEEDED","message":"slow down"}' }),
       onWarn: () => proxy.heal(),
     });
     assert.equal(run.summary.status, 'finished');
@@ -112,7 +120,7 @@ test('429s with Retry-After past the retries: one warning, the server is probed,
   }
 });
 
-test('a stalled server: requests time out, the tracker waits it out, then sends what it missed from the server\'s state', async () => {
+test("a stalled server: requests time out, the tracker waits it out, then sends what it missed from the server's state", async () => {
   const proxy = await startFlakyProxy(server.uri);
   try {
     const run = await liveRun(proxy, {
@@ -186,7 +194,12 @@ test('a server unreachable at start: the run trains with a clear line, creates i
     const { runDir, summary } = await train(config, { configFile: file, progress, trackers });
     assert.equal(summary.status, 'finished');
     assert.equal(warnings.length, 1, warnings.join('\n'));
-    assert.match(warnings[0], new RegExp(`^MLflow at ${link.uri}/ unreachable \\(.*ECONNREFUSED.*\\): logging locally; the run keeps trying the server, and \`dcgan-run sync ${runDir}\` uploads later$`));
+    assert.match(
+      warnings[0],
+      new RegExp(
+        `^MLflow at ${link.uri}/ unreachable \\(.*ECONNREFUSED.*\\): logging locally; the run keeps trying the server, and \`dcgan-run sync ${runDir}\` uploads later$`,
+      ),
+    );
     await assertMirrors(mlflow!.tracker.runId!, runDir);
     const { runs } = await client.searchRuns({ experimentIds: [(await client.getRun(mlflow!.tracker.runId!)).info.experiment_id] });
     assert.equal(runs.length, 1, 'one MLflow run');
@@ -203,7 +216,12 @@ test('sync retries its first request (a 503, then a 429 with Retry-After) like a
     const synced = await runCli(['sync', runDir, '--uri', proxy.uri], { cwd: dir });
     assert.equal(synced.code, 0, synced.stderr);
     assert.equal(proxy.seen[0].url, proxy.seen[2].url, 'the reachability check, three times');
-    assert.match(synced.stdout, new RegExp(`^${runDir}: created the MLflow run and sent params and tags, \\d+ metric points \\(\\d+ metrics.jsonl lines\\), 4 sample grids, \\d+ artifact files, status FINISHED: http`));
+    assert.match(
+      synced.stdout,
+      new RegExp(
+        `^${runDir}: created the MLflow run and sent params and tags, \\d+ metric points \\(\\d+ metrics.jsonl lines\\), 4 sample grids, \\d+ artifact files, status FINISHED: http`,
+      ),
+    );
   } finally {
     await proxy.close();
   }
@@ -212,7 +230,10 @@ test('sync retries its first request (a 503, then a 429 with Retry-After) like a
 test('sync refuses a run whose owner is still training it, with exit code 2', async () => {
   const { runDir, dir } = await offlineRun(['train.epochs=1']);
   const summary = readRunSummary(runDir);
-  writeFileSync(join(runDir, 'summary.json'), JSON.stringify({ ...summary, status: 'running', owner: { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() } }));
+  writeFileSync(
+    join(runDir, 'summary.json'),
+    JSON.stringify({ ...summary, status: 'running', owner: { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() } }),
+  );
   const refused = await runCli(['sync', runDir, '--uri', server.uri], { cwd: dir });
   assert.equal(refused.code, 2, refused.stderr);
   assert.equal(

@@ -86,7 +86,10 @@ async function assertComplete(runId: string, runDir: string, configFile: string)
     lr_G: String(config.train.optimizers.generator.learningRate),
     lr_D: String(config.train.optimizers.discriminator.learningRate),
   });
-  assert.deepEqual(JSON.parse((await client.downloadArtifact(runId, 'config.json')).toString()), JSON.parse(JSON.stringify(config).replaceAll(CREDENTIALS, '')));
+  assert.deepEqual(
+    JSON.parse((await client.downloadArtifact(runId, 'config.json')).toString()),
+    JSON.parse(JSON.stringify(config).replaceAll(CREDENTIALS, '')),
+  );
 
   const tags = kv(run.data.tags);
   assert.equal(tags['mlflow.runName'], summary.runId);
@@ -131,7 +134,9 @@ async function assertComplete(runId: string, runDir: string, configFile: string)
   // One image (PNG + WebP preview) per sample grid, with the epoch as its step; the untrained generator's at step 0.
   const artifacts = await listRecursive(runId);
   const images = Object.keys(artifacts).filter((p) => p.startsWith('images/'));
-  const samples = readdirSync(join(runDir, 'samples')).sort().map((name) => ({ step: Number(/^epoch-(\d+)\.png$/.exec(name)![1]), path: join(runDir, 'samples', name) }));
+  const samples = readdirSync(join(runDir, 'samples'))
+    .sort()
+    .map((name) => ({ step: Number(/^epoch-(\d+)\.png$/.exec(name)![1]), path: join(runDir, 'samples', name) }));
   if (existsSync(join(runDir, 'samples-untrained.png'))) samples.unshift({ step: 0, path: join(runDir, 'samples-untrained.png') });
   assert.equal(images.length, 2 * samples.length, images.join('\n'));
   for (const { step, path } of samples) {
@@ -149,7 +154,9 @@ async function assertComplete(runId: string, runDir: string, configFile: string)
   }
   const checkpoints = readdirSync(join(runDir, 'checkpoints')).filter((n) => n.startsWith('epoch-'));
   assert.ok(checkpoints.length > 0);
-  const expectedCheckpoints = Object.fromEntries(localFiles(join(runDir, 'checkpoints')).map((f) => [`checkpoints/${f}`, statSync(join(runDir, 'checkpoints', f)).size]));
+  const expectedCheckpoints = Object.fromEntries(
+    localFiles(join(runDir, 'checkpoints')).map((f) => [`checkpoints/${f}`, statSync(join(runDir, 'checkpoints', f)).size]),
+  );
   assert.deepEqual(Object.fromEntries(Object.entries(artifacts).filter(([p]) => p.startsWith('checkpoints/'))), expectedCheckpoints);
   assert.ok(Object.keys(expectedCheckpoints).some((p) => p.endsWith('/generator/weights.bin')));
 
@@ -159,7 +166,16 @@ async function assertComplete(runId: string, runDir: string, configFile: string)
   return run;
 }
 
-const nothingSent = (report: SyncReport) => ({ ...report, created: false, adopted: false, described: false, points: 0, images: 0, files: 0, status: undefined });
+const nothingSent = (report: SyncReport) => ({
+  ...report,
+  created: false,
+  adopted: false,
+  described: false,
+  points: 0,
+  images: 0,
+  files: 0,
+  status: undefined,
+});
 
 test('a run logs its params, tags, every metric point, sample grids, artifacts and status', async () => {
   // Through a proxy that counts requests; credentials in the URI and a token must reach no file, message or param.
@@ -174,7 +190,11 @@ test('a run logs its params, tags, every metric point, sample grids, artifacts a
   const lines: string[] = [];
   const started = Date.now();
   try {
-    const { trackers, mlflow } = await createTrackers(config, { env: { MLFLOW_TRACKING_TOKEN: 'tok-s3cret' }, warn: (w) => warnings.push(w), log: (l) => lines.push(l) });
+    const { trackers, mlflow } = await createTrackers(config, {
+      env: { MLFLOW_TRACKING_TOKEN: 'tok-s3cret' },
+      warn: (w) => warnings.push(w),
+      log: (l) => lines.push(l),
+    });
     assert.equal(mlflow?.source, 'tracking.mlflow.uri');
     const { runDir, summary } = await train(config, { configFile: file, progress: silent, trackers });
     const elapsed = Date.now() - started;
@@ -192,7 +212,10 @@ test('a run logs its params, tags, every metric point, sample grids, artifacts a
       assert.ok(!text.includes('s3cret') && !text.includes('alice'), `${name} holds no credentials`);
     }
     assert.ok(lines.every((l) => !l.includes('s3cret')) && lines.some((l) => l.includes(state.runId)), lines.join('\n'));
-    assert.ok(proxy.seen.every((r) => r.headers.authorization?.startsWith('Basic ')), 'basic auth from the URI is sent');
+    assert.ok(
+      proxy.seen.every((r) => r.headers.authorization?.startsWith('Basic ')),
+      'basic auth from the URI is sent',
+    );
 
     const run = await assertComplete(state.runId, runDir, file);
     assert.equal(run.info.experiment_id, (await client.getExperimentByName(experiment))!.experiment_id);
@@ -216,7 +239,12 @@ test('a failed run ends FAILED with its error; a stopped run ends KILLED', async
     const warnings: string[] = [];
     const { trackers, mlflow } = await createTrackers(config, { env: { MLFLOW_TRACKING_URI: server.uri }, warn: (w) => warnings.push(w) });
     assert.equal(mlflow?.source, 'MLFLOW_TRACKING_URI');
-    const failing: Progress = { ...silent, endEpoch: () => { throw new Error('injected failure: the loss went to the moon'); } };
+    const failing: Progress = {
+      ...silent,
+      endEpoch: () => {
+        throw new Error('injected failure: the loss went to the moon');
+      },
+    };
     await assert.rejects(train(config, { configFile: file, progress: failing, trackers }), /injected failure/);
     assert.deepEqual(warnings, []);
     const run = await client.getRun(mlflow!.tracker.runId!);
@@ -277,8 +305,14 @@ test('a server lost mid-run and still away at the end: training finishes locally
     assert.equal(summary.status, 'finished');
     assert.equal(summary.epochsDone, 3);
     assert.equal(warnings.length, 2, warnings.join('\n'));
-    assert.match(warnings[0], /^MLflow: lost http:\/\/127\.0\.0\.1:\d+\/ \(.*ECONNREFUSED.*\)\. Training goes on and the run directory keeps everything; sending resumes from where the server stopped once it answers$/s);
-    assert.equal(warnings[1].replace(/\(.*\)/s, '(...)'), `MLflow: ${link.uri}/ is still away at the end of the run (...); the run directory has everything: upload the rest with: dcgan-run sync ${runDir}`);
+    assert.match(
+      warnings[0],
+      /^MLflow: lost http:\/\/127\.0\.0\.1:\d+\/ \(.*ECONNREFUSED.*\)\. Training goes on and the run directory keeps everything; sending resumes from where the server stopped once it answers$/s,
+    );
+    assert.equal(
+      warnings[1].replace(/\(.*\)/s, '(...)'),
+      `MLflow: ${link.uri}/ is still away at the end of the run (...); the run directory has everything: upload the rest with: dcgan-run sync ${runDir}`,
+    );
     assert.ok(elapsed < 20_000, `the run took ${elapsed} ms with the server gone`);
 
     const runId = mlflow!.tracker.runId!;
@@ -293,7 +327,10 @@ test('a server lost mid-run and still away at the end: training finishes locally
 
     // The server is back; sync sends the rest to the address the run used.
     await link.up();
-    const report = await syncRunDir(runDir, await connectMlflow({ uri: readSyncState(runDir)!.trackingUri, source: 'test' }, { retries: SYNC_RETRIES, env: NO_MLFLOW_ENV }));
+    const report = await syncRunDir(
+      runDir,
+      await connectMlflow({ uri: readSyncState(runDir)!.trackingUri, source: 'test' }, { retries: SYNC_RETRIES, env: NO_MLFLOW_ENV }),
+    );
     assert.equal(report.runId, runId);
     assert.equal(report.created, false);
     assert.ok(report.points > 0 && report.images > 0 && report.files > 0 && report.status === 'FINISHED', JSON.stringify(report));
@@ -360,7 +397,11 @@ test('a crash between a request and the state write: sync checks the server and 
   const report = await syncRunDir(runDir, client);
   assert.equal(report.points + report.images, 0, JSON.stringify(report));
   assert.ok(Object.keys(snap.artifacts).filter((p) => p.startsWith('checkpoints/')).length > 0);
-  assert.equal(report.files, 6, 'only the small run files (config.yaml, losses.png, metrics.jsonl, run-info.json, summary.json, checkpoints/latest.json) are sent again');
+  assert.equal(
+    report.files,
+    6,
+    'only the small run files (config.yaml, losses.png, metrics.jsonl, run-info.json, summary.json, checkpoints/latest.json) are sent again',
+  );
   assert.deepEqual(await snapshot(runId), snap);
   await assertComplete(runId, runDir, file);
 });
@@ -403,19 +444,31 @@ test('a run resumed after a crash sends no second point for the steps the server
   rmSync(latestCheckpoint(stopped.runDir), { recursive: true });
   writeFileSync(join(stopped.runDir, 'checkpoints', 'latest.json'), JSON.stringify({ checkpoint: 'epoch-0001', epoch: 1, step: 3 }));
   const before = await client.getMetricHistory(runId, 'losses/D');
-  assert.deepEqual(before.map((m) => m.step).sort((a, b) => a - b), [1, 2, 3, 4]);
+  assert.deepEqual(
+    before.map((m) => m.step).sort((a, b) => a - b),
+    [1, 2, 3, 4],
+  );
 
   const second = await createTrackers(config, { env: { MLFLOW_TRACKING_URI: server.uri }, warn: assert.fail });
   const resumed = await train(config, { configFile: file, progress: silent, trackers: second.trackers, resume: prepareResume(stopped.runDir, config) });
   assert.equal(resumed.summary.status, 'finished');
   const after = await client.getMetricHistory(runId, 'losses/D');
-  assert.deepEqual(after.map((m) => m.step).sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9], 'step 4 once');
+  assert.deepEqual(
+    after.map((m) => m.step).sort((a, b) => a - b),
+    [1, 2, 3, 4, 5, 6, 7, 8, 9],
+    'step 4 once',
+  );
   const local = readMetrics(resumed.runDir).filter((r) => r.type === 'step');
   for (const point of after) assert.equal(point.value, local.find((r) => r.step === point.step)!.lossD, `step ${point.step}`);
 });
 
 /** G frozen (learning rate 1e-6) against a fast D: D wins within a few epochs and the frozen G's grid stays near-constant. */
-const LOSING_GENERATOR = ['train.epochs=10', 'train.samples.count=8', 'train.optimizers.generator={kind: adam, learningRate: 0.000001}', 'train.optimizers.discriminator={kind: adam, learningRate: 0.02}'];
+const LOSING_GENERATOR = [
+  'train.epochs=10',
+  'train.samples.count=8',
+  'train.optimizers.generator={kind: adam, learningRate: 0.000001}',
+  'train.optimizers.discriminator={kind: adam, learningRate: 0.02}',
+];
 
 test('training warnings reach the progress output, summary.json and MLflow tags, live and through sync', async () => {
   const live = tiny(LOSING_GENERATOR);
@@ -452,7 +505,10 @@ test('an unreachable tracking URI with tracking.mlflow.required fails at start, 
 
   // Not an MLflow server (answers, but 404): also a clear error at start.
   const { config: notMlflow } = tiny([`tracking.mlflow.uri=${server.uri}/not-mlflow`]);
-  await assert.rejects(createTrackers(notMlflow, { env: NO_MLFLOW_ENV, warn: assert.fail }), (error: Error) => error instanceof UserError && /404/.test(error.message));
+  await assert.rejects(
+    createTrackers(notMlflow, { env: NO_MLFLOW_ENV, warn: assert.fail }),
+    (error: Error) => error instanceof UserError && /404/.test(error.message),
+  );
 });
 
 function runCli(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
@@ -495,7 +551,12 @@ test('the CLI logs a run to MLflow, syncs it, and rejects a wrong URI with exit 
   const away = await runCli([file, '--set', `tracking.mlflow.uri=http://127.0.0.1:${port}`, '--set', 'train.epochs=1'], dir);
   assert.equal(away.code, 0, away.stderr);
   const awayDir = /run: (.+)/.exec(away.stderr + away.stdout)![1].trim();
-  assert.match(away.stderr, new RegExp(`MLflow at http://127\\.0\\.0\\.1:${port}/ unreachable \\(.*ECONNREFUSED.*\\): logging locally; the run keeps trying the server, and \`dcgan-run sync ${awayDir.replaceAll('/', '\\/')}\` uploads later`));
+  assert.match(
+    away.stderr,
+    new RegExp(
+      `MLflow at http://127\\.0\\.0\\.1:${port}/ unreachable \\(.*ECONNREFUSED.*\\): logging locally; the run keeps trying the server, and \`dcgan-run sync ${awayDir.replaceAll('/', '\\/')}\` uploads later`,
+    ),
+  );
   assert.doesNotMatch(away.stdout + away.stderr, STACK);
   const badSync = await runCli(['sync', runDir, '--uri', `http://127.0.0.1:${port}`], dir);
   assert.equal(badSync.code, 2, badSync.stderr);
@@ -506,7 +567,10 @@ test('the CLI logs a run to MLflow, syncs it, and rejects a wrong URI with exit 
 test('a resumed run reattaches its MLflow run: the same run id, RUNNING again, metrics from the next step, no point twice, then FINISHED', async () => {
   const { config, file, stopped, runId } = await loggedRunStoppedAtStep4();
   assert.equal((await client.getRun(runId)).info.status, 'KILLED');
-  assert.deepEqual((await client.getMetricHistory(runId, 'losses/D')).map((m) => m.step).sort((a, b) => a - b), [1, 2, 3, 4]);
+  assert.deepEqual(
+    (await client.getMetricHistory(runId, 'losses/D')).map((m) => m.step).sort((a, b) => a - b),
+    [1, 2, 3, 4],
+  );
 
   const second = await createTrackers(config, { env: { MLFLOW_TRACKING_URI: server.uri }, warn: assert.fail });
   let statusWhileTraining: Promise<string> | undefined;
@@ -521,11 +585,18 @@ test('a resumed run reattaches its MLflow run: the same run id, RUNNING again, m
   assert.equal(resumed.summary.status, 'finished');
   const run = await assertComplete(runId, resumed.runDir, file);
   assert.equal(run.info.status, 'FINISHED');
-  assert.deepEqual((await client.getMetricHistory(runId, 'losses/D')).map((m) => m.step).sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
-  assert.deepEqual((await client.searchRuns({ experimentIds: [run.info.experiment_id] })).runs.map((r) => r.info.run_id), [runId], 'no second MLflow run');
+  assert.deepEqual(
+    (await client.getMetricHistory(runId, 'losses/D')).map((m) => m.step).sort((a, b) => a - b),
+    [1, 2, 3, 4, 5, 6, 7, 8, 9],
+  );
+  assert.deepEqual(
+    (await client.searchRuns({ experimentIds: [run.info.experiment_id] })).runs.map((r) => r.info.run_id),
+    [runId],
+    'no second MLflow run',
+  );
 });
 
-test('a run\'s HTML report (train.report) reaches MLflow with the run, live and through sync, file for file', async () => {
+test("a run's HTML report (train.report) reaches MLflow with the run, live and through sync, file for file", async () => {
   const live = tiny(['train.epochs=1', 'train.report=true']);
   const { trackers, mlflow } = await createTrackers(live.config, { env: { MLFLOW_TRACKING_URI: server.uri }, warn: assert.fail });
   const { runDir } = await train(live.config, { configFile: live.file, progress: silent, trackers });
@@ -539,5 +610,10 @@ test('a run\'s HTML report (train.report) reaches MLflow with the run, live and 
   const { runDir: offlineDir } = await train(offline.config, { configFile: offline.file, progress: silent });
   const synced = await syncRunDir(offlineDir, client);
   const files = await listRecursive(synced.runId, 'report');
-  assert.deepEqual(Object.keys(files).sort(), localFiles(join(offlineDir, 'report')).map((f) => `report/${f}`).sort());
+  assert.deepEqual(
+    Object.keys(files).sort(),
+    localFiles(join(offlineDir, 'report'))
+      .map((f) => `report/${f}`)
+      .sort(),
+  );
 });

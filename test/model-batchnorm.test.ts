@@ -39,10 +39,21 @@ describe('batch normalization in training mode (TF.js semantics)', () => {
     assert.ok(tf.max(tf.abs(tf.sub(evalOut, trainOut))).dataSync()[0] > 1e-3, 'training mode should use batch statistics');
 
     const [movingMean, movingVar] = movingStats(G);
-    assertClose(movingMean, batchMean.map((m) => 0.1 * m), 'moving mean');
-    assertClose(movingVar, batchVar.map((v) => 0.9 + 0.1 * v), 'moving variance (biased)');
+    assertClose(
+      movingMean,
+      batchMean.map((m) => 0.1 * m),
+      'moving mean',
+    );
+    assertClose(
+      movingVar,
+      batchVar.map((v) => 0.9 + 0.1 * v),
+      'moving variance (biased)',
+    );
     const unbiased = batchVar.map((v) => 0.9 + 0.1 * v * (n / (n - 1)));
-    assert.ok(movingVar.some((v, i) => Math.abs(v - unbiased[i]) > 1e-6), 'expected the biased, not the unbiased, variance');
+    assert.ok(
+      movingVar.some((v, i) => Math.abs(v - unbiased[i]) > 1e-6),
+      'expected the biased, not the unbiased, variance',
+    );
   });
 
   it('updates inside tf.tidy, tf.grad, tf.variableGrads and optimizer.minimize: once per forward', () => {
@@ -52,13 +63,25 @@ describe('batch normalization in training mode (TF.js semantics)', () => {
       step();
       return movingStats(G)[0].some((v, i) => v !== before[i]);
     };
-    assert.ok(updated(() => tf.tidy(() => void forward())), 'tf.tidy');
+    assert.ok(
+      updated(() => tf.tidy(() => void forward())),
+      'tf.tidy',
+    );
     const gradZ = tf.grad((input: tf.Tensor) => tf.mean(G.apply(input, { training: true }) as tf.Tensor));
-    assert.ok(updated(() => tf.tidy(() => void gradZ(z))), 'tf.grad');
-    assert.ok(updated(() => tf.tidy(() => void tf.variableGrads(forward))), 'tf.variableGrads');
+    assert.ok(
+      updated(() => tf.tidy(() => void gradZ(z))),
+      'tf.grad',
+    );
+    assert.ok(
+      updated(() => tf.tidy(() => void tf.variableGrads(forward))),
+      'tf.variableGrads',
+    );
     const optimizer = tf.train.adam(2e-4, 0.5);
     const varList = G.trainableWeights.map((w) => w.read() as tf.Variable);
-    assert.ok(updated(() => optimizer.minimize(forward, false, varList)), 'optimizer.minimize');
+    assert.ok(
+      updated(() => optimizer.minimize(forward, false, varList)),
+      'optimizer.minimize',
+    );
 
     // Exactly one update per forward: with the weights fixed, two tidy'd forwards equal two EMA steps.
     const G2 = buildGenerator(model, 3, 1);
@@ -66,7 +89,11 @@ describe('batch normalization in training mode (TF.js semantics)', () => {
     const batchMean = Array.from(tf.moments(convOut.predict(z) as tf.Tensor, [0, 1, 2]).mean.dataSync());
     tf.tidy(() => void G2.apply(z, { training: true }));
     tf.tidy(() => void tf.variableGrads(() => tf.mean(G2.apply(z, { training: true }) as tf.Tensor) as tf.Scalar));
-    assertClose(movingStats(G2)[0], batchMean.map((m) => (1 - 0.9 ** 2) * m), 'moving mean after two forwards');
+    assertClose(
+      movingStats(G2)[0],
+      batchMean.map((m) => (1 - 0.9 ** 2) * m),
+      'moving mean after two forwards',
+    );
   });
 
   it('no update from predict, apply without training or with training: false; no tensor leak in tidy', () => {
@@ -84,7 +111,7 @@ describe('batch normalization in training mode (TF.js semantics)', () => {
   });
 });
 
-it('the fused batch norm gives the stock layer\'s values, gradients and moving averages', async () => {
+it("the fused batch norm gives the stock layer's values, gradients and moving averages", async () => {
   const { FusedBatchNorm } = await import('../src/model/layers.ts');
   const args = {
     momentum: 0.9,
@@ -101,7 +128,10 @@ it('the fused batch norm gives the stock layer\'s values, gradients and moving a
   const results = [stock, fused].map((layer) => {
     layer.build(x.shape);
     const objective = (input: tf.Tensor) => tf.sum(tf.mul(layer.apply(input, { training: true }) as tf.Tensor, w)) as tf.Scalar;
-    const { value, grads } = tf.variableGrads(() => objective(x), layer.trainableWeights.map((v) => v.read() as tf.Variable));
+    const { value, grads } = tf.variableGrads(
+      () => objective(x),
+      layer.trainableWeights.map((v) => v.read() as tf.Variable),
+    );
     return { value, grads: Object.values(grads), dx: tf.grad(objective)(x), weights: layer.getWeights() };
   });
   const worst = (a: tf.Tensor, b: tf.Tensor) => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0];

@@ -255,7 +255,11 @@ describe('options', () => {
     // 662,528 kernel params + biases 64 + 128 + 256 + 1
     assert.equal(D.countParams(), 662_528 + 449);
     for (const [name, values] of [...weightsOf(G), ...weightsOf(D)]) {
-      if (name.endsWith('/bias')) assert.ok(values.every((v) => v === 0), name);
+      if (name.endsWith('/bias'))
+        assert.ok(
+          values.every((v) => v === 0),
+          name,
+        );
     }
     assert.equal([...weightsOf(G).keys()].filter((n) => n.endsWith('/bias')).length, 4);
     assert.equal([...weightsOf(D).keys()].filter((n) => n.endsWith('/bias')).length, 4);
@@ -294,7 +298,12 @@ describe('options', () => {
         for (const [key, value] of Object.entries(config)) assert.equal(layer.getConfig()[key], value);
       }
     }
-    assert.equal(buildGenerator(small({ output: 'sigmoid' }, {}), 3, 0).getLayer('g_out_act').getConfig().activation, 'sigmoid');
+    assert.equal(
+      buildGenerator(small({ output: 'sigmoid' }, {}), 3, 0)
+        .getLayer('g_out_act')
+        .getConfig().activation,
+      'sigmoid',
+    );
     const linear = describeModel(buildGenerator(small({ output: 'linear' }, {}), 3, 0)).rows;
     assert.equal(linear.at(-1)?.name, 'g_out_convT');
   });
@@ -377,7 +386,10 @@ describe('summary', () => {
     const lines = text.split('\n');
     assert.equal(lines[0], 'Discriminator');
     assert.match(lines[1], /^Layer\s+Type\s+Output shape\s+Params$/);
-    assert.ok(lines.some((l) => /^d_block4_conv\s+Conv2D\s+\[batch, 4, 4, 512\]\s+2,097,152$/.test(l)), text);
+    assert.ok(
+      lines.some((l) => /^d_block4_conv\s+Conv2D\s+\[batch, 4, 4, 512\]\s+2,097,152$/.test(l)),
+      text,
+    );
     assert.equal(lines.at(-1), 'Total params: 2,767,616 (trainable 2,765,696, non-trainable 1,920)');
   });
 });

@@ -95,7 +95,11 @@ describe('spectral normalization: the normalised kernel', () => {
       tf.dispose(run(layer, x, true));
       if ([1, 5, 20, 50].includes(call)) after[call] = tf.tidy(() => largestSingularValue(layer.normalizedKernel(false)));
     }
-    t.diagnostic(`raw sigma_max ${raw.toFixed(4)}; normalised after n calls: ${Object.entries(after).map(([n, s]) => `${n}: ${s.toFixed(6)}`).join(', ')}`);
+    t.diagnostic(
+      `raw sigma_max ${raw.toFixed(4)}; normalised after n calls: ${Object.entries(after)
+        .map(([n, s]) => `${n}: ${s.toFixed(6)}`)
+        .join(', ')}`,
+    );
     assert.ok(Math.abs(after[50] - 1) < 1e-2, `sigma_max ${after[50]} after 50 power iterations`);
   });
 
@@ -330,7 +334,8 @@ describe('spectral normalization in the discriminator', () => {
         const saved = uAndV(D);
         assert.equal(saved.length, 2 * 3, 'u and v for each of the three convs');
         // The final conv's u has one entry, which normalising makes ±1 for good.
-        for (const w of saved.filter((w) => w.originalName !== 'd_out_conv/u')) assert.notDeepEqual(values(w.read()), initialState.get(w.originalName), `${w.originalName} was not updated by the step`);
+        for (const w of saved.filter((w) => w.originalName !== 'd_out_conv/u'))
+          assert.notDeepEqual(values(w.read()), initialState.get(w.originalName), `${w.originalName} was not updated by the step`);
         const dir = await saveCheckpoint(runDir, { generator: G, discriminator: D, optimizers, epoch: 1, step: 1 });
         const loaded = await loadLayersModel(path.join(dir, 'discriminator'));
         try {
@@ -393,9 +398,15 @@ describe('spectral normalization in the discriminator', () => {
       const plainNames = ['d_block1_conv/kernel', ...bn(1), 'd_block2_conv/kernel', ...bn(2), 'd_out_conv/kernel'];
       assert.deepEqual(plain.weights.map((w) => w.originalName).sort(), plainNames.sort());
 
-      assert.deepEqual(sn.layers.map((l) => l.name), plain.layers.map((l) => l.name));
+      assert.deepEqual(
+        sn.layers.map((l) => l.name),
+        plain.layers.map((l) => l.name),
+      );
       const convs = ['d_block1_conv', 'd_block2_conv', 'd_out_conv'];
-      assert.deepEqual(sn.layers.filter((l) => l.getClassName() === 'DcganSpectralNormConv2D').map((l) => l.name), convs);
+      assert.deepEqual(
+        sn.layers.filter((l) => l.getClassName() === 'DcganSpectralNormConv2D').map((l) => l.name),
+        convs,
+      );
       const snWeights = new Map(sn.weights.map((w) => [w.originalName, values(w.read())]));
       assert.deepEqual([...snWeights.keys()].sort(), [...plainNames, ...convs.flatMap((l) => [`${l}/u`, `${l}/v`])].sort());
       for (const w of plain.weights) assert.deepEqual(snWeights.get(w.originalName), values(w.read()), w.originalName);

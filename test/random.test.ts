@@ -21,8 +21,14 @@ test('the generator repeats its sequence for a seed and draws standard normals',
 
 test('permutations contain every index once', () => {
   const order = new Rng(5).permutation(1000);
-  assert.deepEqual([...order].sort((a, b) => a - b), Array.from({ length: 1000 }, (_, i) => i));
-  assert.notDeepEqual([...order], Array.from({ length: 1000 }, (_, i) => i));
+  assert.deepEqual(
+    [...order].sort((a, b) => a - b),
+    Array.from({ length: 1000 }, (_, i) => i),
+  );
+  assert.notDeepEqual(
+    [...order],
+    Array.from({ length: 1000 }, (_, i) => i),
+  );
 });
 
 test('a restored state repeats the draws that follow it, a pending Box-Muller value included, through JSON', () => {

@@ -68,14 +68,16 @@ async function typeSeed(page: Page, seed: number): Promise<void> {
 
 /** RGB of every canvas in `selector`, one array per canvas. */
 function canvasPixels(page: Page, selector: string): Promise<number[][]> {
-  return page.locator(`${selector} canvas`).evaluateAll((canvases: HTMLCanvasElement[]) =>
-    canvases.map((canvas) => Array.from(canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data).filter((_, i) => i % 4 !== 3)),
-  );
+  return page
+    .locator(`${selector} canvas`)
+    .evaluateAll((canvases: HTMLCanvasElement[]) =>
+      canvases.map((canvas) => Array.from(canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data).filter((_, i) => i % 4 !== 3)),
+    );
 }
 
 const meanDifference = (a: number[], b: number[]) => a.reduce((sum, value, i) => sum + Math.abs(value - b[i]), 0) / a.length;
 
-test('the epoch slider shows each epoch\'s grid file, and play steps through them', { skip }, async () => {
+test("the epoch slider shows each epoch's grid file, and play steps through them", { skip }, async () => {
   const { page } = opened;
   const image = page.locator('#samples-img');
   assert.match((await image.getAttribute('src'))!, /^samples\/epoch-0003\.png$/);
@@ -143,15 +145,23 @@ test('latent interpolation runs from one sample to the other in small steps', { 
   assert.ok(meanDifference(frames[9], samples[1]) < 0.5, 'ends at sample 1');
   const span = meanDifference(frames[0], frames[9]);
   const steps = frames.slice(1).map((frame, i) => meanDifference(frame, frames[i]));
-  for (const step of steps) assert.ok(step > 0 && step < 0.5 * span, `steps ${steps.map((s) => s.toFixed(2)).join(', ')} against ${span.toFixed(2)} end to end`);
+  for (const step of steps)
+    assert.ok(step > 0 && step < 0.5 * span, `steps ${steps.map((s) => s.toFixed(2)).join(', ')} against ${span.toFixed(2)} end to end`);
 });
 
 test('nearest training images are in the report; no console errors and no request leaves file://', { skip }, async () => {
   const { page, errors, network, loadMs } = opened;
   assert.equal(await page.locator('#nearest figure').count(), 6);
-  assert.ok(await page.locator('#nearest img').first().evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0));
+  assert.ok(
+    await page
+      .locator('#nearest img')
+      .first()
+      .evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0),
+  );
   assert.deepEqual(errors, []);
   assert.deepEqual(network, []);
-  const bytes = readdirSync(report, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).reduce((sum, e) => sum + statSync(join(e.parentPath, e.name)).size, 0);
+  const bytes = readdirSync(report, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .reduce((sum, e) => sum + statSync(join(e.parentPath, e.name)).size, 0);
   process.stderr.write(`# report: ${(bytes / 1e6).toFixed(2)} MB, load event after ${loadMs} ms\n`);
 });

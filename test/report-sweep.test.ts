@@ -25,7 +25,10 @@ before(async () => {
     name: 'report-sweep',
     train: { epochs: 2, samples: { count: 4 }, checkpoint: { every: 1 }, logEvery: 1, backend: 'cpu' },
     tracking: { runsDir: 'runs' },
-    sweep: { parallel: 2, parameters: { 'train.optimizers.generator.learningRate': [0.0002, 0.002], 'data.source.root': [POKEMON_ROOT, '/nonexistent/sprites'] } },
+    sweep: {
+      parallel: 2,
+      parameters: { 'train.optimizers.generator.learningRate': [0.0002, 0.002], 'data.source.root': [POKEMON_ROOT, '/nonexistent/sprites'] },
+    },
   });
   const swept = await runCli(['run', file, '--quiet'], { cwd: dir });
   assert.equal(swept.code, 1, swept.stderr);
@@ -41,7 +44,8 @@ after(async () => {
   await browser?.close();
 });
 
-const shownTrials = (page: Page) => page.locator('#trials-table tbody tr').evaluateAll((rows: HTMLElement[]) => rows.map((row) => row.dataset.trial!.slice(0, 3)));
+const shownTrials = (page: Page) =>
+  page.locator('#trials-table tbody tr').evaluateAll((rows: HTMLElement[]) => rows.map((row) => row.dataset.trial!.slice(0, 3)));
 
 test('the trials table sorts by a column both ways and filters by text and by status; failed trials show their reason', { skip }, async () => {
   const { page } = opened;
@@ -68,10 +72,15 @@ test('the trials table sorts by a column both ways and filters by text and by st
   await page.locator('#status-filter').selectOption('');
 });
 
-test('the parallel coordinates render; the shared slider moves every trial\'s grid to one epoch', { skip }, async () => {
+test("the parallel coordinates render; the shared slider moves every trial's grid to one epoch", { skip }, async () => {
   const { page } = opened;
   assert.ok((await chartInk(page, '#chart-parallel')) > 2000);
-  const sources = () => page.locator('.trial-card').evaluateAll((cards: HTMLElement[]) => cards.map((card) => (card.querySelector('img')!.hidden ? card.querySelector('.missing')!.textContent : card.querySelector('img')!.getAttribute('src'))));
+  const sources = () =>
+    page
+      .locator('.trial-card')
+      .evaluateAll((cards: HTMLElement[]) =>
+        cards.map((card) => (card.querySelector('img')!.hidden ? card.querySelector('.missing')!.textContent : card.querySelector('img')!.getAttribute('src'))),
+      );
   assert.deepEqual(await sources(), ['trials/000/samples/epoch-0002.png', 'no grid at epoch 2', 'trials/002/samples/epoch-0002.png', 'no grid at epoch 2']);
   await page.locator('#sweep-slider').fill('1');
   assert.deepEqual(await sources(), ['trials/000/samples/epoch-0001.png', 'no grid at epoch 1', 'trials/002/samples/epoch-0001.png', 'no grid at epoch 1']);

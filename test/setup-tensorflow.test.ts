@@ -56,7 +56,7 @@ function relErr(a: Float32Array, b: Float32Array): number {
   return diff / scale;
 }
 
-test('tfjs-node registers the tensorflow backend on the project\'s @tensorflow/tfjs', { skip }, async () => {
+test("tfjs-node registers the tensorflow backend on the project's @tensorflow/tfjs", { skip }, async () => {
   assert.equal(await tf.setBackend('tensorflow'), true);
   assert.equal(tf.getBackend(), 'tensorflow');
   const binding = (tf.backend() as unknown as { binding: { TF_Version: string } }).binding;

@@ -5,7 +5,17 @@ import assert from 'node:assert/strict';
 import { classHistogramTable, metricPoints, qualityKey } from '../src/track/metric-names.ts';
 import type { MetricRecord } from '../src/track/run-types.ts';
 
-const step = (n: number, time: number, imagesPerSec: number): MetricRecord => ({ type: 'step', step: n, epoch: 1, lossD: 0.7, lossG: 0.8, dReal: 0.6, dFake: 0.4, imagesPerSec, time });
+const step = (n: number, time: number, imagesPerSec: number): MetricRecord => ({
+  type: 'step',
+  step: n,
+  epoch: 1,
+  lossD: 0.7,
+  lossG: 0.8,
+  dReal: 0.6,
+  dFake: 0.4,
+  imagesPerSec,
+  time,
+});
 
 test('step lines: losses/ per step, and the speed once per logging window, at its first step', () => {
   // logEvery 2: steps 1-2 share a window (same time and speed), steps 3-4 the next.
@@ -13,16 +23,37 @@ test('step lines: losses/ per step, and the speed once per logging window, at it
   const points = lines.flatMap((line, i) => metricPoints(line, lines[i - 1]));
   assert.deepEqual(
     points.filter((p) => p.key === 'throughput/images_per_sec').map((p) => [p.step, p.value]),
-    [[1, 50], [3, 60]],
+    [
+      [1, 50],
+      [3, 60],
+    ],
   );
   assert.deepEqual([...new Set(points.map((p) => p.key))].sort(), ['losses/D', 'losses/D_fake', 'losses/D_real', 'losses/G', 'throughput/images_per_sec']);
 });
 
 test('epoch lines: epoch/ means, throughput/ per epoch', () => {
-  const epoch: MetricRecord = { type: 'epoch', step: 2, epoch: 2, lossD: 0.7, lossG: 0.8, dReal: 0.6, dFake: 0.4, imagesPerSec: 55, epochSeconds: 3, time: 5000 };
+  const epoch: MetricRecord = {
+    type: 'epoch',
+    step: 2,
+    epoch: 2,
+    lossD: 0.7,
+    lossG: 0.8,
+    dReal: 0.6,
+    dFake: 0.4,
+    imagesPerSec: 55,
+    epochSeconds: 3,
+    time: 5000,
+  };
   assert.deepEqual(
     metricPoints(epoch, undefined).map((p) => `${p.key}@${p.step}=${p.value}`),
-    ['epoch/loss_D@2=0.7', 'epoch/loss_G@2=0.8', 'epoch/D_real@2=0.6', 'epoch/D_fake@2=0.4', 'throughput/epoch_images_per_sec@2=55', 'throughput/epoch_seconds@2=3'],
+    [
+      'epoch/loss_D@2=0.7',
+      'epoch/loss_G@2=0.8',
+      'epoch/D_real@2=0.6',
+      'epoch/D_fake@2=0.4',
+      'throughput/epoch_images_per_sec@2=55',
+      'throughput/epoch_seconds@2=3',
+    ],
   );
 });
 
@@ -36,7 +67,10 @@ test('eval lines: quality/ and quality_floor/ keys, one section each; class shar
     'real_vs_real/class_hist/fmnist-cnn/n1000/c0': 0.12,
   };
   const record: MetricRecord = { type: 'eval', step: 3, epoch: 3, values, time: 9000 };
-  assert.deepEqual(metricPoints(record, undefined).map((p) => p.key), ['quality/fd_fmnist-cnn_n1000', 'quality_floor/fd_fmnist-cnn_n1000', 'quality/swd_patch7_n128_avg']);
+  assert.deepEqual(
+    metricPoints(record, undefined).map((p) => p.key),
+    ['quality/fd_fmnist-cnn_n1000', 'quality_floor/fd_fmnist-cnn_n1000', 'quality/swd_patch7_n128_avg'],
+  );
   assert.equal(qualityKey('kid_std/fmnist-cnn/n1000'), 'quality/kid_std_fmnist-cnn_n1000');
   assert.deepEqual(classHistogramTable([record]), {
     columns: ['epoch', 'sample', 'classifier', 'class', 'share'],

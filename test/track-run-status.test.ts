@@ -34,11 +34,16 @@ test('a training process killed with SIGKILL is crashed for runs, sample, eval a
   const pid = cli.child.pid!;
   let runDir = '';
   try {
-    runDir = await waitFor('an epoch done', () => {
-      const [runId] = existsSync(join(runs, 'crash')) ? readdirSync(join(runs, 'crash')) : [];
-      const path = runId && join(runs, 'crash', runId);
-      return path && readSummary(path).epochsDone >= 1 && existsSync(join(path, 'checkpoints', 'latest.json')) ? path : undefined;
-    }, 120_000, cli.output);
+    runDir = await waitFor(
+      'an epoch done',
+      () => {
+        const [runId] = existsSync(join(runs, 'crash')) ? readdirSync(join(runs, 'crash')) : [];
+        const path = runId && join(runs, 'crash', runId);
+        return path && readSummary(path).epochsDone >= 1 && existsSync(join(path, 'checkpoints', 'latest.json')) ? path : undefined;
+      },
+      120_000,
+      cli.output,
+    );
 
     // Alive: running, owned by the child process on this host.
     const live = readRunState(runDir);
@@ -80,7 +85,12 @@ test('a training process killed with SIGKILL is crashed for runs, sample, eval a
   assert.ok(tag?.startsWith(why), tag);
   const note = run.data.tags?.find((t) => t.key === 'mlflow.note.content')?.value;
   const escape = (text: string) => text.replace(/[()]/g, '\\$&');
-  assert.match(note!, new RegExp(`^Crashed at epoch \\d+(, step \\d+/\\d+)?: ${escape(why.replace('crashed: ', ''))}.*; marked FAILED by dcgan-run sync\\. Continue it with: dcgan-run resume ${runDir}$`));
+  assert.match(
+    note!,
+    new RegExp(
+      `^Crashed at epoch \\d+(, step \\d+/\\d+)?: ${escape(why.replace('crashed: ', ''))}.*; marked FAILED by dcgan-run sync\\. Continue it with: dcgan-run resume ${runDir}$`,
+    ),
+  );
   assert.equal(readSummary(runDir).status, 'running');
 
   // Again: nothing to send, still said.
@@ -93,8 +103,19 @@ function fakeRun(owner: RunSummary['owner'], heartbeatAgoMs?: number): string {
   const runDir = join(mkdtempSync(join(tmpdir(), 'dcgan-run-status-')), 'exp', 'run-1');
   mkdirSync(runDir, { recursive: true });
   const summary: RunSummary = {
-    status: 'running', experiment: 'exp', runId: 'run-1', epochsDone: 2, epochs: 10, steps: 20, finalLosses: { lossD: 0.7, lossG: 0.8 },
-    backend: 'cpu', versions: {}, dataset: 'd', startedAt: new Date(Date.now() - 3_600_000).toISOString(), wallSeconds: 60, owner,
+    status: 'running',
+    experiment: 'exp',
+    runId: 'run-1',
+    epochsDone: 2,
+    epochs: 10,
+    steps: 20,
+    finalLosses: { lossD: 0.7, lossG: 0.8 },
+    backend: 'cpu',
+    versions: {},
+    dataset: 'd',
+    startedAt: new Date(Date.now() - 3_600_000).toISOString(),
+    wallSeconds: 60,
+    owner,
   };
   writeFileSync(join(runDir, 'summary.json'), JSON.stringify(summary));
   const written = new Date(Date.now() - (heartbeatAgoMs ?? 0));

@@ -39,7 +39,13 @@ const values = (run: () => tf.Tensor): Float32Array => tf.tidy(() => run().dataS
 
 /** d sum(f(x) * weights) / dx. */
 function gradient(f: (x: tf.Tensor4D) => tf.Tensor4D, x: Float32Array, weights: Float32Array, shape: Shape4): Float32Array {
-  return values(() => tf.grad((input: tf.Tensor) => f(input as tf.Tensor4D).mul(tf.tensor4d(weights, shape)).sum())(tf.tensor4d(x, shape)));
+  return values(() =>
+    tf.grad((input: tf.Tensor) =>
+      f(input as tf.Tensor4D)
+        .mul(tf.tensor4d(weights, shape))
+        .sum(),
+    )(tf.tensor4d(x, shape)),
+  );
 }
 
 const offsets = (rows: number[], cols: number[]) => ({ rows: Int32Array.from(rows), cols: Int32Array.from(cols) });
@@ -52,19 +58,31 @@ describe('the ops on hand-computed inputs', () => {
   const close = (actual: Float32Array, expected: number[]) => assert.ok(relativeError(actual, expected) < 1e-7, `${actual} vs ${expected}`);
 
   test('brightness adds r - 0.5 to every value of an image', () => {
-    close(run((t) => brightness(t, Float32Array.from([0.75, 0.25]))), [1.25, 0.25, 0, 0.75, 0.75, -0.75, -0.25, 0.25, 0, -1.25, -1.25, -1.25]);
+    close(
+      run((t) => brightness(t, Float32Array.from([0.75, 0.25]))),
+      [1.25, 0.25, 0, 0.75, 0.75, -0.75, -0.25, 0.25, 0, -1.25, -1.25, -1.25],
+    );
   });
 
   test('saturation scales each pixel about its mean over channels by 2r; on one channel it is the identity', () => {
     // Pixel means 0.25 and 0 (factor 0.5), 0.25 and -1 (factor 2).
-    close(run((t) => saturation(t, Float32Array.from([0.25, 1]))), [0.625, 0.125, 0, 0.25, 0.25, -0.5, -0.25, 0.75, 0.25, -1, -1, -1]);
+    close(
+      run((t) => saturation(t, Float32Array.from([0.25, 1]))),
+      [0.625, 0.125, 0, 0.25, 0.25, -0.5, -0.25, 0.75, 0.25, -1, -1, -1],
+    );
     const gray = normals(2 * 3 * 3, 1);
-    assert.deepEqual(values(() => saturation(tf.tensor4d(gray, [2, 3, 3, 1]), Float32Array.from([0.1, 0.9]))), gray);
+    assert.deepEqual(
+      values(() => saturation(tf.tensor4d(gray, [2, 3, 3, 1]), Float32Array.from([0.1, 0.9]))),
+      gray,
+    );
   });
 
   test('contrast scales each image about its mean by r + 0.5', () => {
     // Image means 0.125 (factor 1: unchanged) and -0.375 (factor 0.5).
-    close(run((t) => contrast(t, Float32Array.from([0.5, 0]))), [1, 0, -0.25, 0.5, 0.5, -1, -0.1875, 0.0625, -0.0625, -0.6875, -0.6875, -0.6875]);
+    close(
+      run((t) => contrast(t, Float32Array.from([0.5, 0]))),
+      [1, 0, -0.25, 0.5, 0.5, -1, -0.1875, 0.0625, -0.0625, -0.6875, -0.6875, -0.6875],
+    );
   });
 
   test('translation: output pixel (i, j) is input (i + rows, j + cols), zeros past the edge, every channel alike', () => {
@@ -74,7 +92,10 @@ describe('the ops on hand-computed inputs', () => {
     const channel = (c: number) => Array.from({ length: 24 }, (_, k) => out[2 * k + c]);
     const expected = [0, 5, 6, 7, 0, 9, 10, 11, 0, 0, 0, 0, /* image 2 */ 0, 0, 0, 0, 0, 0, 0, 0, 3, 4, 0, 0];
     assert.deepEqual(channel(0), expected);
-    assert.deepEqual(channel(1), expected.map((v) => (v ? -v : 0))); // the fill is +0, as the paper's zero padding
+    assert.deepEqual(
+      channel(1),
+      expected.map((v) => (v ? -v : 0)),
+    ); // the fill is +0, as the paper's zero padding
   });
 
   test('cutout zeroes a half-side square from centre - size // 2, clamped to the image as the paper does', () => {
@@ -83,7 +104,10 @@ describe('the ops on hand-computed inputs', () => {
     const first = (image: number) => Array.from({ length: 16 }, (_, k) => square[(image * 16 + k) * 2]);
     assert.deepEqual(first(0), [1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1]);
     assert.deepEqual(first(1), [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1]);
-    assert.deepEqual(Array.from({ length: 32 }, (_, k) => square[2 * k + 1]), [...first(0), ...first(1)]);
+    assert.deepEqual(
+      Array.from({ length: 32 }, (_, k) => square[2 * k + 1]),
+      [...first(0), ...first(1)],
+    );
     // 5x3, sizes 3 and 2 (int(2.5 + 0.5), int(1.5 + 0.5)): centre (0, 1) covers rows -1..1 -> 0-1 and columns 0-1.
     assert.deepEqual(Array.from(values(() => cutout(tf.ones([1, 5, 3, 1]) as tf.Tensor4D, offsets([0], [1])))), [0, 0, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
   });
@@ -126,13 +150,17 @@ describe('gradients', () => {
     const start = k - (k % group);
     return w.slice(start, start + group).reduce((a, b) => a + b, 0) / group;
   };
-  const close = (actual: Float32Array, expected: ArrayLike<number>) => assert.ok(relativeError(actual, expected) < 1e-6, `${actual} vs ${Array.from(expected)}`);
+  const close = (actual: Float32Array, expected: ArrayLike<number>) =>
+    assert.ok(relativeError(actual, expected) < 1e-6, `${actual} vs ${Array.from(expected)}`);
 
   test('brightness passes the gradient through unchanged', () => {
-    close(gradient((t) => brightness(t, r), x, w, shape), w);
+    close(
+      gradient((t) => brightness(t, r), x, w, shape),
+      w,
+    );
   });
 
-  test('saturation: f * w + (1 - f) * mean of w over the pixel\'s channels', () => {
+  test("saturation: f * w + (1 - f) * mean of w over the pixel's channels", () => {
     close(
       gradient((t) => saturation(t, r), x, w, shape),
       Array.from(w, (v, k) => {
@@ -152,7 +180,7 @@ describe('gradients', () => {
     );
   });
 
-  test('translation sends each output\'s gradient back to the pixel it came from; pixels shifted out get none', () => {
+  test("translation sends each output's gradient back to the pixel it came from; pixels shifted out get none", () => {
     const shift = offsets([1, -2], [-1, 3]);
     const [, h, wd, c] = shape;
     const expected = new Float32Array(n);
@@ -166,13 +194,19 @@ describe('gradients', () => {
         }
       }
     }
-    assert.deepEqual(gradient((t) => translate(t, shift), x, w, shape), expected);
+    assert.deepEqual(
+      gradient((t) => translate(t, shift), x, w, shape),
+      expected,
+    );
   });
 
   test('cutout passes the gradient where it keeps the image and none inside the square', () => {
     const centre = offsets([0, 3], [2, 1]);
     const kept = values(() => cutout(tf.ones(shape) as tf.Tensor4D, centre));
-    assert.deepEqual(gradient((t) => cutout(t, centre), x, w, shape), Float32Array.from(w, (v, k) => v * kept[k]));
+    assert.deepEqual(
+      gradient((t) => cutout(t, centre), x, w, shape),
+      Float32Array.from(w, (v, k) => v * kept[k]),
+    );
   });
 
   test('an image left unaugmented (probability) gets the identity gradient, the other the augmented one', () => {
@@ -190,10 +224,26 @@ describe('gradients', () => {
     const q = normals(n, 16);
     const v = normals(n, 17);
     const penalty = (input: tf.Tensor) =>
-      tf.grad((y: tf.Tensor) => augment(y as tf.Tensor4D, params).square().mul(tf.tensor4d(q, shape)).sum())(input).square().sum();
+      tf
+        .grad((y: tf.Tensor) =>
+          augment(y as tf.Tensor4D, params)
+            .square()
+            .mul(tf.tensor4d(q, shape))
+            .sum(),
+        )(input)
+        .square()
+        .sum();
     const grad = values(() => tf.grad(penalty)(tf.tensor4d(x, shape)));
     const along = grad.reduce((sum, g, k) => sum + g * v[k], 0);
-    const at = (sign: number) => values(() => penalty(tf.tensor4d(x.map((value, k) => value + sign * v[k]), shape)))[0];
+    const at = (sign: number) =>
+      values(() =>
+        penalty(
+          tf.tensor4d(
+            x.map((value, k) => value + sign * v[k]),
+            shape,
+          ),
+        ),
+      )[0];
     const difference = (at(1) - at(-1)) / 2;
     assert.ok(Math.abs(along - difference) <= 1e-4 * Math.abs(difference), `${along} vs ${difference}`);
   });
@@ -311,7 +361,10 @@ describe("PyTorch parity: the paper's DiffAugment code with the same draws", { s
       const weights = normals(size(shape), 42);
       const params = drawParams(new Rng(43), ALL, shape);
       // The first image at the ends of the ranges: the largest shifts, the cutout's first row and last column centre.
-      Object.assign(params.translation!, { rows: params.translation!.rows.with(0, translationRange(h)), cols: params.translation!.cols.with(0, -translationRange(w)) });
+      Object.assign(params.translation!, {
+        rows: params.translation!.rows.with(0, translationRange(h)),
+        cols: params.translation!.cols.with(0, -translationRange(w)),
+      });
       Object.assign(params.cutout!, { rows: params.cutout!.rows.with(0, 0), cols: params.cutout!.cols.with(0, w - (cutoutSize(w) % 2)) });
 
       const perImage = (a: ArrayLike<number>): NamedTensor => ({ shape: [a.length], data: Float32Array.from(a) });

@@ -36,8 +36,14 @@ for (const backend of backends) {
     const metrics = readLossRecords(runDir);
     const steps = metrics.filter((m) => m.type === 'step');
     const epochs = metrics.filter((m) => m.type === 'epoch');
-    assert.deepEqual(steps.map((m) => m.step), [1, 2, 3, 4, 5, 6]);
-    assert.deepEqual(epochs.map((m) => m.epoch), [1, 2]);
+    assert.deepEqual(
+      steps.map((m) => m.step),
+      [1, 2, 3, 4, 5, 6],
+    );
+    assert.deepEqual(
+      epochs.map((m) => m.epoch),
+      [1, 2],
+    );
     for (const m of metrics) {
       for (const key of ['lossD', 'lossG', 'dReal', 'dFake', 'imagesPerSec'] as const) assert.ok(Number.isFinite(m[key]), `${key} of ${JSON.stringify(m)}`);
       assert.ok(m.dReal > 0 && m.dReal < 1 && m.dFake > 0 && m.dFake < 1);
@@ -78,7 +84,11 @@ for (const backend of backends) {
     assert.deepEqual(losses[0], losses[1]);
     const { config, file } = tinyExperiment({ seed: 8 }, [`train.backend=${backend}`, 'train.epochs=1']);
     const { runDir } = await train(config, { configFile: file, progress: silent });
-    assert.notDeepEqual(readLossRecords(runDir).map((m) => [m.lossD, m.lossG]), losses[0], 'another seed gives other losses');
+    assert.notDeepEqual(
+      readLossRecords(runDir).map((m) => [m.lossD, m.lossG]),
+      losses[0],
+      'another seed gives other losses',
+    );
   });
 
   test(`the number of live tensors does not grow from step to step on the ${backend} backend`, async () => {
@@ -115,12 +125,20 @@ for (const backend of backends.filter((name) => name !== 'cpu')) {
       const { runDir } = await train(config, { configFile: file, progress: silent });
       losses[name] = readLossRecords(runDir).map((m) => [m.lossD, m.lossG, m.dReal, m.dFake]);
     }
-    const worst = Math.max(...losses[backend].flatMap((row, i) => row.map((v, j) => Math.abs(v - losses.cpu[i][j]) / Math.max(Math.abs(losses.cpu[i][j]), 1e-6))));
+    const worst = Math.max(
+      ...losses[backend].flatMap((row, i) => row.map((v, j) => Math.abs(v - losses.cpu[i][j]) / Math.max(Math.abs(losses.cpu[i][j]), 1e-6))),
+    );
     assert.ok(worst < 1e-4, `worst relative difference ${worst}`);
   });
 }
 
-const STABLE = ['train.loss=hinge', 'model.discriminator.spectralNorm=true', 'model.discriminator.batchNorm=false', 'train.augment={policy: [color, translation, cutout]}', 'train.ema={beta: 0.5}'];
+const STABLE = [
+  'train.loss=hinge',
+  'model.discriminator.spectralNorm=true',
+  'model.discriminator.batchNorm=false',
+  'train.augment={policy: [color, translation, cutout]}',
+  'train.ema={beta: 0.5}',
+];
 
 for (const backend of backends.filter((name) => name !== 'webgpu')) {
   test(`every stable-GAN option together trains on ${backend}; the weight average draws the grids and is checkpointed for sample and eval`, async () => {
@@ -142,7 +160,12 @@ for (const backend of backends.filter((name) => name !== 'webgpu')) {
     const { count } = config.train.samples;
     const noise = tf.tensor2d(new Rng(deriveSeed(config.seed, 'samples')).normals(count * config.model.latentDim), [count, config.model.latentDim]);
     const images = averaged.predict(noise) as tf.Tensor4D;
-    const expected = await imageGridPng((await images.data()) as Float32Array, { count, height: 8, width: 8, channels: 3 }, pixelScale(config, 3), Math.min(7, count));
+    const expected = await imageGridPng(
+      (await images.data()) as Float32Array,
+      { count, height: 8, width: 8, channels: 3 },
+      pixelScale(config, 3),
+      Math.min(7, count),
+    );
     const decode = async (png: Uint8Array | string) => (await sharp(png).raw().toBuffer()).toString('hex');
     assert.equal(await decode(join(runDir, 'samples', 'epoch-0002.png')), await decode(expected));
     tf.dispose([noise, images]);
@@ -159,12 +182,19 @@ test('train.maxSteps ends the run at that step as if it were the last epoch: its
   assert.equal(lines.length, 1);
   assert.match(lines[0], /^epoch 1\/2: loss D [\d.]+, loss G [\d.]+, [\d.]+ images\/s, [\d.]+ s \(train\.maxSteps: 2\/3 steps\)$/);
   const records = readLossRecords(runDir);
-  assert.deepEqual(records.map((r) => [r.type, r.step]), [['step', 1], ['step', 2], ['epoch', 1]]);
+  assert.deepEqual(
+    records.map((r) => [r.type, r.step]),
+    [
+      ['step', 1],
+      ['step', 2],
+      ['epoch', 1],
+    ],
+  );
   assert.ok(existsSync(join(runDir, 'samples', 'epoch-0001.png')));
   assert.equal(latestCheckpoint(runDir), join(runDir, 'checkpoints', 'epoch-0001-step-00000002'));
 });
 
-test('train.report writes the run\'s HTML report at its end, and says where', async () => {
+test("train.report writes the run's HTML report at its end, and says where", async () => {
   const { config, file } = tinyExperiment({}, ['train.report=true', 'train.epochs=1']);
   const lines: string[] = [];
   const { runDir } = await train(config, { configFile: file, progress: { ...silent, log: (line) => lines.push(line) } });

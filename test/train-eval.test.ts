@@ -23,7 +23,10 @@ test('train.eval records patch metrics each epoch and keepBest keeps the best ch
   ]);
   const { runDir, summary } = await train(config, { configFile: file, progress: silent });
   const evals = readMetrics(runDir).filter((m) => m.type === 'eval');
-  assert.deepEqual(evals.map((m) => m.epoch), [1, 2, 3]);
+  assert.deepEqual(
+    evals.map((m) => m.epoch),
+    [1, 2, 3],
+  );
   const swd = evals.map((m) => m.values['swd/patch7/n20/avg']);
   for (const m of evals) {
     assert.ok(Number.isFinite(m.values['real_vs_real/swd/patch7/n20/avg']), 'the real-vs-real baseline is there');

@@ -53,7 +53,10 @@ test('a run that diverges stops as failed at that step, names the losses, keeps 
   assert.equal(result.code, 1, result.stderr);
   assert.doesNotMatch(result.stderr, STACK_TRACE);
   const [line, step, epoch, what, kept, advice] = DIVERGED.exec(result.stderr) ?? assert.fail(result.stderr);
-  assert.match(what, /^(?:(?:lossD|lossG|dReal|dFake) is (?:NaN|-?Infinity)(?:, |$))+$|^weights are not finite \(NaN or infinite\) while the losses still were: /);
+  assert.match(
+    what,
+    /^(?:(?:lossD|lossG|dReal|dFake) is (?:NaN|-?Infinity)(?:, |$))+$|^weights are not finite \(NaN or infinite\) while the losses still were: /,
+  );
   assert.equal(advice, ADVICE);
   const diverged = { step: Number(step), epoch: Number(epoch) };
 
@@ -79,7 +82,8 @@ test('a run that diverges stops as failed at that step, names the losses, keeps 
   const records = readLossRecords(runDir);
   const steps = records.filter((r) => r.type === 'step').map((r) => r.step);
   assert.deepEqual(steps, Array.from({ length: diverged.step - 1 }, (_, i) => i + 1).slice(-steps.length));
-  for (const record of records) for (const key of ['lossD', 'lossG', 'dReal', 'dFake'] as const) assert.ok(Number.isFinite(record[key]), JSON.stringify(record));
+  for (const record of records)
+    for (const key of ['lossD', 'lossG', 'dReal', 'dFake'] as const) assert.ok(Number.isFinite(record[key]), JSON.stringify(record));
 });
 
 test('weights that stop being finite while the losses still are stop the run too, before any checkpoint of them', async () => {
@@ -104,7 +108,12 @@ test('weights that stop being finite while the losses still are stop the run too
   assert.deepEqual(readRunSummary(runDir), summary);
   assert.deepEqual(readdirSync(join(runDir, 'checkpoints')).sort(), ['epoch-0001', 'latest.json']);
   await assertFiniteWeights(latestCheckpoint(runDir));
-  assert.deepEqual(readLossRecords(runDir).filter((r) => r.type === 'step').map((r) => r.step), [1, 2, 3, 4, 5]);
+  assert.deepEqual(
+    readLossRecords(runDir)
+      .filter((r) => r.type === 'step')
+      .map((r) => r.step),
+    [1, 2, 3, 4, 5],
+  );
   assert.deepEqual(readdirSync(join(runDir, 'samples')), ['epoch-0001.png'], 'no grid drawn by the broken weights');
 });
 
@@ -153,25 +162,38 @@ test('a read-only runs folder is refused before the data is loaded, naming track
  */
 const FILLS_AT_EPOCH_3 = ['model.generator.baseChannels=32', 'model.discriminator.baseChannels=32', 'train.epochs=3', 'train.samples.every=1000'];
 
-test('a full disk at a checkpoint: the run fails with that error, removes its partial checkpoint and keeps the last good one (exit 2)', needsMount, async () => {
-  const disk = mountTmpfs('size=2200k');
-  const { file, dir } = tinyExperiment();
-  const result = await runCli(['run', file, `tracking.runsDir=${disk}/runs`, ...FILLS_AT_EPOCH_3], { cwd: dir });
-  assert.equal(result.code, 2, result.stderr);
-  assert.doesNotMatch(result.stderr, STACK_TRACE);
-  const runDir = onlyRun(join(disk, 'runs'));
-  const message = `no space left on device while writing checkpoint epoch-0003 to ${runDir}/checkpoints/epoch-0003`;
-  assert.ok(result.stderr.endsWith(`\n${message}\n`), result.stderr);
+test(
+  'a full disk at a checkpoint: the run fails with that error, removes its partial checkpoint and keeps the last good one (exit 2)',
+  needsMount,
+  async () => {
+    const disk = mountTmpfs('size=2200k');
+    const { file, dir } = tinyExperiment();
+    const result = await runCli(['run', file, `tracking.runsDir=${disk}/runs`, ...FILLS_AT_EPOCH_3], { cwd: dir });
+    assert.equal(result.code, 2, result.stderr);
+    assert.doesNotMatch(result.stderr, STACK_TRACE);
+    const runDir = onlyRun(join(disk, 'runs'));
+    const message = `no space left on device while writing checkpoint epoch-0003 to ${runDir}/checkpoints/epoch-0003`;
+    assert.ok(result.stderr.endsWith(`\n${message}\n`), result.stderr);
 
-  const summary = readRunSummary(runDir);
-  assert.equal(summary.status, 'failed');
-  assert.equal(summary.error, message);
-  assert.equal(summary.epochsDone, 2);
-  assert.deepEqual(tree(join(runDir, 'checkpoints')).filter((path) => !path.includes('/')).sort(), ['epoch-0001', 'epoch-0002', 'latest.json']);
-  assert.deepEqual(JSON.parse(readFileSync(join(runDir, 'checkpoints', 'latest.json'), 'utf8')), { checkpoint: 'epoch-0002', epoch: 2, step: 6 });
-  await assertFiniteWeights(latestCheckpoint(runDir));
-  assert.deepEqual(tree(runDir).filter((path) => path.includes('.tmp-')), [], 'no temporary files left on the full disk');
-});
+    const summary = readRunSummary(runDir);
+    assert.equal(summary.status, 'failed');
+    assert.equal(summary.error, message);
+    assert.equal(summary.epochsDone, 2);
+    assert.deepEqual(
+      tree(join(runDir, 'checkpoints'))
+        .filter((path) => !path.includes('/'))
+        .sort(),
+      ['epoch-0001', 'epoch-0002', 'latest.json'],
+    );
+    assert.deepEqual(JSON.parse(readFileSync(join(runDir, 'checkpoints', 'latest.json'), 'utf8')), { checkpoint: 'epoch-0002', epoch: 2, step: 6 });
+    await assertFiniteWeights(latestCheckpoint(runDir));
+    assert.deepEqual(
+      tree(runDir).filter((path) => path.includes('.tmp-')),
+      [],
+      'no temporary files left on the full disk',
+    );
+  },
+);
 
 test('a full disk at a checkpoint, and then the summary cannot be written either: the error says both, the checkpoint first', needsMount, async () => {
   const disk = mountTmpfs('size=2200k');
@@ -197,13 +219,19 @@ test('a full disk at a checkpoint, and then the summary cannot be written either
   });
   assert.equal(readRunSummary(runDir).status, 'running');
   assert.ok(latestCheckpoint(runDir).endsWith('epoch-0002'));
-  assert.deepEqual(tree(runDir).filter((path) => path.includes('.tmp-')), []);
+  assert.deepEqual(
+    tree(runDir).filter((path) => path.includes('.tmp-')),
+    [],
+  );
 });
 
 test('train.eval on too little data is a clear error naming the key, before training (exit 2)', async () => {
   const { file, dir } = tinyExperiment();
   const result = await runCli(['run', file, '--quiet', 'data.limit=16', 'train.eval={every: 1, samples: 100, metrics: [patches]}'], { cwd: dir });
   assert.equal(result.code, 2, result.stderr);
-  assert.match(result.stderr, /^train\.eval: the dataset's 16 images give samples of 8 \(half of them for the real-vs-real floor\); the metrics need at least 10: use more data \(data\.limit\) or leave train\.eval out$/m);
+  assert.match(
+    result.stderr,
+    /^train\.eval: the dataset's 16 images give samples of 8 \(half of them for the real-vs-real floor\); the metrics need at least 10: use more data \(data\.limit\) or leave train\.eval out$/m,
+  );
   assert.doesNotMatch(result.stderr, STACK_TRACE);
 });

@@ -191,7 +191,13 @@ function normRelativeError(actual: NamedTensor, expected: NamedTensor): number {
 }
 
 /** The largest error over our tensors that `select` picks, each against torch's under `prefix`. */
-function worst(ours: Map<string, NamedTensor>, torch: Map<string, NamedTensor>, prefix: string, select: (key: string) => boolean, torchKey = (key: string) => key): Worst {
+function worst(
+  ours: Map<string, NamedTensor>,
+  torch: Map<string, NamedTensor>,
+  prefix: string,
+  select: (key: string) => boolean,
+  torchKey = (key: string) => key,
+): Worst {
   let result: Worst = { error: 0, key: '' };
   for (const [key, value] of ours) {
     if (!select(key)) continue;
@@ -218,11 +224,16 @@ interface Net {
 async function stateOf(net: Net): Promise<[string, tf.Variable][]> {
   const weights = net.model.weights.map((w) => [net.prefix + w.originalName, w.read() as tf.Variable] as [string, tf.Variable]);
   // Adam names its moments after the variable's unique name; its first weight is the iteration count.
-  const moments = new Map<string, string>(net.model.trainableWeights.flatMap((w) => ['m', 'v'].map((s) => [`${w.name}/${s}`, `${net.prefix}${w.originalName}/${s}`] as const)));
+  const moments = new Map<string, string>(
+    net.model.trainableWeights.flatMap((w) => ['m', 'v'].map((s) => [`${w.name}/${s}`, `${net.prefix}${w.originalName}/${s}`] as const)),
+  );
   const [iterations, ...slots] = await net.optimizer.getWeights();
   assert.equal(iterations.name, 'iter');
   assert.ok(slots.length === 0 || slots.length === moments.size, 'an Adam moment per trainable weight and moment');
-  return [...weights, ...slots.map(({ name, tensor }) => [moments.get(name) ?? assert.fail(`unexpected Adam weight ${name}`), tensor as tf.Variable] as [string, tf.Variable])];
+  return [
+    ...weights,
+    ...slots.map(({ name, tensor }) => [moments.get(name) ?? assert.fail(`unexpected Adam weight ${name}`), tensor as tf.Variable] as [string, tf.Variable]),
+  ];
 }
 
 /** What the half that trains `net` changed, read back: its loss, then the state it changes of both nets. */
@@ -258,7 +269,14 @@ function probeOf(model: tf.LayersModel): { norms: string[]; model: tf.LayersMode
  * batch, then on G(z), in discriminatorStep; G on z, then D on G(z), in generatorStep), in training mode like the
  * half's. The passes move the moving statistics, which are put back.
  */
-async function probeKinks(net: NetName, kinks: Kink[], probes: { G: ReturnType<typeof probeOf>; D: ReturnType<typeof probeOf> }, nets: Net[], real: tf.Tensor4D, noise: tf.Tensor2D): Promise<number[]> {
+async function probeKinks(
+  net: NetName,
+  kinks: Kink[],
+  probes: { G: ReturnType<typeof probeOf>; D: ReturnType<typeof probeOf> },
+  nets: Net[],
+  real: tf.Tensor4D,
+  noise: tf.Tensor2D,
+): Promise<number[]> {
   const moving = (await Promise.all(nets.map(stateOf))).flat().filter(([key]) => isMovingStatistic(key));
   const saved = moving.map(([, variable]) => variable.clone());
   const passes = new Map<string, tf.Tensor>();
@@ -300,7 +318,10 @@ async function runCase(c: Case): Promise<CaseResult> {
   const gan: Gan = { generator: g.model, discriminator: d.model, optimizers: { generator: g.optimizer, discriminator: d.optimizer } };
   const probes = { G: probeOf(g.model), D: probeOf(d.model) };
   try {
-    const input = new Map([['x', await tensorOf(real)], ['z', await tensorOf(noise)]]);
+    const input = new Map([
+      ['x', await tensorOf(real)],
+      ['z', await tensorOf(noise)],
+    ]);
     for (const net of nets) for (const [key, variable] of await stateOf(net)) input.set(key, await tensorOf(variable));
     const meta = { ...lessonNetsMeta(c.model, c.imageChannels), adam: ADAM, kinkBand: KINK_BAND };
     let started = performance.now();
@@ -361,7 +382,13 @@ async function runCase(c: Case): Promise<CaseResult> {
     return {
       steps,
       mutants,
-      unbiasedVariance: worst(last.get('G')!, torch, `reference/${STEPS}/update_G/`, (key) => quantity(key) === 'moving variance', (key) => key.replace(/moving_variance$/, 'running_var')),
+      unbiasedVariance: worst(
+        last.get('G')!,
+        torch,
+        `reference/${STEPS}/update_G/`,
+        (key) => quantity(key) === 'moving variance',
+        (key) => key.replace(/moving_variance$/, 'running_var'),
+      ),
       seconds,
     };
   } finally {
@@ -386,7 +413,10 @@ for (const c of CASES) {
       result = await runCase(c);
     });
     after(() => {
-      if (result) console.log(`# ${c.backend} ${c.title}: ${STEPS} steps in ${result.seconds.ours.toFixed(1)} s here, PyTorch script ${result.seconds.torch.toFixed(1)} s`);
+      if (result)
+        console.log(
+          `# ${c.backend} ${c.title}: ${STEPS} steps in ${result.seconds.ours.toFixed(1)} s here, PyTorch script ${result.seconds.torch.toFixed(1)} s`,
+        );
     });
 
     for (const half of HALVES) {
@@ -395,7 +425,10 @@ for (const c of CASES) {
           const h = s.get(half.name)!;
           const flips = h.flips.map(([net, norm, pass, index, value, std]) => `${net}${norm} pass ${pass} [${index}] at ${(value / std).toExponential(1)} std`);
           t.diagnostic(`step ${i + 1}: largest deviation ${h.kinkDeviation.toExponential(2)} std; on the other side: ${flips.join(', ') || 'none'}`);
-          if (h.unflipped) t.diagnostic(`  so compared with PyTorch's ${half.name} flipped there; against it unflipped: ${[...h.unflipped].map(([q, w]) => `${q} ${format(w)}`).join(', ')}`);
+          if (h.unflipped)
+            t.diagnostic(
+              `  so compared with PyTorch's ${half.name} flipped there; against it unflipped: ${[...h.unflipped].map(([q, w]) => `${q} ${format(w)}`).join(', ')}`,
+            );
         });
         result.steps.forEach((s, i) => {
           const h = s.get(half.name)!;
@@ -407,7 +440,8 @@ for (const c of CASES) {
         it(`${half.ours} against ${half.name}: ${q} within ${TOLERANCE} of PyTorch in each of ${STEPS} steps`, (t) => {
           const errors = result.steps.map((s) => s.get(half.name)!.errors.get(q)!);
           t.diagnostic(`worst per step: ${errors.map(format).join(', ')}`);
-          if (q === 'moving variance' && half.net === 'G') t.diagnostic(`against torch's own running_var (unbiased batch variance): ${format(result.unbiasedVariance)}`);
+          if (q === 'moving variance' && half.net === 'G')
+            t.diagnostic(`against torch's own running_var (unbiased batch variance): ${format(result.unbiasedVariance)}`);
           errors.forEach((w, i) => assert.ok(w.error <= TOLERANCE, `step ${i + 1}: ${format(w)} > ${TOLERANCE}`));
         });
       }

@@ -109,7 +109,13 @@ function caseInputs(c: Case, seed: number): Map<string, NamedTensor> {
   });
   D.dispose();
   const shape = [c.batch, c.model.imageSize, c.model.imageSize, c.imageChannels];
-  const images = (s: number) => ({ shape, data: normals(shape.reduce((a, b) => a * b), s).map(Math.tanh) });
+  const images = (s: number) => ({
+    shape,
+    data: normals(
+      shape.reduce((a, b) => a * b),
+      s,
+    ).map(Math.tanh),
+  });
   inputs.set('real', images(seed + 100));
   inputs.set('fake', images(seed + 101));
   const rng = new Rng(seed + 102);
@@ -205,26 +211,32 @@ describe('gradient penalties against PyTorch autograd (second-order gradients)',
   });
 
   for (const backend of ['cpu', 'tensorflow', 'wasm'] as const) {
-    it(`${backend}: R1 and WGAN-GP, value and gradient of every weight, within ${TOLERANCE} relative; no tensor leaks`, { skip: unavailableOn[backend] }, async (t) => {
-      await useBackend(backend);
-      CASES.forEach((c, i) => {
-        for (const penalty of PENALTIES) {
-          // A fresh D for each, as on the PyTorch side: spectral norm's power iteration moves u on every call.
-          const D = loadDiscriminator(c, inputs[i]!);
-          const tensorsBefore = tf.memory().numTensors;
-          const ours = computeOurs(D, penalty, inputs[i]!);
-          assert.equal(tf.memory().numTensors, tensorsBefore, `${c.name} ${penalty}: tensors leaked`);
-          D.dispose();
-          const expected = torch.get(`${c.name}/${penalty}/value`)!.data[0]!;
-          const valueError = Math.abs(ours.value - expected) / Math.abs(expected);
-          const errors = gradientErrors(ours.grads, reference(c, penalty));
-          const [name, error] = worst(errors);
-          t.diagnostic(`${c.name}, ${penalty}: value ${expected.toPrecision(5)} (error ${valueError.toExponential(1)}), worst gradient ${name} ${error.toExponential(1)}`);
-          assert.ok(valueError <= TOLERANCE, `${c.name} ${penalty}: value ${ours.value} vs ${expected}`);
-          for (const [n, e] of errors) assert.ok(e <= TOLERANCE, `${c.name} ${penalty}: ${n} relative error ${e.toExponential(2)}`);
-        }
-      });
-    });
+    it(
+      `${backend}: R1 and WGAN-GP, value and gradient of every weight, within ${TOLERANCE} relative; no tensor leaks`,
+      { skip: unavailableOn[backend] },
+      async (t) => {
+        await useBackend(backend);
+        CASES.forEach((c, i) => {
+          for (const penalty of PENALTIES) {
+            // A fresh D for each, as on the PyTorch side: spectral norm's power iteration moves u on every call.
+            const D = loadDiscriminator(c, inputs[i]!);
+            const tensorsBefore = tf.memory().numTensors;
+            const ours = computeOurs(D, penalty, inputs[i]!);
+            assert.equal(tf.memory().numTensors, tensorsBefore, `${c.name} ${penalty}: tensors leaked`);
+            D.dispose();
+            const expected = torch.get(`${c.name}/${penalty}/value`)!.data[0]!;
+            const valueError = Math.abs(ours.value - expected) / Math.abs(expected);
+            const errors = gradientErrors(ours.grads, reference(c, penalty));
+            const [name, error] = worst(errors);
+            t.diagnostic(
+              `${c.name}, ${penalty}: value ${expected.toPrecision(5)} (error ${valueError.toExponential(1)}), worst gradient ${name} ${error.toExponential(1)}`,
+            );
+            assert.ok(valueError <= TOLERANCE, `${c.name} ${penalty}: value ${ours.value} vs ${expected}`);
+            for (const [n, e] of errors) assert.ok(e <= TOLERANCE, `${c.name} ${penalty}: ${n} relative error ${e.toExponential(2)}`);
+          }
+        });
+      },
+    );
   }
 
   it('the comparison is not blind to missing second-order terms', (t) => {
@@ -244,7 +256,9 @@ describe('gradient penalties against PyTorch autograd (second-order gradients)',
         const constantsValue = torch.get(`${c.name}/${penalty}/bn-constants/value`)!.data[0]!;
         assert.ok(Math.abs(constantsValue - value) <= 1e-6 * Math.abs(value), `${penalty}: values ${constantsValue} vs ${value}`);
         const reference = (name: string) => torch.get(`${c.name}/${penalty}/grad/${name}`)!;
-        const constants = new Map([...torch].filter(([n]) => n.startsWith(`${c.name}/${penalty}/bn-constants/grad/`)).map(([n, t]) => [n.split('/grad/')[1]!, t.data]));
+        const constants = new Map(
+          [...torch].filter(([n]) => n.startsWith(`${c.name}/${penalty}/bn-constants/grad/`)).map(([n, t]) => [n.split('/grad/')[1]!, t.data]),
+        );
         const [name, error] = worst(gradientErrors(constants, reference));
         t.diagnostic(`${c.name}, ${penalty}, batch norm with saved constants: worst gradient ${name} ${error.toExponential(1)}`);
         assert.ok(error > 100 * TOLERANCE, `${penalty}: batch norm with saved constants is off by only ${error} (${name})`);
@@ -288,7 +302,10 @@ describe('gradient penalties in a discriminator update', () => {
       loss.dispose();
       counts.push(tf.memory().numTensors);
     }
-    assert.ok(kernel().some((v, i) => v !== before[i]), 'the kernel did not move');
+    assert.ok(
+      kernel().some((v, i) => v !== before[i]),
+      'the kernel did not move',
+    );
     assert.deepEqual(counts.slice(1), [counts[0], counts[0]], `tensors after each step: ${counts}`);
     tf.dispose([real, fake, mix]);
     optimizer.dispose();

@@ -18,25 +18,40 @@ import { tinyExperiment } from './support/tiny-config.ts';
 
 const silent: Progress = { startEpoch() {}, step() {}, endEpoch() {}, log() {} };
 const backends = (await availableBackends()).filter((name) => name === 'cpu' || name === 'tensorflow');
-const STABLE = ['train.loss=hinge', 'model.discriminator.spectralNorm=true', 'model.discriminator.batchNorm=false', 'train.augment={policy: [color, translation, cutout]}', 'train.ema={beta: 0.5}'];
+const STABLE = [
+  'train.loss=hinge',
+  'model.discriminator.spectralNorm=true',
+  'model.discriminator.batchNorm=false',
+  'train.augment={policy: [color, translation, cutout]}',
+  'train.ema={beta: 0.5}',
+];
 
 /** What must not depend on an interruption: every loss line (speed and time aside) and every saved number of the last checkpoint. */
 function outcome(runDir: string) {
-  const lines = readMetrics(runDir).map((r) => (r.type === 'eval' ? r : { type: r.type, step: r.step, epoch: r.epoch, lossD: r.lossD, lossG: r.lossG, dReal: r.dReal, dFake: r.dFake }));
+  const lines = readMetrics(runDir).map((r) =>
+    r.type === 'eval' ? r : { type: r.type, step: r.step, epoch: r.epoch, lossD: r.lossD, lossG: r.lossG, dReal: r.dReal, dFake: r.dFake },
+  );
   const checkpoint = latestCheckpoint(runDir);
-  const files = ['generator', 'discriminator', 'generator-ema'].map((net) => join(net, 'weights.bin')).concat('optimizer-generator.bin', 'optimizer-discriminator.bin');
+  const files = ['generator', 'discriminator', 'generator-ema']
+    .map((net) => join(net, 'weights.bin'))
+    .concat('optimizer-generator.bin', 'optimizer-discriminator.bin');
   const saved = files.filter((name) => existsSync(join(checkpoint, name)));
   const weights = Object.fromEntries(saved.map((name) => [name, new Float32Array(new Uint8Array(readFileSync(join(checkpoint, name))).buffer)]));
   return { lines, weights };
 }
 
 function assertSame(actual: ReturnType<typeof outcome>, expected: ReturnType<typeof outcome>, tolerance: number) {
-  assert.deepEqual(actual.lines.map((r) => [r.type, r.step, r.epoch]), expected.lines.map((r) => [r.type, r.step, r.epoch]), 'the same lines, none twice, none missing');
+  assert.deepEqual(
+    actual.lines.map((r) => [r.type, r.step, r.epoch]),
+    expected.lines.map((r) => [r.type, r.step, r.epoch]),
+    'the same lines, none twice, none missing',
+  );
   if (tolerance === 0) return assert.deepEqual(actual, expected);
   const close = (a: number, b: number) => Math.abs(a - b) <= tolerance * Math.max(Math.abs(b), 1e-6);
   actual.lines.forEach((line, i) => {
     for (const key of ['lossD', 'lossG', 'dReal', 'dFake'] as const) {
-      if (line.type !== 'eval' && expected.lines[i]!.type !== 'eval') assert.ok(close(line[key], (expected.lines[i] as typeof line)[key]), `${key} of line ${i + 1}`);
+      if (line.type !== 'eval' && expected.lines[i]!.type !== 'eval')
+        assert.ok(close(line[key], (expected.lines[i] as typeof line)[key]), `${key} of line ${i + 1}`);
     }
   });
   for (const [file, values] of Object.entries(expected.weights)) {
@@ -48,7 +63,10 @@ function assertSame(actual: ReturnType<typeof outcome>, expected: ReturnType<typ
 
 for (const backend of backends) {
   const tolerance = backend === 'cpu' ? 0 : 1e-6;
-  for (const [label, options] of [['the lesson', []], ['the stable options', STABLE]] as const) {
+  for (const [label, options] of [
+    ['the lesson', []],
+    ['the stable options', STABLE],
+  ] as const) {
     test(`a run stopped mid-epoch and resumed equals an uninterrupted one: ${label}, ${backend} backend`, async () => {
       const overrides = [`train.backend=${backend}`, 'train.epochs=3', 'train.checkpoint.every=2', ...options];
       const { config, file } = tinyExperiment({}, overrides);
@@ -66,10 +84,20 @@ for (const backend of backends) {
       const state = JSON.parse(readFileSync(join(latestCheckpoint(stopped.runDir), 'state.json'), 'utf8'));
       assert.deepEqual([state.epoch, state.step, state.stepInEpoch, state.stepsPerEpoch], [2, 4, 1, 3]);
       assert.deepEqual(Object.keys(state.random).sort(), options.length ? ['augment', 'noise'] : ['noise']);
-      assert.deepEqual(readMetrics(stopped.runDir).filter((r) => r.type === 'epoch').map((r) => r.epoch), [1], 'no line for the unfinished epoch');
+      assert.deepEqual(
+        readMetrics(stopped.runDir)
+          .filter((r) => r.type === 'epoch')
+          .map((r) => r.epoch),
+        [1],
+        'no line for the unfinished epoch',
+      );
 
       const logged: string[] = [];
-      const resumed = await train(config, { configFile: file, progress: { ...silent, log: (line) => logged.push(line) }, resume: prepareResume(stopped.runDir, config) });
+      const resumed = await train(config, {
+        configFile: file,
+        progress: { ...silent, log: (line) => logged.push(line) },
+        resume: prepareResume(stopped.runDir, config),
+      });
       assert.ok(logged.includes('resuming from epoch-0002-step-00000004: epoch 2, step 2/3 (step 5 of the run)'), logged.join('\n'));
       assert.equal(resumed.runDir, stopped.runDir);
       assert.equal(resumed.summary.status, 'finished');
@@ -86,7 +114,10 @@ test('a crashed run resumes from its last checkpoint and drops the metric lines 
   const whole = outcome(runDir);
 
   // Nothing to do with the same epochs; a config change is refused with the keys that differ.
-  assert.throws(() => prepareResume(runDir, config), (e: Error) => e instanceof UserError && /nothing to resume, the run has trained all 2 epochs; extend it with --set train.epochs=3/.test(e.message));
+  assert.throws(
+    () => prepareResume(runDir, config),
+    (e: Error) => e instanceof UserError && /nothing to resume, the run has trained all 2 epochs; extend it with --set train.epochs=3/.test(e.message),
+  );
   const changed = tinyExperiment({}, ['train.epochs=3', 'data.batchSize=4', 'seed=9']).config;
   assert.throws(
     () => prepareResume(runDir, { ...changed, tracking: config.tracking }),
@@ -125,6 +156,11 @@ test('the resume command and run --resume: refused changes exit 2 naming the key
   assert.equal(extended.code, 0, extended.stderr);
   assert.match(extended.stderr, /resuming from epoch-0001: epoch 2, step 1\/3 \(step 4 of the run\)/);
   assert.match(extended.stderr, /finished: 2\/2 epochs in /);
-  assert.deepEqual(readMetrics(runDir).filter((r) => r.type === 'step').map((r) => r.step), [1, 2, 3, 4, 5, 6]);
+  assert.deepEqual(
+    readMetrics(runDir)
+      .filter((r) => r.type === 'step')
+      .map((r) => r.step),
+    [1, 2, 3, 4, 5, 6],
+  );
   assert.deepEqual(readdirSync(join(dir, 'runs', 'tiny')), [runDir.split('/').at(-1)], 'no second run directory');
 });

@@ -111,12 +111,23 @@ describe('run-health warnings', () => {
   });
 
   it('warns in a real run that learning rate 10 with init std 10 lets D win (the run finishes, losses finite)', async () => {
-    const { config, file } = tinyExperiment({}, ['train.epochs=8', 'train.optimizers.generator.learningRate=10', 'train.optimizers.discriminator.learningRate=10', 'model.init.std=10']);
+    const { config, file } = tinyExperiment({}, [
+      'train.epochs=8',
+      'train.optimizers.generator.learningRate=10',
+      'train.optimizers.discriminator.learningRate=10',
+      'model.init.std=10',
+    ]);
     const lines: string[] = [];
     const { summary } = await train(config, { configFile: file, progress: { startEpoch() {}, step() {}, endEpoch() {}, log: (l) => lines.push(l) } });
     assert.equal(summary.status, 'finished');
-    assert.deepEqual(summary.warnings?.map((w) => w.kind), ['discriminatorWins']);
-    assert.ok(lines.some((l) => l.startsWith('warning: the discriminator has won outright for 3 epochs')), lines.join('\n'));
+    assert.deepEqual(
+      summary.warnings?.map((w) => w.kind),
+      ['discriminatorWins'],
+    );
+    assert.ok(
+      lines.some((l) => l.startsWith('warning: the discriminator has won outright for 3 epochs')),
+      lines.join('\n'),
+    );
   });
 
   it('judges hinge by its loss alone and never warns for a WGAN critic', () => {
@@ -147,7 +158,10 @@ describe('run-health warnings', () => {
 describe('Adam', () => {
   it('takes its first steps with bias corrections in doubles, as PyTorch (tfjs-core keeps beta^t in float32)', () => {
     const settings = { kind: 'adam' as const, learningRate: 0.005, beta1: 0.5, beta2: 0.999, epsilon: 1e-8 };
-    const gradients = [[0.3, -2, 1e-3], [0.1, 0.5, -4]];
+    const gradients = [
+      [0.3, -2, 1e-3],
+      [0.1, 0.5, -4],
+    ];
     // Each step's update, from the definition in doubles: lr * m / (1 - b1^t) / (sqrt(v / (1 - b2^t)) + eps).
     const expected: number[][] = [];
     let m = [0, 0, 0];
@@ -156,7 +170,9 @@ describe('Adam', () => {
       const t = step + 1;
       m = m.map((mi, i) => settings.beta1 * mi + (1 - settings.beta1) * g[i]!);
       v = v.map((vi, i) => settings.beta2 * vi + (1 - settings.beta2) * g[i]! ** 2);
-      expected.push(m.map((mi, i) => (settings.learningRate * mi) / (1 - settings.beta1 ** t) / (Math.sqrt(v[i]! / (1 - settings.beta2 ** t)) + settings.epsilon)));
+      expected.push(
+        m.map((mi, i) => (settings.learningRate * mi) / (1 - settings.beta1 ** t) / (Math.sqrt(v[i]! / (1 - settings.beta2 ** t)) + settings.epsilon)),
+      );
     });
     const updates = (optimizer: tf.Optimizer) => {
       const variable = tf.variable(tf.zeros([3]), true, `adam_bias_${Math.random()}`);

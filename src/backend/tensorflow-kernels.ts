@@ -19,7 +19,6 @@ interface OpAttr {
   value: unknown;
 }
 
-
 function floatAttrs(backend: TensorflowBackend, ...names: string[]): OpAttr[] {
   return names.map((name) => ({ name, type: backend.binding.TF_ATTR_TYPE, value: backend.binding.TF_FLOAT }));
 }
@@ -77,7 +76,6 @@ function batchNormTrainingGrad({ inputs, attrs, backend }: KernelArgs<'dy' | 'x'
   tf.dispose(unused);
   return [dx, dScale, dOffset];
 }
-
 
 let registered = false;
 

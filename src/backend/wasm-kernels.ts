@@ -253,7 +253,7 @@ function tile(args: TileArgs): tf.TensorInfo {
       len = x.shape[dim] * outStrides[dim];
     }
     const total = len * reps[dim];
-    for (let done = len; done < total; ) {
+    for (let done = len; done < total;) {
       const n = Math.min(done, total - done);
       dst.copyWithin(outOff + done, outOff, outOff + n);
       done += n;
@@ -345,16 +345,7 @@ function geometry(
   if (inShape.length !== 4 || filterShape.length !== 4 || dyShape.length !== 4) {
     throw new Error(`wasm ${kernel}: expected rank-4 input, filter and dy; got [${inShape}], [${filterShape}], [${dyShape}]`);
   }
-  const info = tf.backend_util.computeConv2DInfo(
-    inShape as FilterShape,
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const info = tf.backend_util.computeConv2DInfo(inShape as FilterShape, filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
   if (info.outShape.some((d, i) => d !== dyShape[i])) {
     throw new Error(`wasm ${kernel}: dy has shape [${dyShape}] but the convolution's output is [${info.outShape}]`);
   }
@@ -401,8 +392,7 @@ function requireFloat32(kernel: string, ...tensors: tf.TensorInfo[]): void {
 function im2colIsIdentity(g: Geometry): boolean {
   if (g.padTop !== 0 || g.padLeft !== 0) return false;
   const pointwise =
-    g.filterHeight === 1 && g.filterWidth === 1 && g.strideHeight === 1 && g.strideWidth === 1 &&
-    g.outHeight === g.inHeight && g.outWidth === g.inWidth;
+    g.filterHeight === 1 && g.filterWidth === 1 && g.strideHeight === 1 && g.strideWidth === 1 && g.outHeight === g.inHeight && g.outWidth === g.inWidth;
   const whole = g.outHeight === 1 && g.outWidth === 1 && g.filterHeight === g.inHeight && g.filterWidth === g.inWidth;
   return pointwise || whole;
 }
@@ -441,8 +431,14 @@ function im2colTransposed(xs: Float32Array, g: Geometry, m0: number, rows: numbe
       }
       const tap = (fh * filterWidth + fw) * ci;
       for (let r0 = 0; r0 < padded; r0 += 8) {
-        const s0 = src[r0], s1 = src[r0 + 1], s2 = src[r0 + 2], s3 = src[r0 + 3];
-        const s4 = src[r0 + 4], s5 = src[r0 + 5], s6 = src[r0 + 6], s7 = src[r0 + 7];
+        const s0 = src[r0],
+          s1 = src[r0 + 1],
+          s2 = src[r0 + 2],
+          s3 = src[r0 + 3];
+        const s4 = src[r0 + 4],
+          s5 = src[r0 + 5],
+          s6 = src[r0 + 6],
+          s7 = src[r0 + 7];
         if (r0 + 8 <= rows) {
           for (let c = 0; c < ci; c++) {
             const d = (tap + c) * rows + r0;

@@ -124,11 +124,16 @@ export async function startWasmThreads(wasmDir: string, limit = availableParalle
     return new Helper(worker, port1);
   });
   try {
-    await Promise.all(started.map((helper) => new Promise<void>((resolve, reject) => {
-      helper.worker.once('message', () => resolve());
-      helper.worker.once('error', reject);
-      helper.worker.postMessage({ control: helper.control });
-    })));
+    await Promise.all(
+      started.map(
+        (helper) =>
+          new Promise<void>((resolve, reject) => {
+            helper.worker.once('message', () => resolve());
+            helper.worker.once('error', reject);
+            helper.worker.postMessage({ control: helper.control });
+          }),
+      ),
+    );
   } catch (error) {
     await Promise.all(started.map((helper) => helper.worker.terminate()));
     process.emitWarning(`the wasm backend runs on one thread: its helper threads did not start (${(error as Error).message})`);

@@ -33,21 +33,27 @@ type Kernel = (args: KernelArgs, backend: WebGPUBackend) => tf.TensorInfo | tf.T
 export function registerWebgpuKernels(webgpuUtil: WebgpuUtil): void {
   if (tf.getKernel(FUSED.reluGrad, 'webgpu')) return;
   const kernel = (kernelName: string, run: Kernel) =>
-    tf.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc: ((args: KernelArgs) => run(args, args.backend as WebGPUBackend)) as unknown as tf.KernelFunc });
+    tf.registerKernel({
+      kernelName,
+      backendName: 'webgpu',
+      kernelFunc: ((args: KernelArgs) => run(args, args.backend as WebGPUBackend)) as unknown as tf.KernelFunc,
+    });
   const elementwise = (name: string, shape: readonly number[], inputs: string[], uniforms: string[], body: string) =>
     new ElementwiseProgram(name, [...shape], inputs, uniforms, body, webgpuUtil);
   const channelSum = (name: string, channels: number, inputs: string[], uniforms: string[], accumulate: string, finish: string) =>
     new ChannelSumProgram(name, channels, inputs, uniforms, accumulate, finish, webgpuUtil);
 
   kernel(FUSED.reluGrad, ({ inputs: { dy, x } }, backend) =>
-    backend.runWebGPUProgram(elementwise('reluGrad', x!.shape, ['dy', 'x'], [], 'let result = select(0.0, dy, x > 0.0);'), [dy!, x!], 'float32'));
+    backend.runWebGPUProgram(elementwise('reluGrad', x!.shape, ['dy', 'x'], [], 'let result = select(0.0, dy, x > 0.0);'), [dy!, x!], 'float32'),
+  );
   kernel(FUSED.leakyReluGrad, ({ inputs: { dy, x }, attrs }, backend) =>
     backend.runWebGPUProgram(
       elementwise('leakyReluGrad', x!.shape, ['dy', 'x'], ['alpha'], 'let result = select(uniforms.alpha * dy, dy, x > 0.0);'),
       [dy!, x!],
       'float32',
       floats(attrs.alpha as number),
-    ));
+    ),
+  );
 
   kernel(FUSED.adamMoment, ({ inputs: { moment, gradient }, attrs }, backend) => {
     const g = attrs.squared ? 'gradient * gradient' : 'gradient';
@@ -72,7 +78,8 @@ export function registerWebgpuKernels(webgpuUtil: WebgpuUtil): void {
       [value!, m!, v!],
       'float32',
       floats(attrs.learningRate as number, attrs.c1 as number, attrs.c2 as number, attrs.epsilon as number),
-    ));
+    ),
+  );
 
   // Batch norm over NHWC's channels (the contract is in fused-kernels.ts). The variance is taken around the
   // mean (a second pass over x), not as E[x^2] - E[x]^2, which loses digits that the cpu backend keeps. The
@@ -85,7 +92,12 @@ export function registerWebgpuKernels(webgpuUtil: WebgpuUtil): void {
   };
   kernel(FUSED.batchNormTraining, ({ inputs: { x, scale, offset }, attrs }, backend) => {
     const { channels, uniforms } = channelRows(x!);
-    const mean = backend.runWebGPUProgram(channelSum('bnMean', channels, ['x'], [], 'total = total + x[i];', 'total / f32(uniforms.rows)'), [x!], 'float32', uniforms);
+    const mean = backend.runWebGPUProgram(
+      channelSum('bnMean', channels, ['x'], [], 'total = total + x[i];', 'total / f32(uniforms.rows)'),
+      [x!],
+      'float32',
+      uniforms,
+    );
     const variance = backend.runWebGPUProgram(
       channelSum('bnVariance', channels, ['x', 'mean'], [], 'let d = x[i] - mean[c]; total = total + d * d;', 'total / f32(uniforms.rows)'),
       [x!, mean],
@@ -93,7 +105,13 @@ export function registerWebgpuKernels(webgpuUtil: WebgpuUtil): void {
       uniforms,
     );
     const y = backend.runWebGPUProgram(
-      elementwise('bnNormalize', x!.shape, ['x', 'mean', 'variance', 'scale', 'offset'], ['epsilon'], 'let result = (x - mean) * inverseSqrt(variance + uniforms.epsilon) * scale + offset;'),
+      elementwise(
+        'bnNormalize',
+        x!.shape,
+        ['x', 'mean', 'variance', 'scale', 'offset'],
+        ['epsilon'],
+        'let result = (x - mean) * inverseSqrt(variance + uniforms.epsilon) * scale + offset;',
+      ),
       [x!, mean, variance, scale!, offset!],
       'float32',
       floats(attrs.epsilon as number),
@@ -106,7 +124,14 @@ export function registerWebgpuKernels(webgpuUtil: WebgpuUtil): void {
     const epsilon = attrs.epsilon as number;
     const dOffset = backend.runWebGPUProgram(channelSum('bnSumDy', channels, ['dy'], [], 'total = total + dy[i];', 'total'), [dy!], 'float32', uniforms);
     const dScale = backend.runWebGPUProgram(
-      channelSum('bnSumDyXhat', channels, ['dy', 'x', 'mean', 'variance'], ['epsilon'], 'total = total + dy[i] * (x[i] - mean[c]);', 'total * inverseSqrt(variance[c] + uniforms.epsilon)'),
+      channelSum(
+        'bnSumDyXhat',
+        channels,
+        ['dy', 'x', 'mean', 'variance'],
+        ['epsilon'],
+        'total = total + dy[i] * (x[i] - mean[c]);',
+        'total * inverseSqrt(variance[c] + uniforms.epsilon)',
+      ),
       [dy!, x!, mean!, variance!],
       'float32',
       [...uniforms, ...floats(epsilon)],
@@ -133,12 +158,20 @@ export function registerWebgpuKernels(webgpuUtil: WebgpuUtil): void {
       [moving!, batch!],
       'float32',
       floats(1 - (attrs.momentum as number)),
-    ));
+    ),
+  );
 
   // The loss as one channel sum over all logits (one "channel"); log(1 + e^-|z|) as tfjs's log1p(exp(-|z|)).
   kernel(FUSED.sigmoidCrossEntropyMean, ({ inputs: { logits }, attrs }, backend) => {
     const loss = backend.runWebGPUProgram(
-      channelSum('sigmoidCrossEntropyMean', 1, ['logits'], ['label'], 'let z = logits[i]; total = total + max(z, 0.0) - z * uniforms.label + log(1.0 + exp(-abs(z)));', 'total / f32(uniforms.rows)'),
+      channelSum(
+        'sigmoidCrossEntropyMean',
+        1,
+        ['logits'],
+        ['label'],
+        'let z = logits[i]; total = total + max(z, 0.0) - z * uniforms.label + log(1.0 + exp(-abs(z)));',
+        'total / f32(uniforms.rows)',
+      ),
       [logits!],
       'float32',
       [...ints(tf.util.sizeFromShape(logits!.shape), 1), ...floats(attrs.label as number)],
@@ -147,11 +180,18 @@ export function registerWebgpuKernels(webgpuUtil: WebgpuUtil): void {
   });
   kernel(FUSED.sigmoidCrossEntropyMeanGrad, ({ inputs: { dy, logits }, attrs }, backend) =>
     backend.runWebGPUProgram(
-      elementwise('sigmoidCrossEntropyMeanGrad', logits!.shape, ['dy', 'logits'], ['label'], 'let result = dy * (1.0 / (1.0 + exp(-logits)) - uniforms.label) / f32(uniforms.size);'),
+      elementwise(
+        'sigmoidCrossEntropyMeanGrad',
+        logits!.shape,
+        ['dy', 'logits'],
+        ['label'],
+        'let result = dy * (1.0 / (1.0 + exp(-logits)) - uniforms.label) / f32(uniforms.size);',
+      ),
       [dy!, logits!],
       'float32',
       floats(attrs.label as number),
-    ));
+    ),
+  );
 
   registerFilterGradient(webgpuUtil);
   registerFusedGradients();
@@ -174,7 +214,10 @@ function registerFilterGradient(webgpuUtil: WebgpuUtil): void {
     kernelName: 'Conv2DBackpropFilter',
     backendName: 'webgpu',
     kernelFunc: ((args: KernelArgs) => {
-      const { inputs: { x, dy }, attrs } = args;
+      const {
+        inputs: { x, dy },
+        attrs,
+      } = args;
       const backend = args.backend as WebGPUBackend;
       if (attrs.dataFormat !== 'NHWC') return stock.kernelFunc(args as unknown as Parameters<tf.KernelFunc>[0]);
       const filterShape = attrs.filterShape as [number, number, number, number];
@@ -192,7 +235,19 @@ function registerFilterGradient(webgpuUtil: WebgpuUtil): void {
         'im2col',
         [rows, columns],
         ['x'],
-        ['columns : i32', 'outHeight : i32', 'outWidth : i32', 'filterWidth : i32', 'inHeight : i32', 'inWidth : i32', 'inChannels : i32', 'strideHeight : i32', 'strideWidth : i32', 'padTop : i32', 'padLeft : i32'],
+        [
+          'columns : i32',
+          'outHeight : i32',
+          'outWidth : i32',
+          'filterWidth : i32',
+          'inHeight : i32',
+          'inWidth : i32',
+          'inChannels : i32',
+          'strideHeight : i32',
+          'strideWidth : i32',
+          'padTop : i32',
+          'padLeft : i32',
+        ],
         `let row = index / uniforms.columns;
          let column = index - row * uniforms.columns;
          let image = row / (uniforms.outHeight * uniforms.outWidth);
@@ -215,7 +270,19 @@ function registerFilterGradient(webgpuUtil: WebgpuUtil): void {
         im2col,
         [x!],
         'float32',
-        ints(columns, conv.outHeight, conv.outWidth, conv.filterWidth, conv.inHeight, conv.inWidth, conv.inChannels, conv.strideHeight, conv.strideWidth, conv.padInfo.top, conv.padInfo.left),
+        ints(
+          columns,
+          conv.outHeight,
+          conv.outWidth,
+          conv.filterWidth,
+          conv.inHeight,
+          conv.inWidth,
+          conv.inChannels,
+          conv.strideHeight,
+          conv.strideWidth,
+          conv.padInfo.top,
+          conv.padInfo.left,
+        ),
       );
       const product = matMul.kernelFunc({
         inputs: { a: { ...gathered, shape: [1, rows, columns] }, b: { ...dy!, shape: [1, rows, conv.outChannels] } },

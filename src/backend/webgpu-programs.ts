@@ -29,7 +29,14 @@ export class IndexedProgram {
   size = true;
   uniforms?: string;
 
-  constructor(name: string, shape: number[], variableNames: string[], uniforms: string[], private readonly code: string, webgpuUtil: WebgpuUtil) {
+  constructor(
+    name: string,
+    shape: number[],
+    variableNames: string[],
+    uniforms: string[],
+    private readonly code: string,
+    webgpuUtil: WebgpuUtil,
+  ) {
     this.outputShape = shape;
     this.variableNames = variableNames;
     this.shaderKey = `dcgan_${name}`;

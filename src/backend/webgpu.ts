@@ -28,7 +28,7 @@ import type { WebgpuUtil } from './webgpu-programs.ts';
 
 export const WEBGPU_BACKEND = 'webgpu';
 const PACKAGES = { dawn: 'webgpu', backend: '@tensorflow/tfjs-backend-webgpu' } as const;
-const SETUP_HINT = 'install your GPU\'s Vulkan driver, or for a slow CPU fallback (tests only) run scripts/setup-lavapipe.sh (Debian 12)';
+const SETUP_HINT = "install your GPU's Vulkan driver, or for a slow CPU fallback (tests only) run scripts/setup-lavapipe.sh (Debian 12)";
 
 /** What Dawn says about the adapter the backend runs on. */
 export interface WebgpuAdapter {
@@ -294,10 +294,14 @@ async function importDawn(): Promise<DawnModule> {
   } catch (error) {
     const message = String((error as Error).message ?? error).split('\n')[0];
     if (isMissingPackage(error, `'${PACKAGES.dawn}'`) || isMissingPackage(error, `"${PACKAGES.dawn}"`)) {
-      throw new UserError(`the npm package ${PACKAGES.dawn} (Dawn's WebGPU for Node) is not installed: it is an optional dependency; run npm install (without --omit=optional)`);
+      throw new UserError(
+        `the npm package ${PACKAGES.dawn} (Dawn's WebGPU for Node) is not installed: it is an optional dependency; run npm install (without --omit=optional)`,
+      );
     }
     if (/dawn\.node/.test(message) && /Cannot find module/.test(message)) {
-      throw new UserError(`the npm package ${PACKAGES.dawn} has no prebuilt binary for ${process.platform}-${process.arch} (it ships linux-x64, linux-arm64, darwin and win32): ${message}`);
+      throw new UserError(
+        `the npm package ${PACKAGES.dawn} has no prebuilt binary for ${process.platform}-${process.arch} (it ships linux-x64, linux-arm64, darwin and win32): ${message}`,
+      );
     }
     if (/GLIBC_|GLIBCXX_/.test(message)) {
       throw new UserError(
@@ -326,7 +330,8 @@ function noAdapterMessage(): string {
     return `Dawn found no WebGPU adapter: libvulkan.so.1 (the Vulkan loader) is missing; ${SETUP_HINT} (both bring libvulkan1)`;
   }
   const { drivers, from } = vulkanDrivers();
-  if (drivers.length === 0) return `Dawn found no WebGPU adapter: the Vulkan loader is installed but no Vulkan driver is (no ICD file in ${from}); ${SETUP_HINT}`;
+  if (drivers.length === 0)
+    return `Dawn found no WebGPU adapter: the Vulkan loader is installed but no Vulkan driver is (no ICD file in ${from}); ${SETUP_HINT}`;
   return `Dawn found no WebGPU adapter it accepts among the Vulkan drivers (${drivers.join(', ')}, from ${from}; Debian 12's own lavapipe, Mesa 22, is refused); ${SETUP_HINT}`;
 }
 
@@ -339,7 +344,15 @@ function hasLibrary(name: string): boolean {
       // try the next location
     }
   }
-  const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), '/lib', '/usr/lib', '/lib64', '/usr/lib64', `/usr/lib/${process.arch === 'x64' ? 'x86_64' : 'aarch64'}-linux-gnu`, `/lib/${process.arch === 'x64' ? 'x86_64' : 'aarch64'}-linux-gnu`];
+  const dirs = [
+    ...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean),
+    '/lib',
+    '/usr/lib',
+    '/lib64',
+    '/usr/lib64',
+    `/usr/lib/${process.arch === 'x64' ? 'x86_64' : 'aarch64'}-linux-gnu`,
+    `/lib/${process.arch === 'x64' ? 'x86_64' : 'aarch64'}-linux-gnu`,
+  ];
   return dirs.some((dir) => existsSync(`${dir}/${name}`));
 }
 

@@ -17,7 +17,8 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 export async function dataListCommand(): Promise<void> {
   const root = dataRoot();
   const lines = [`data cache: ${root}${process.env[DATA_DIR_ENV] ? ` (from $${DATA_DIR_ENV})` : ` (set $${DATA_DIR_ENV} to move it)`}`];
-  if (process.env[CHECKSUMS_OVERRIDE_ENV]) lines.push(`checksums: the pinned MD5 sums are overridden by $${CHECKSUMS_OVERRIDE_ENV} (${process.env[CHECKSUMS_OVERRIDE_ENV]}): for tests only`);
+  if (process.env[CHECKSUMS_OVERRIDE_ENV])
+    lines.push(`checksums: the pinned MD5 sums are overridden by $${CHECKSUMS_OVERRIDE_ENV} (${process.env[CHECKSUMS_OVERRIDE_ENV]}): for tests only`);
   lines.push('');
   const rows: string[][] = [];
   const notes: string[] = [];
@@ -32,7 +33,8 @@ export async function dataListCommand(): Promise<void> {
         : `${verified.length} of ${files.length} files verified, ${formatBytes(bytes)}`;
     rows.push([dataset.name, `${dataset.title}, ${dataset.license}`, state]);
     for (const file of files) {
-      if (file.bytes !== undefined && !file.verified) notes.push(`${file.path}: MD5 ${file.md5}, not ${file.expected}: not used; \`dcgan-run data fetch ${dataset.name}\` replaces it`);
+      if (file.bytes !== undefined && !file.verified)
+        notes.push(`${file.path}: MD5 ${file.md5}, not ${file.expected}: not used; \`dcgan-run data fetch ${dataset.name}\` replaces it`);
     }
   }
   rows.push([POKEMON, `Pokemon box sprites, MIT (npm package pokesprite-images)`, await spritesState()]);

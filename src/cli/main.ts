@@ -29,7 +29,7 @@ program
 
 program
   .command('resume')
-  .description("go on with a stopped, crashed or failed run from its latest checkpoint (--set train.epochs=N extends a finished one)")
+  .description('go on with a stopped, crashed or failed run from its latest checkpoint (--set train.epochs=N extends a finished one)')
   .argument('<run-dir>', 'a run directory, runs/<experiment>/<run-id>')
   .addOption(setOption())
   .option('-q, --quiet', 'print only warnings and errors')

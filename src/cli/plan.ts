@@ -30,7 +30,11 @@ export async function planCommand(file: string, overrides: string[], options: { 
     out.push(`# Sweep: ${config.sweep.strategy}, ${count} trial${count === 1 ? '' : 's'}, ${config.sweep.parallel} at a time`);
     for (const trial of sweepTrials(config)) {
       if (trial.index === TRIALS_SHOWN) break;
-      out.push(`  ${trial.name}: ${Object.entries(trial.values).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('  ')}`);
+      out.push(
+        `  ${trial.name}: ${Object.entries(trial.values)
+          .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+          .join('  ')}`,
+      );
     }
     if (count > TRIALS_SHOWN) out.push(`  ... and ${count - TRIALS_SHOWN} more`);
   } else {

@@ -31,7 +31,10 @@ export async function trainCommand(config: Experiment, configFile: string, quiet
   process.on('SIGTERM', onInterrupt);
   try {
     const { runDir, summary } = await train(config, { configFile, progress, trackers, shouldStop: () => stopRequested, resume });
-    const at = summary.position && summary.position.stepInEpoch < summary.position.stepsPerEpoch ? ` and step ${summary.position.stepInEpoch}/${summary.position.stepsPerEpoch} of epoch ${summary.position.epoch}` : '';
+    const at =
+      summary.position && summary.position.stepInEpoch < summary.position.stepsPerEpoch
+        ? ` and step ${summary.position.stepInEpoch}/${summary.position.stepsPerEpoch} of epoch ${summary.position.epoch}`
+        : '';
     progress.log(`${summary.status}: ${summary.epochsDone}/${summary.epochs} epochs${at} in ${summary.wallSeconds.toFixed(1)} s; run directory ${runDir}`);
     if (summary.status === 'stopped') {
       progress.log(`resume it with: dcgan-run resume ${runDir}`);

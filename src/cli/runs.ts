@@ -61,7 +61,11 @@ export function runsTable(dir: string, now = Date.now()): string {
     return [summary.experiment, summary.runId, status, `${summary.epochsDone}/${summary.epochs}`, lastMetric(run.state), formatAge(now - lastSeen)];
   });
   const widths = header.map((_, i) => Math.max(header[i].length, ...rows.map((row) => row[i].length)));
-  const line = (row: string[]) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (row: string[]) =>
+    row
+      .map((cell, i) => cell.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   const notes = runs.flatMap((run) => {
     const near = relative(process.cwd(), run.path);
     const where = near && !near.startsWith('..') ? near : run.path;

@@ -59,7 +59,9 @@ export async function syncCommand(runDir: string, options: { uri?: string }): Pr
     report = await syncRunDir(dir, client);
   } catch (error) {
     if (!isMlflowError(error)) throw error;
-    throw new UserError(`sync of ${runDir} stopped: ${error.message}\nWhat was sent is recorded in ${join(runDir, SYNC_STATE_FILE)}; run sync again to send the rest.`);
+    throw new UserError(
+      `sync of ${runDir} stopped: ${error.message}\nWhat was sent is recorded in ${join(runDir, SYNC_STATE_FILE)}; run sync again to send the rest.`,
+    );
   }
   process.stdout.write(`${describeSync(runDir, report)}\n`);
 }

@@ -17,4 +17,3 @@ export function checkConfig(value: Record<string, unknown>, origins: Origins): D
   resolveFileRelativePaths(value, (pointer) => folderOf(origins.ofValue(pointer)));
   return semanticDiagnostics(value as unknown as Experiment, origins);
 }
-

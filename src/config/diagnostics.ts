@@ -2,9 +2,7 @@ import { relative } from 'node:path';
 import { UserError } from '../errors.ts';
 
 /** Where a config value came from: a position in a file, or a command-line argument. */
-export type Origin =
-  | { kind: 'file'; file: string; line: number; col: number; length: number; sourceLine: string }
-  | { kind: 'argument'; argument: string };
+export type Origin = { kind: 'file'; file: string; line: number; col: number; length: number; sourceLine: string } | { kind: 'argument'; argument: string };
 
 export interface Diagnostic {
   origin: Origin;

@@ -653,6 +653,9 @@ export interface Sweep {
    * Stops unpromising trials at their evaluations (status pruned, with a checkpoint), by asynchronous successive halving with the decisions of Optuna's SuccessiveHalvingPruner. Needs sweep.objective.
    */
   earlyStop?: {
+    /**
+     * asha: asynchronous successive halving (Li et al. 2018), with the decisions of Optuna's SuccessiveHalvingPruner.
+     */
     kind: 'asha';
     /**
      * The first rung's epoch: rung r is at minEpochs * reductionFactor^(r + minEarlyStoppingRate).

@@ -135,7 +135,10 @@ function applyOverride(value: Json, argument: string, origins: Origins, diagnost
   for (const [depth, segment] of path.entries()) {
     if (Array.isArray(current) && !(/^\d+$/.test(segment) && Number(segment) <= current.length)) {
       const range = current.length === 0 ? '0 to append' : `0 to ${current.length - 1} (or ${current.length} to append)`;
-      diagnostics.push({ origin, message: `${dotted(path.slice(0, depth))} is a list of ${current.length} item${current.length === 1 ? '' : 's'}: use an item number from ${range}, not "${segment}"` });
+      diagnostics.push({
+        origin,
+        message: `${dotted(path.slice(0, depth))} is a list of ${current.length} item${current.length === 1 ? '' : 's'}: use an item number from ${range}, not "${segment}"`,
+      });
       return;
     }
     if (current === null || typeof current !== 'object') break;

@@ -11,13 +11,7 @@ const mib = (bytes: number) => `${(Math.ceil((bytes / 1024 / 1024) * 10) / 10).t
 
 function notAFile(stats: Stats): string | undefined {
   if (stats.isFile()) return undefined;
-  const what = stats.isDirectory()
-    ? 'a directory'
-    : stats.isFIFO()
-      ? 'a named pipe (FIFO)'
-      : stats.isSocket()
-        ? 'a socket'
-        : 'a device';
+  const what = stats.isDirectory() ? 'a directory' : stats.isFIFO() ? 'a named pipe (FIFO)' : stats.isSocket() ? 'a socket' : 'a device';
   return `is ${what}, not a config file`;
 }
 

@@ -86,9 +86,7 @@ function typeHint(wanted: string, data: unknown): string {
 export function schemaDiagnostics(errors: ErrorObject[], origins: Origins): Diagnostic[] {
   // A failed anyOf/oneOf also reports every branch's errors: keep the one summary instead.
   const summaries = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').map((e) => e.schemaPath);
-  const relevant = errors.filter(
-    (e) => !summaries.some((summary) => e.schemaPath !== summary && e.schemaPath.startsWith(`${summary}/`)),
-  );
+  const relevant = errors.filter((e) => !summaries.some((summary) => e.schemaPath !== summary && e.schemaPath.startsWith(`${summary}/`)));
   const seen = new Set<string>();
   const diagnostics: Diagnostic[] = [];
   for (const error of relevant) {
@@ -183,7 +181,10 @@ function describe(error: ErrorObject, origins: Origins): Diagnostic {
     }
     case 'anyOf':
     case 'oneOf':
-      return { origin: at, message: `${name} ${String((error.parentSchema as JsonSchema).description ?? 'is not any of the allowed forms').replace(/\.$/, '')}` };
+      return {
+        origin: at,
+        message: `${name} ${String((error.parentSchema as JsonSchema).description ?? 'is not any of the allowed forms').replace(/\.$/, '')}`,
+      };
     default:
       return { origin: at, message: `${name} ${error.message ?? 'is invalid'}` };
   }

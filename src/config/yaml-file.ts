@@ -34,7 +34,11 @@ export function parseYamlFile(file: string, text: string): ParsedFile {
   const lines = text.split(/\r?\n/);
   const at = (start: number, end: number) => fileOrigin(file, lines, lineCounter, start, end);
   const contents = doc.contents as Node | null;
-  const topLevelKeys = isMap(contents) ? contents.items.map((pair) => String(isScalar(pair.key) ? pair.key.value : pair.key)) : contents === null ? [] : undefined;
+  const topLevelKeys = isMap(contents)
+    ? contents.items.map((pair) => String(isScalar(pair.key) ? pair.key.value : pair.key))
+    : contents === null
+      ? []
+      : undefined;
 
   // After the first syntax error the parser's later complaints are mostly its consequences; duplicate keys
   // are found separately and are real errors of their own.
@@ -116,7 +120,11 @@ function syntaxDiagnostic(error: YAMLError, text: string, at: (start: number, en
   if (error.code === 'DUPLICATE_KEY') {
     const key = /^(?:"[^"\n]*"|'[^'\n]*'|[^\s:,[\]{}#]+)/.exec(text.slice(start))?.[0];
     return key
-      ? diagnostic(start, start + key.length, `duplicate key ${key.startsWith('"') ? key : JSON.stringify(key.replace(/^'|'$/g, ''))}: each key may appear only once in a mapping`)
+      ? diagnostic(
+          start,
+          start + key.length,
+          `duplicate key ${key.startsWith('"') ? key : JSON.stringify(key.replace(/^'|'$/g, ''))}: each key may appear only once in a mapping`,
+        )
       : diagnostic(start, end, 'duplicate key: each key may appear only once in a mapping');
   }
   if (error.code === 'MISSING_CHAR' && /^Missing closing ["']quote/.test(error.message)) {
@@ -130,7 +138,11 @@ function syntaxDiagnostic(error: YAMLError, text: string, at: (start: number, en
   const flow = /^Flow (sequence|map) in block collection must be sufficiently indented and end with a ([\]}])/.exec(error.message);
   if (flow) {
     const [open, close] = flow[1] === 'sequence' ? ['[', ']'] : ['{', '}'];
-    return diagnostic(start, end, `expected "${close}" to close the ${open} ... ${close} ${flow[1] === 'sequence' ? 'list' : 'mapping'} (or, if it goes on, the next line must be indented more)`);
+    return diagnostic(
+      start,
+      end,
+      `expected "${close}" to close the ${open} ... ${close} ${flow[1] === 'sequence' ? 'list' : 'mapping'} (or, if it goes on, the next line must be indented more)`,
+    );
   }
   return diagnostic(start, end, YAML_MESSAGES[error.code] ?? withoutPosition(error.message));
 }
@@ -142,7 +154,12 @@ function unclosedQuoteStart(text: string, end: number): number | undefined {
     if (Array.isArray(token)) return token.forEach(visit);
     if (token === null || typeof token !== 'object') return;
     const { type, offset, source } = token as { type?: unknown; offset?: unknown; source?: unknown };
-    if ((type === 'double-quoted-scalar' || type === 'single-quoted-scalar') && typeof offset === 'number' && typeof source === 'string' && offset + source.length === end) {
+    if (
+      (type === 'double-quoted-scalar' || type === 'single-quoted-scalar') &&
+      typeof offset === 'number' &&
+      typeof source === 'string' &&
+      offset + source.length === end
+    ) {
       found = offset;
     }
     Object.values(token).forEach(visit);

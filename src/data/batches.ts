@@ -113,7 +113,9 @@ function compile(dataset: ImageDataset, data: Data, seed: number, epoch: number)
  * each random transform drawing from its own stream per image in epoch order. The last batch may be smaller.
  */
 export function* epochBatches(dataset: ImageDataset, data: Data, opts: { seed: number; epoch: number }): Generator<Batch> {
-  const order = data.shuffle ? new Rng(deriveSeed(opts.seed, `shuffle/${opts.epoch}`)).permutation(dataset.count) : Uint32Array.from({ length: dataset.count }, (_, i) => i);
+  const order = data.shuffle
+    ? new Rng(deriveSeed(opts.seed, `shuffle/${opts.epoch}`)).permutation(dataset.count)
+    : Uint32Array.from({ length: dataset.count }, (_, i) => i);
   const compiled = compile(dataset, data, opts.seed, opts.epoch);
   const { height, width, channels } = compiled.shape;
   const imageSize = height * width * channels;
@@ -139,14 +141,20 @@ function writeImage(dataset: ImageDataset, source: number, at: Placement, compil
   for (let y = 0; y < height; y++) {
     let s = srcBase + ((y + at.top) * srcWidth + at.left) * inC;
     if (diagonal && inC === 3) {
-      const m0 = m[0], m1 = m[4], m2 = m[8], t0 = t[0], t1 = t[1], t2 = t[2];
+      const m0 = m[0],
+        m1 = m[4],
+        m2 = m[8],
+        t0 = t[0],
+        t1 = t[1],
+        t2 = t[2];
       for (let x = 0; x < width; x++, s += step, o += 3) {
         out[o] = pixels[s] * m0 + t0;
         out[o + 1] = pixels[s + 1] * m1 + t1;
         out[o + 2] = pixels[s + 2] * m2 + t2;
       }
     } else if (diagonal && inC === 1) {
-      const m0 = m[0], t0 = t[0];
+      const m0 = m[0],
+        t0 = t[0];
       for (let x = 0; x < width; x++, s += step, o++) out[o] = pixels[s] * m0 + t0;
     } else {
       for (let x = 0; x < width; x++, s += step) {

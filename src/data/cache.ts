@@ -34,7 +34,9 @@ export async function fingerprints(files: string[]): Promise<[string, number, nu
 }
 
 export function cacheKey(parts: Record<string, unknown>): string {
-  return createHash('sha256').update(canonicalJson({ version: CACHE_VERSION, ...parts })).digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson({ version: CACHE_VERSION, ...parts }))
+    .digest('hex');
 }
 
 export function cachePaths(cacheDir: string, key: string): { header: string; body: string } {
@@ -100,7 +102,7 @@ export async function writeCache(cacheDir: string, key: string, dataset: ImageDa
 }
 
 async function writeAll(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
-  for (let at = 0; at < bytes.byteLength; ) {
+  for (let at = 0; at < bytes.byteLength;) {
     const { bytesWritten } = await handle.write(bytes, at, Math.min(bytes.byteLength - at, 1 << 30), position + at);
     at += bytesWritten;
   }
@@ -111,7 +113,7 @@ async function readAll(file: string, size: number): Promise<Uint8Array> {
   const out = new Uint8Array(size);
   const handle = await open(file, 'r');
   try {
-    for (let at = 0; at < size; ) {
+    for (let at = 0; at < size;) {
       const { bytesRead } = await handle.read(out, at, Math.min(size - at, 1 << 30), at);
       if (bytesRead === 0) throw new Error(`${file} ended after ${at} of ${size} bytes`);
       at += bytesRead;

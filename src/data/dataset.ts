@@ -29,7 +29,9 @@ export async function loadDataset(data: Data, opts: LoadOptions): Promise<ImageD
   const plan = planTransforms(data.transforms);
   const source = await resolveSource(data.source, { log, ...opts.store });
   const listing: ImageListing =
-    source.kind === 'imageFolder' ? await listImageFiles(source.root) : { files: source.labels ? [source.images, source.labels] : [source.images], linksOutside: 0, macMetadata: 0 };
+    source.kind === 'imageFolder'
+      ? await listImageFiles(source.root)
+      : { files: source.labels ? [source.images, source.labels] : [source.images], linksOutside: 0, macMetadata: 0 };
   const { files } = listing;
   const key = cacheKey({
     // What the user wrote (it names the entry's description), not only the files it resolved to.
@@ -64,7 +66,12 @@ export async function loadDataset(data: Data, opts: LoadOptions): Promise<ImageD
   return dataset;
 }
 
-async function loadFolder(source: ImageFolderSource, { files, linksOutside, macMetadata }: ImageListing, data: Data, plan: TransformPlan): Promise<ImageDataset> {
+async function loadFolder(
+  source: ImageFolderSource,
+  { files, linksOutside, macMetadata }: ImageListing,
+  data: Data,
+  plan: TransformPlan,
+): Promise<ImageDataset> {
   // Without a flatten, alpha is dropped straight after decoding, as torchvision's loader (PIL convert('RGB')) does.
   const keepAlpha = plan.cached.some((transform) => transform.kind === 'flatten');
   let alphaDropped = 0;
@@ -111,7 +118,13 @@ async function loadIdx(source: IdxSource, data: Data, plan: TransformPlan): Prom
     );
     shape = assemble(images, names);
   }
-  return { ...shape, labels: idx.labels, skipped: [], description: `${describe(shape, source.images, `${sourceLabel(data.source)}${classes}`)}${missing}`, fromCache: false };
+  return {
+    ...shape,
+    labels: idx.labels,
+    skipped: [],
+    description: `${describe(shape, source.images, `${sourceLabel(data.source)}${classes}`)}${missing}`,
+    fromCache: false,
+  };
 }
 
 function describe(shape: { count: number; height: number; width: number; channels: number }, from: string, kind: string): string {

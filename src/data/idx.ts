@@ -111,7 +111,5 @@ function checkLength(file: string, bytes: Uint8Array, headerBytes: number, dataB
     throw new UserError(`${file} is truncated: it has ${bytes.byteLength} bytes, less than its ${headerBytes}-byte header`);
   }
   if (bytes.byteLength >= headerBytes + dataBytes) return;
-  throw new UserError(
-    `${file} is truncated: its header promises ${what} (${headerBytes + dataBytes} bytes) but it has ${bytes.byteLength} bytes`,
-  );
+  throw new UserError(`${file} is truncated: its header promises ${what} (${headerBytes + dataBytes} bytes) but it has ${bytes.byteLength} bytes`);
 }

@@ -27,7 +27,10 @@ export async function resolveSource(source: Source, store: StoreOptions = {}): P
  * The labelled splits a classifier for this source learns from and is tested on: a named dataset's train and
  * test splits (whichever split the source reads), or an idx source's files with the t10k files beside them.
  */
-export async function classifierSplits(source: Source, store: StoreOptions = {}): Promise<{ train: IdxSplitFiles; test?: IdxSplitFiles; dataset?: IdxDataset }> {
+export async function classifierSplits(
+  source: Source,
+  store: StoreOptions = {},
+): Promise<{ train: IdxSplitFiles; test?: IdxSplitFiles; dataset?: IdxDataset }> {
   const dataset = namedIdx(source);
   if (dataset) {
     const [trainImages, trainLabels] = await namedSplit(dataset, 'train', store);

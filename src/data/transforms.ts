@@ -94,9 +94,7 @@ export function centerOffset(size: number, crop: number): number {
 export function centerCrop(image: RawImage, [height, width]: [number, number], what: string, file: string): RawImage {
   // Images in a folder differ in size: each is checked as it is cropped.
   if (!cropFits([height, width], [image.height, image.width])) {
-    throw new UserError(
-      `${file}: ${what} crops ${height}x${width} but the image is ${image.height}x${image.width} at that point; resize first`,
-    );
+    throw new UserError(`${file}: ${what} crops ${height}x${width} but the image is ${image.height}x${image.width} at that point; resize first`);
   }
   return crop(image, centerOffset(image.height, height), centerOffset(image.width, width), height, width);
 }

@@ -29,6 +29,9 @@ export function pokemonSpriteRoots(source: Pick<PokemonSpritesSource, 'generatio
   const [first, ...rest] = source.generations.flatMap((generation) => source.variants.map((variant) => join(dir, `pokemon-${generation}`, variant)));
   const roots: [string, ...string[]] = [first, ...rest];
   const missing = roots.find((root) => !existsSync(root));
-  if (missing) throw new UserError(`data.source (pokemonSprites): ${missing} is missing: the ${PACKAGE} package there is not the one dcgan-run expects (2.x); reinstall it`);
+  if (missing)
+    throw new UserError(
+      `data.source (pokemonSprites): ${missing} is missing: the ${PACKAGE} package there is not the one dcgan-run expects (2.x); reinstall it`,
+    );
   return roots;
 }

@@ -114,7 +114,9 @@ export async function fetchDataset(dataset: IdxDataset, options: StoreOptions & 
 async function importFile(dataset: IdxDataset, file: string, folder: string, store: Resolved): Promise<void> {
   const source = join(folder, file);
   if (!existsSync(source)) {
-    throw new UserError(`data fetch ${dataset.name} --from ${folder}: ${file} is not there (the folder must hold the official files: ${datasetFiles(dataset).join(', ')})`);
+    throw new UserError(
+      `data fetch ${dataset.name} --from ${folder}: ${file} is not there (the folder must hold the official files: ${datasetFiles(dataset).join(', ')})`,
+    );
   }
   const expected = expectedMd5(dataset, file, store.checksums);
   try {
@@ -178,4 +180,3 @@ function progressBar(file: string): { update: OnBytes; stop: () => void } | unde
 export function formatBytes(bytes: number): string {
   return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${(bytes / 1e3).toFixed(1)} kB`;
 }
-

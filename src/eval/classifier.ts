@@ -214,7 +214,9 @@ function buildClassifier(config: ClassifierConfig, height: number, width: number
   config.conv.forEach((filters, i) => {
     const name = `conv${i + 1}`;
     const strides = config.downsample === 'stride' ? 2 : 1;
-    x = tf.layers.conv2d({ filters, kernelSize: 3, strides, padding: 'same', activation: 'relu', kernelInitializer: init(name), name }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers
+      .conv2d({ filters, kernelSize: 3, strides, padding: 'same', activation: 'relu', kernelInitializer: init(name), name })
+      .apply(x) as tf.SymbolicTensor;
     if (config.downsample === 'pool') x = tf.layers.maxPooling2d({ poolSize: 2, name: `pool${i + 1}` }).apply(x) as tf.SymbolicTensor;
   });
   x = tf.layers.flatten({ name: 'flatten' }).apply(x) as tf.SymbolicTensor;

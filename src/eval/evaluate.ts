@@ -49,7 +49,14 @@ async function classifierFor(config: Experiment, cacheDir: string, log: (line: s
   return loadOrTrainClassifier({ train, test, cacheDir, log });
 }
 
-async function generate(generator: tf.LayersModel, noise: Float32Array, count: number, latentDim: number, config: Experiment, channels: number): Promise<Float32Array> {
+async function generate(
+  generator: tf.LayersModel,
+  noise: Float32Array,
+  count: number,
+  latentDim: number,
+  config: Experiment,
+  channels: number,
+): Promise<Float32Array> {
   const scale = pixelScale(config, channels);
   const mean = tf.tensor1d(scale.mean);
   const std = tf.tensor1d(scale.std);
@@ -79,7 +86,9 @@ export async function createEvaluator(
   const n = Math.min(settings.samples, Math.floor(dataset.count / 2));
   // Each evaluation compares n generated images with n real ones and a second n real ones (the floor).
   if (n < MIN_EVAL_SAMPLES) {
-    throw new UserError(`train.eval: the dataset's ${dataset.count} images give samples of ${n} (half of them for the real-vs-real floor); the metrics need at least ${MIN_EVAL_SAMPLES}: use more data (data.limit) or leave train.eval out`);
+    throw new UserError(
+      `train.eval: the dataset's ${dataset.count} images give samples of ${n} (half of them for the real-vs-real floor); the metrics need at least ${MIN_EVAL_SAMPLES}: use more data (data.limit) or leave train.eval out`,
+    );
   }
   const classifier = settings.metrics.includes('classifier') ? await classifierFor(config, options.cacheDir, options.log) : undefined;
   // The real sample: 2n seeded images (n for comparison, n for the real-vs-real baseline), fixed for the run.

@@ -42,4 +42,3 @@ export function frechetFromStats(a: FeatureStats, b: FeatureStats): FrechetParts
 export function frechetDistance(a: Features, b: Features): number {
   return frechetFromStats(featureStats(a), featureStats(b)).distance;
 }
-

@@ -36,7 +36,13 @@ export function polynomialKernel(a: ArrayLike<number>, aOffset: number, b: Array
 }
 
 /** Unbiased MMD^2 between the rows xRows of x and yRows of y (kernel values from `kxx`, `kyy`, `kxy`). */
-function mmd2(m: number, n: number, kxx: (i: number, j: number) => number, kyy: (i: number, j: number) => number, kxy: (i: number, j: number) => number): number {
+function mmd2(
+  m: number,
+  n: number,
+  kxx: (i: number, j: number) => number,
+  kyy: (i: number, j: number) => number,
+  kxy: (i: number, j: number) => number,
+): number {
   let sumXX = 0;
   for (let i = 0; i < m; i++) for (let j = i + 1; j < m; j++) sumXX += kxx(i, j);
   let sumYY = 0;

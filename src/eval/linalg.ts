@@ -109,7 +109,10 @@ export function symmetricEigen(matrix: Float64Array, d: number): { values: Float
         const aqq = a[q * d + q];
         // Zero pairs already below round-off relative to their diagonal entries instead of rotating.
         const g = 100 * Math.abs(apq);
-        if ((Math.abs(app) + g === Math.abs(app) && Math.abs(aqq) + g === Math.abs(aqq)) || Math.abs(apq) < Number.EPSILON * 1e-3 * Math.sqrt(Math.abs(app * aqq))) {
+        if (
+          (Math.abs(app) + g === Math.abs(app) && Math.abs(aqq) + g === Math.abs(aqq)) ||
+          Math.abs(apq) < Number.EPSILON * 1e-3 * Math.sqrt(Math.abs(app * aqq))
+        ) {
           a[p * d + q] = 0;
           a[q * d + p] = 0;
           continue;

@@ -73,7 +73,10 @@ export async function computeMetrics(opts: MetricsOptions): Promise<Metrics> {
   const order = new Rng(deriveSeed(opts.seed, 'metrics/real-sample')).permutation(real.count);
   const realA = selectImages(real, order.subarray(0, n));
   const realB = baseline ? selectImages(real, order.subarray(n, 2 * n)) : undefined;
-  const fake = selectImages(generated, Array.from({ length: n }, (_, i) => i));
+  const fake = selectImages(
+    generated,
+    Array.from({ length: n }, (_, i) => i),
+  );
   const sets: [string, ImageSet][] = [['', fake]];
   if (realB) sets.push([BASELINE_PREFIX, realB]);
   const out: Metrics = {};

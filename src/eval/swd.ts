@@ -96,14 +96,22 @@ function blur(level: PyramidLevel, gain: number): PyramidLevel {
     for (let y = 0; y < h; y++) {
       const row = base + y * w * c;
       for (let x = 0; x < w; x++) {
-        const x0 = row + xs[x * 5] * c, x1 = row + xs[x * 5 + 1] * c, x2 = row + xs[x * 5 + 2] * c, x3 = row + xs[x * 5 + 3] * c, x4 = row + xs[x * 5 + 4] * c;
+        const x0 = row + xs[x * 5] * c,
+          x1 = row + xs[x * 5 + 1] * c,
+          x2 = row + xs[x * 5 + 2] * c,
+          x3 = row + xs[x * 5 + 3] * c,
+          x4 = row + xs[x * 5 + 4] * c;
         const o = (y * w + x) * c;
         for (let ch = 0; ch < c; ch++) temp[o + ch] = t0 * src[x0 + ch] + t1 * src[x1 + ch] + t2 * src[x2 + ch] + t3 * src[x3 + ch] + t4 * src[x4 + ch];
       }
     }
     // Columns: along y.
     for (let y = 0; y < h; y++) {
-      const y0 = ys[y * 5] * w * c, y1 = ys[y * 5 + 1] * w * c, y2 = ys[y * 5 + 2] * w * c, y3 = ys[y * 5 + 3] * w * c, y4 = ys[y * 5 + 4] * w * c;
+      const y0 = ys[y * 5] * w * c,
+        y1 = ys[y * 5 + 1] * w * c,
+        y2 = ys[y * 5 + 2] * w * c,
+        y3 = ys[y * 5 + 3] * w * c,
+        y4 = ys[y * 5 + 4] * w * c;
       for (let k = 0, o = y * w * c; k < w * c; k++) {
         out[base + o + k] = gain * (t0 * temp[y0 + k] + t1 * temp[y1 + k] + t2 * temp[y2 + k] + t3 * temp[y3 + k] + t4 * temp[y4 + k]);
       }
@@ -147,8 +155,8 @@ function pyramidUp(level: PyramidLevel, height: number, width: number): PyramidL
   const data = new Float32Array(count * height * width * c);
   for (let n = 0; n < count; n++) {
     for (let y = 0; y < height; y++) {
-      const from = ((n * h2 + y) * w2) * c;
-      data.set(up.data.subarray(from, from + width * c), ((n * height + y) * width) * c);
+      const from = (n * h2 + y) * w2 * c;
+      data.set(up.data.subarray(from, from + width * c), (n * height + y) * width * c);
     }
   }
   return { height, width, channels: c, count, data };

@@ -17,7 +17,12 @@ export function checkWritableFolder(folder: string, key: string): void {
     accessSync(existing, constants.W_OK | constants.X_OK);
   } catch (error) {
     const { code } = error as NodeJS.ErrnoException;
-    const why = code === 'EROFS' ? 'is on a read-only file system' : code === 'EACCES' || code === 'EPERM' ? 'is not writable by this user' : `cannot be written (${(error as Error).message})`;
+    const why =
+      code === 'EROFS'
+        ? 'is on a read-only file system'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'is not writable by this user'
+          : `cannot be written (${(error as Error).message})`;
     throw new UserError(`${cannot}: ${existing} ${why}`);
   }
 }

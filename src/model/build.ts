@@ -83,8 +83,7 @@ export function buildDiscriminator(model: Model, imageChannels: ImageChannels, s
   const bn = d.batchNorm === false ? null : d.batchNorm;
   const init = initializers(model, seed, 'discriminator');
   // u gets a seed of its own: the kernel's seed would make u's draw repeat the kernel's first draws.
-  const conv = (args: ConvArgs) =>
-    d.spectralNorm ? new SpectralNormConv2D({ ...args, seed: init.seedFor(`${args.name}/u`) }) : tf.layers.conv2d(args);
+  const conv = (args: ConvArgs) => (d.spectralNorm ? new SpectralNormConv2D({ ...args, seed: init.seedFor(`${args.name}/u`) }) : tf.layers.conv2d(args));
 
   const input = tf.input({ shape: [model.imageSize, model.imageSize, imageChannels], name: 'd_input' });
   let x: tf.SymbolicTensor = input;
@@ -101,8 +100,7 @@ export function buildDiscriminator(model: Model, imageChannels: ImageChannels, s
     if (normalized) x = batchNorm(init, `${name}_bn`, bn).apply(x) as tf.SymbolicTensor;
     x = activation(d.activation, `${name}_act`).apply(x) as tf.SymbolicTensor;
   });
-  x = conv({ filters: 1, kernelSize: start, strides: 1, padding: 'valid', ...convWeights(init, 'd_out_conv', bn === null) })
-    .apply(x) as tf.SymbolicTensor;
+  x = conv({ filters: 1, kernelSize: start, strides: 1, padding: 'valid', ...convWeights(init, 'd_out_conv', bn === null) }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.flatten({ name: 'd_logit' }).apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: x, name: 'discriminator' });
 }

@@ -10,8 +10,7 @@ export function requireGeometry(model: Model, net: NetworkName): { startSize: nu
   const { blocks } = model[net];
   if (startSize === null) {
     throw new UserError(
-      `model.${net}.blocks: imageSize ${model.imageSize} is not startSize * 2^${blocks} for an integer startSize >= 1 ` +
-        `(e.g. 64 = 4 * 2^4, 28 = 7 * 2^2)`,
+      `model.${net}.blocks: imageSize ${model.imageSize} is not startSize * 2^${blocks} for an integer startSize >= 1 ` + `(e.g. 64 = 4 * 2^4, 28 = 7 * 2^2)`,
     );
   }
   if (channels.length !== blocks) {

@@ -71,7 +71,10 @@ export class FusedBatchNorm extends BatchNormalization {
       const { output, mean, variance } = hasFused(FUSED.batchNormTraining)
         ? fusedBatchNormTraining(x, gamma, beta, state.epsilon)
         : writtenOutBatchNorm(x, gamma, beta, state.epsilon);
-      for (const [variable, value] of [[state.movingMean, mean], [state.movingVariance, variance]] as const) {
+      for (const [variable, value] of [
+        [state.movingMean, mean],
+        [state.movingVariance, variance],
+      ] as const) {
         variable.write(movingAverage(variable.read(), value, state.momentum));
       }
       return output;
@@ -106,7 +109,10 @@ function writtenOutBatchNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, ep
 
 /** (x - mean) / sqrt(variance + epsilon) * gamma + beta over the batch, every step an op with registered gradients. */
 function composedBatchNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): tf.Tensor {
-  const { mean, variance } = tf.moments(x, x.shape.slice(0, -1).map((_, i) => i));
+  const { mean, variance } = tf.moments(
+    x,
+    x.shape.slice(0, -1).map((_, i) => i),
+  );
   return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, epsilon))), gamma), beta);
 }
 

@@ -50,7 +50,11 @@ if (tf.getGradient('EluGrad') === undefined) {
 // tfjs-core's Elu, Tanh and Sigmoid (swish) gradients read their saved output y, whose copy it puts on the tape
 // before the node that makes y, so no gradient reaches the input through it (tf.grad of tf.grad of tf.tanh finds
 // no path). In a twice-differentiable pass y is recomputed from the saved input; elsewhere the saved y serves.
-for (const [kernelName, op] of [['Elu', tf.elu], ['Tanh', tf.tanh], ['Sigmoid', tf.sigmoid]] as const) {
+for (const [kernelName, op] of [
+  ['Elu', tf.elu],
+  ['Tanh', tf.tanh],
+  ['Sigmoid', tf.sigmoid],
+] as const) {
   const stock = tf.getGradient(kernelName)!;
   tf.registerGradient({
     kernelName,

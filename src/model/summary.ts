@@ -38,7 +38,10 @@ export function formatModelDescription(title: string, d: ModelDescription): stri
   const body = d.rows.map((r) => [r.name, r.type, formatShape(r.outputShape), r.params.toLocaleString('en-US')]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
   const line = (cells: string[]) =>
-    cells.map((c, i) => (i === cells.length - 1 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   const rule = '-'.repeat(widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1));
   const nonTrainable = d.totalParams - d.trainableParams;
   return [

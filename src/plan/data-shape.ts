@@ -129,7 +129,9 @@ function problemsAt(transform: Transform, stage: Stage, index: number, measured:
       // Measured images have no line in the config to point at: the message names the transform and the fix.
       const what = measured ? `data.transforms[${index}] (${transform.kind})` : `data.transforms[${index}]`;
       const fix = measured ? ' (resize first)' : '';
-      return [{ path: at('size'), message: `${what} crops ${transform.size.join('x')} out of ${size.join('x')} images: the crop must fit inside the image${fix}` }];
+      return [
+        { path: at('size'), message: `${what} crops ${transform.size.join('x')} out of ${size.join('x')} images: the crop must fit inside the image${fix}` },
+      ];
     }
     case 'normalize': {
       // The load-time wording has always said "values", even for one (test/data-batches.test.ts holds it to that).

@@ -10,7 +10,9 @@ const escapeHtml = (text: string) => text.replace(/[&<>"]/g, (c) => `&${{ '&': '
 /** Writes index.html and data.js into `outDir`; `assets` is the folder of the bundled scripts, relative to it. */
 export function writePage(outDir: string, data: RunReportData | SweepReportData, assets: string, script: string): string {
   // JSON is JavaScript, except that "</script>" or U+2028 inside strings would end the tag or the line early in old parsers.
-  const json = JSON.stringify(data).replace(/</g, '\\u003c').replace(/\u2028|\u2029/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+  const json = JSON.stringify(data)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028|\u2029/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
   writeFileSync(join(outDir, 'data.js'), `window.${REPORT_GLOBAL} = ${json};\n`);
   const title = data.kind === 'run' ? `${data.experiment} / ${data.runId}` : `${data.experiment} / ${data.sweepId}`;
   const html = `<!doctype html>

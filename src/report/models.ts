@@ -17,7 +17,8 @@ interface Candidate {
 function candidates(runDir: string): Candidate[] {
   const found: Candidate[] = [];
   const add = (name: string, checkpoint: string) => {
-    if (existsSync(join(checkpoint, 'generator-ema', 'model.json'))) found.push({ id: `${name}-ema`, label: `${name} (EMA)`, dir: join(checkpoint, 'generator-ema') });
+    if (existsSync(join(checkpoint, 'generator-ema', 'model.json')))
+      found.push({ id: `${name}-ema`, label: `${name} (EMA)`, dir: join(checkpoint, 'generator-ema') });
     if (existsSync(join(checkpoint, 'generator', 'model.json'))) found.push({ id: name, label: name, dir: join(checkpoint, 'generator') });
   };
   if (existsSync(join(runDir, 'checkpoints', 'latest.json'))) add('latest', latestCheckpoint(runDir));

@@ -67,7 +67,12 @@ export function readRunData(runDir: string): Omit<RunReportData, 'samples' | 'ge
     ['epochs', `${summary.epochsDone} of ${summary.epochs}`],
     ['steps', String(summary.steps)],
     ['backend', summary.backend],
-    ['versions', Object.entries(summary.versions).map(([name, version]) => `${name} ${version}`).join(', ')],
+    [
+      'versions',
+      Object.entries(summary.versions)
+        .map(([name, version]) => `${name} ${version}`)
+        .join(', '),
+    ],
     ['wall time', formatSeconds(summary.wallSeconds)],
     ['dataset', summary.dataset],
     ['started', summary.startedAt],

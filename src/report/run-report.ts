@@ -42,7 +42,8 @@ export async function writeRunPage(runDir: string, out: string, assets: string, 
   const config = readRunConfig(runDir);
   const models = embedGenerators(runDir, out);
   // Three channels' worth fits grey images too: the page reads the first `channels` entries.
-  const generator = models.length > 0 ? { latentDim: config.model.latentDim, scale: pixelScale(config, 3), seed: config.seed, count: PAGE_SAMPLES, models } : null;
+  const generator =
+    models.length > 0 ? { latentDim: config.model.latentDim, scale: pixelScale(config, 3), seed: config.seed, count: PAGE_SAMPLES, models } : null;
   // The nearest images are drawn from the latest checkpoint, the page's default generator.
   const nearestItems = models[0]?.id.startsWith('latest') ? await writeNearestImages(runDir, config, out, log) : null;
   const nearest = nearestItems ? { model: models[0].id, seed: config.seed, items: nearestItems } : null;

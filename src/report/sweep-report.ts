@@ -13,7 +13,8 @@ import type { CellValue, SweepReportData, SweepTrialRow } from './report-data.ts
 const LOSS_COLUMNS = ['lossD', 'lossG', 'dReal', 'dFake'] as const;
 
 /** A run directory with enough in it for a page: a trial that failed before training has none. */
-const hasRun = (runDir: string | null): runDir is string => runDir !== null && existsSync(join(runDir, 'config.yaml')) && existsSync(join(runDir, 'summary.json'));
+const hasRun = (runDir: string | null): runDir is string =>
+  runDir !== null && existsSync(join(runDir, 'config.yaml')) && existsSync(join(runDir, 'summary.json'));
 
 function cell(value: unknown): CellValue {
   return typeof value === 'number' || typeof value === 'string' ? value : value === null || value === undefined ? null : JSON.stringify(value);
@@ -55,7 +56,9 @@ async function trialRow(trial: TrialRecord, out: string, log: (line: string) => 
 
 /** The metric the parallel coordinates start with: FD where the classifier ran, else the averaged patch SWD, else G's loss. */
 function headline(metrics: string[]): string | null {
-  return metrics.find((m) => m.startsWith('fd/')) ?? metrics.find((m) => m.startsWith('swd/') && m.endsWith('/avg')) ?? metrics.find((m) => m === 'lossG') ?? null;
+  return (
+    metrics.find((m) => m.startsWith('fd/')) ?? metrics.find((m) => m.startsWith('swd/') && m.endsWith('/avg')) ?? metrics.find((m) => m === 'lossG') ?? null
+  );
 }
 
 /** Writes the report of a sweep directory and of each trial that ran; returns the report folder. Needs a TF.js backend set. */

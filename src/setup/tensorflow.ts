@@ -46,9 +46,7 @@ export const TENSORFLOW_PINS = {
 
 /** Wheel members the binding needs: the two shared libraries and the C API headers (with their includes). */
 const WHEEL_LIBS = ['tensorflow/libtensorflow_cc.so.2', 'tensorflow/libtensorflow_framework.so.2'];
-const WHEEL_HEADER_DIRS = ['tensorflow/c/', 'tensorflow/core/platform/', 'tsl/', 'xla/tsl/'].map(
-  (d) => `tensorflow/include/${d}`,
-);
+const WHEEL_HEADER_DIRS = ['tensorflow/c/', 'tensorflow/core/platform/', 'tsl/', 'xla/tsl/'].map((d) => `tensorflow/include/${d}`);
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -82,19 +80,22 @@ export async function setupTensorflow(opts: SetupTensorflowOptions): Promise<voi
   }
 
   const wheel = await timed(log, 'download wheel', () => ensureWheel(opts, variant));
-  await timed(log, `npm install ${variant.npmPackage}@${TENSORFLOW_PINS.tfjsNode}`, () =>
-    installPackage(tools.npmCli, variant.npmPackage),
-  );
+  await timed(log, `npm install ${variant.npmPackage}@${TENSORFLOW_PINS.tfjsNode}`, () => installPackage(tools.npmCli, variant.npmPackage));
   await timed(log, 'extract libtensorflow + headers', () => extractWheel(wheel, pkgDir));
   await timed(log, 'compile addon (node-gyp)', () =>
-    step('compile addon', process.execPath, [
-      tools.nodeGyp,
-      'rebuild',
-      `--nodedir=${tools.nodeDir}`,
-      '--module_name=tfjs_binding',
-      `--module_path=${path.dirname(addon)}`,
-      `--napi_build_version=${TENSORFLOW_PINS.napiVersion}`,
-    ], { cwd: pkgDir, hint: 'see the compiler output below; check that g++, make and python3 work' }),
+    step(
+      'compile addon',
+      process.execPath,
+      [
+        tools.nodeGyp,
+        'rebuild',
+        `--nodedir=${tools.nodeDir}`,
+        '--module_name=tfjs_binding',
+        `--module_path=${path.dirname(addon)}`,
+        `--napi_build_version=${TENSORFLOW_PINS.napiVersion}`,
+      ],
+      { cwd: pkgDir, hint: 'see the compiler output below; check that g++, make and python3 work' },
+    ),
   );
 
   const result = await timed(log, 'verify', () => verify(variant.npmPackage));
@@ -145,10 +146,7 @@ async function checkPrerequisites(): Promise<Tools> {
   return { npmCli, nodeGyp, nodeDir };
 }
 
-async function ensureWheel(
-  opts: SetupTensorflowOptions,
-  variant: (typeof TENSORFLOW_PINS.variants)[keyof typeof TENSORFLOW_PINS.variants],
-): Promise<string> {
+async function ensureWheel(opts: SetupTensorflowOptions, variant: (typeof TENSORFLOW_PINS.variants)[keyof typeof TENSORFLOW_PINS.variants]): Promise<string> {
   const dir = path.resolve(opts.wheelDir ?? path.join(PROJECT_ROOT, '.cache/tensorflow-wheel'));
   const prefix = `${variant.pipPackage.replace(/-/g, '_')}-${TENSORFLOW_PINS.tensorflow}-`;
   const find = (): string | undefined => {
@@ -166,17 +164,37 @@ async function ensureWheel(
     await mkdir(dir, { recursive: true });
     const spec = `${variant.pipPackage}==${TENSORFLOW_PINS.tensorflow}`;
     opts.log(`downloading ${spec} wheel with pip into ${dir} (${opts.gpu ? '~570' : '~275'} MB)`);
-    await step('download wheel', 'python3', [
-      '-m', 'pip', 'download', spec,
-      '--no-deps', '--only-binary=:all:', '--disable-pip-version-check', '--progress-bar', 'off',
-      '--python-version', TENSORFLOW_PINS.pythonVersion, '--implementation', 'cp', '--abi', TENSORFLOW_PINS.abi,
-      '--platform', TENSORFLOW_PINS.platform, '--dest', dir,
-    ], {
-      hint:
-        `pip could not download ${spec} (no network access to PyPI?). Download it on another machine with ` +
-        `"pip download ${spec} --no-deps --only-binary=:all: --python-version ${TENSORFLOW_PINS.pythonVersion} ` +
-        `--platform ${TENSORFLOW_PINS.platform}", copy it into ${dir} (or pass --wheel-dir) and rerun`,
-    });
+    await step(
+      'download wheel',
+      'python3',
+      [
+        '-m',
+        'pip',
+        'download',
+        spec,
+        '--no-deps',
+        '--only-binary=:all:',
+        '--disable-pip-version-check',
+        '--progress-bar',
+        'off',
+        '--python-version',
+        TENSORFLOW_PINS.pythonVersion,
+        '--implementation',
+        'cp',
+        '--abi',
+        TENSORFLOW_PINS.abi,
+        '--platform',
+        TENSORFLOW_PINS.platform,
+        '--dest',
+        dir,
+      ],
+      {
+        hint:
+          `pip could not download ${spec} (no network access to PyPI?). Download it on another machine with ` +
+          `"pip download ${spec} --no-deps --only-binary=:all: --python-version ${TENSORFLOW_PINS.pythonVersion} ` +
+          `--platform ${TENSORFLOW_PINS.platform}", copy it into ${dir} (or pass --wheel-dir) and rerun`,
+      },
+    );
     wheel = find();
     if (!wheel) throw new Error(`setup tensorflow: step "download wheel" failed: pip reported success but no ${prefix}*.whl is in ${dir}.`);
     const actual = await sha256(wheel);
@@ -194,20 +212,25 @@ async function ensureWheel(
 async function installPackage(npmCli: string, npmPackage: string): Promise<void> {
   // --ignore-scripts: the package's own install script would try (and fail) to download libtensorflow.
   // --no-save: leaves package.json/package-lock.json alone; tfjs-node is already an optionalDependency.
-  await step('npm install', process.execPath, [
-    npmCli, 'install', '--no-save', '--ignore-scripts', '--no-audit', '--no-fund',
-    `${npmPackage}@${TENSORFLOW_PINS.tfjsNode}`,
-  ], { cwd: PROJECT_ROOT, hint: `npm could not install ${npmPackage}@${TENSORFLOW_PINS.tfjsNode} (no access to the npm registry?)` });
+  await step(
+    'npm install',
+    process.execPath,
+    [npmCli, 'install', '--no-save', '--ignore-scripts', '--no-audit', '--no-fund', `${npmPackage}@${TENSORFLOW_PINS.tfjsNode}`],
+    { cwd: PROJECT_ROOT, hint: `npm could not install ${npmPackage}@${TENSORFLOW_PINS.tfjsNode} (no access to the npm registry?)` },
+  );
 
   // A second tfjs-core would give tfjs-node its own engine, invisible to the project's @tensorflow/tfjs.
-  const out = await step('check tfjs-core is deduped', process.execPath, [
-    npmCli, 'ls', '@tensorflow/tfjs-core', '--all', '--parseable', '--long',
-  ], { cwd: PROJECT_ROOT, hint: 'run "npm ls @tensorflow/tfjs-core" to inspect the tree', anyExitCode: true });
+  const out = await step('check tfjs-core is deduped', process.execPath, [npmCli, 'ls', '@tensorflow/tfjs-core', '--all', '--parseable', '--long'], {
+    cwd: PROJECT_ROOT,
+    hint: 'run "npm ls @tensorflow/tfjs-core" to inspect the tree',
+    anyExitCode: true,
+  });
   const copies = [...new Set(out.split('\n').filter((l) => l.includes('@tensorflow/tfjs-core@')))];
   if (copies.length !== 1 || !copies[0]!.includes(`@tensorflow/tfjs-core@${TENSORFLOW_PINS.tfjsNode}`)) {
     throw new Error(
       `setup tensorflow: step "check tfjs-core is deduped" failed: expected one @tensorflow/tfjs-core@${TENSORFLOW_PINS.tfjsNode}, found:\n` +
-        copies.join('\n') + '\nAlign @tensorflow/* versions in package.json and rerun npm install.',
+        copies.join('\n') +
+        '\nAlign @tensorflow/* versions in package.json and rerun npm install.',
     );
   }
 }
@@ -290,7 +313,10 @@ function step(name: string, cmd: string, args: string[], opts: StepOptions): Pro
 }
 
 async function has(cmd: string): Promise<boolean> {
-  return step('which', 'sh', ['-c', `command -v ${cmd}`], { hint: '' }).then(() => true, () => false);
+  return step('which', 'sh', ['-c', `command -v ${cmd}`], { hint: '' }).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function npmGlobalRoot(): Promise<string> {
@@ -303,7 +329,10 @@ async function npmGlobalRoot(): Promise<string> {
 function sha256(file: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const h = createHash('sha256');
-    createReadStream(file).on('data', (d) => h.update(d)).on('error', reject).on('end', () => resolve(h.digest('hex')));
+    createReadStream(file)
+      .on('data', (d) => h.update(d))
+      .on('error', reject)
+      .on('end', () => resolve(h.digest('hex')));
   });
 }
 

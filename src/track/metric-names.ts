@@ -32,13 +32,23 @@ export function metricPoints(record: MetricRecord, previous: MetricRecord | unde
   }
   const losses = Object.entries(LOSS_KEYS);
   if (record.type === 'step') {
-    const points: MetricInput[] = losses.map(([field, key]) => ({ key: `losses/${key}`, value: record[field as keyof typeof LOSS_KEYS], timestamp, step: record.step }));
+    const points: MetricInput[] = losses.map(([field, key]) => ({
+      key: `losses/${key}`,
+      value: record[field as keyof typeof LOSS_KEYS],
+      timestamp,
+      step: record.step,
+    }));
     const sameWindow = previous?.type === 'step' && previous.time === record.time && previous.imagesPerSec === record.imagesPerSec;
     if (!sameWindow) points.push({ key: 'throughput/images_per_sec', value: record.imagesPerSec, timestamp, step: record.step });
     return points;
   }
   return [
-    ...losses.map(([field, key]) => ({ key: `epoch/${key === 'D' || key === 'G' ? `loss_${key}` : key}`, value: record[field as keyof typeof LOSS_KEYS], timestamp, step: record.epoch })),
+    ...losses.map(([field, key]) => ({
+      key: `epoch/${key === 'D' || key === 'G' ? `loss_${key}` : key}`,
+      value: record[field as keyof typeof LOSS_KEYS],
+      timestamp,
+      step: record.epoch,
+    })),
     { key: 'throughput/epoch_images_per_sec', value: record.imagesPerSec, timestamp, step: record.epoch },
     { key: 'throughput/epoch_seconds', value: record.epochSeconds, timestamp, step: record.epoch },
   ];

@@ -88,8 +88,11 @@ export async function sendRunStatus(
 }
 
 function endNote(status: ShownStatus, summary: RunSummary, runDir: string, crash: string | undefined): string | undefined {
-  const where = summary.position ? `epoch ${summary.position.epoch}, step ${summary.position.stepInEpoch}/${summary.position.stepsPerEpoch}` : `epoch ${summary.epochsDone}`;
-  if (status === 'crashed') return `Crashed at ${where}: ${crash?.replace(/^crashed: /, '')}; marked FAILED by dcgan-run sync. Continue it with: dcgan-run resume ${runDir}`;
+  const where = summary.position
+    ? `epoch ${summary.position.epoch}, step ${summary.position.stepInEpoch}/${summary.position.stepsPerEpoch}`
+    : `epoch ${summary.epochsDone}`;
+  if (status === 'crashed')
+    return `Crashed at ${where}: ${crash?.replace(/^crashed: /, '')}; marked FAILED by dcgan-run sync. Continue it with: dcgan-run resume ${runDir}`;
   if (status === 'stopped') return `Stopped at ${where}. Continue it with: dcgan-run resume ${runDir}`;
   return undefined;
 }

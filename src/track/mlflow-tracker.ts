@@ -45,7 +45,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 export class MlflowTracker implements Tracker {
-  private readonly options: Required<Omit<MlflowTrackerOptions, 'experimentName' | 'log' | 'unreachable'>> & Pick<MlflowTrackerOptions, 'experimentName' | 'log' | 'unreachable'>;
+  private readonly options: Required<Omit<MlflowTrackerOptions, 'experimentName' | 'log' | 'unreachable'>> &
+    Pick<MlflowTrackerOptions, 'experimentName' | 'log' | 'unreachable'>;
   private uploader: RunUploader | undefined;
   private info: RunInfo | undefined;
   private runDir = '';
@@ -71,7 +72,15 @@ export class MlflowTracker implements Tracker {
   private finishing = false;
 
   constructor(options: MlflowTrackerOptions) {
-    this.options = { maxPendingPoints: 1000, flushIntervalMs: 3_000, maxQueuedRequests: 200, probeMinMs: 1_000, probeMaxMs: 30_000, finalWaitMs: 10_000, ...options };
+    this.options = {
+      maxPendingPoints: 1000,
+      flushIntervalMs: 3_000,
+      maxQueuedRequests: 200,
+      probeMinMs: 1_000,
+      probeMaxMs: 30_000,
+      finalWaitMs: 10_000,
+      ...options,
+    };
     this.probeDelay = this.options.probeMinMs;
   }
 

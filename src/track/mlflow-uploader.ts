@@ -191,7 +191,13 @@ export class RunUploader {
       uploader = new RunUploader(client, runDir, fresh(existing), true, description);
       uploader.sent.adopted = true;
     } else {
-      const run = await client.createRun({ experimentId, runName: description.runName, userId: facts.user, startTime: options.startTime, tags: description.tags });
+      const run = await client.createRun({
+        experimentId,
+        runName: description.runName,
+        userId: facts.user,
+        startTime: options.startTime,
+        tags: description.tags,
+      });
       uploader = new RunUploader(client, runDir, fresh(run.info.run_id), verify, description);
       uploader.sent.created = true;
     }

@@ -8,7 +8,18 @@ export type RunStatus = 'running' | 'finished' | 'stopped' | 'failed';
 /** One line of metrics.jsonl. */
 export type MetricRecord =
   | { type: 'step'; step: number; epoch: number; lossD: number; lossG: number; dReal: number; dFake: number; imagesPerSec: number; time: number }
-  | { type: 'epoch'; step: number; epoch: number; lossD: number; lossG: number; dReal: number; dFake: number; imagesPerSec: number; epochSeconds: number; time: number }
+  | {
+      type: 'epoch';
+      step: number;
+      epoch: number;
+      lossD: number;
+      lossG: number;
+      dReal: number;
+      dFake: number;
+      imagesPerSec: number;
+      epochSeconds: number;
+      time: number;
+    }
   /** Sample-quality metrics (src/eval), by name, at an epoch's end. */
   | { type: 'eval'; step: number; epoch: number; values: Record<string, number>; time: number };
 

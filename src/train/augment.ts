@@ -46,13 +46,19 @@ export function brightness(x: tf.Tensor4D, r: Float32Array): tf.Tensor4D {
 /** (x - mean over channels) * 2r + that mean. On one channel the mean is the pixel itself: the identity. */
 export function saturation(x: tf.Tensor4D, r: Float32Array): tf.Tensor4D {
   const mean = x.mean(3, true);
-  return x.sub(mean).mul(perImage(r.map((v) => v * 2))).add(mean);
+  return x
+    .sub(mean)
+    .mul(perImage(r.map((v) => v * 2)))
+    .add(mean);
 }
 
 /** (x - the image's mean over all pixels and channels) * (r + 0.5) + that mean. */
 export function contrast(x: tf.Tensor4D, r: Float32Array): tf.Tensor4D {
   const mean = x.mean([1, 2, 3], true);
-  return x.sub(mean).mul(perImage(r.map((v) => v + 0.5))).add(mean);
+  return x
+    .sub(mean)
+    .mul(perImage(r.map((v) => v + 0.5)))
+    .add(mean);
 }
 
 /** x's pixels rearranged: output pixel p (flat over n, h, w) shows input pixel from[p], or zero where from[p] is the pixel count. */

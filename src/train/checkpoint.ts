@@ -66,7 +66,8 @@ export async function saveCheckpoint(runDir: string, state: TrainingState, name?
       }
       writeFileSync(join(temporary, 'state.json'), JSON.stringify(position));
     });
-    if (name === undefined) writeFileAtomic(join(runDir, 'checkpoints', 'latest.json'), JSON.stringify({ checkpoint: folder, epoch: position.epoch, step: position.step }));
+    if (name === undefined)
+      writeFileAtomic(join(runDir, 'checkpoints', 'latest.json'), JSON.stringify({ checkpoint: folder, epoch: position.epoch, step: position.step }));
   } catch (error) {
     // A file-system error (a full disk, above all) names the checkpoint; anything else is a bug and stays as it is.
     if (!(error instanceof Error && 'syscall' in error)) throw error;
@@ -96,4 +97,3 @@ export async function restoreCheckpoint(checkpoint: string, state: Omit<Training
   }
   return JSON.parse(readFileSync(join(checkpoint, 'state.json'), 'utf8')) as CheckpointPosition;
 }
-

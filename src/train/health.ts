@@ -39,21 +39,27 @@ export class TrainingHealth {
 
   /** After each epoch: D wins when, under bce, D(x) > 0.9, D(G(z)) < 0.1 and its loss < 0.1; under hinge, its loss < 0.05. */
   checkEpoch(epoch: number, means: EpochMeans): TrainingWarning | undefined {
-    const wins =
-      this.loss === 'bce'
-        ? means.dReal > 0.9 && means.dFake < 0.1 && means.lossD < 0.1
-        : this.loss === 'hinge' && means.lossD < 0.05; // WGAN's critic loss has no "won" level
+    const wins = this.loss === 'bce' ? means.dReal > 0.9 && means.dFake < 0.1 && means.lossD < 0.1 : this.loss === 'hinge' && means.lossD < 0.05; // WGAN's critic loss has no "won" level
     const detail = `loss D ${means.lossD.toPrecision(3)}, D(x) ${means.dReal.toFixed(3)}, D(G(z)) ${means.dFake.toFixed(3)}`;
-    return this.observe('discriminatorWins', wins, this.patience.epochs, epoch, (n) =>
-      `the discriminator has won outright for ${n} epochs (${detail}): the generator gets almost no gradient and stops improving; ${REMEDIES}`,
+    return this.observe(
+      'discriminatorWins',
+      wins,
+      this.patience.epochs,
+      epoch,
+      (n) => `the discriminator has won outright for ${n} epochs (${detail}): the generator gets almost no gradient and stops improving; ${REMEDIES}`,
     );
   }
 
   /** After each sample grid: `ratio` is the grid's spread over real images' spread (see `spreadRatio`). */
   checkSamples(epoch: number, ratio: number): TrainingWarning | undefined {
     if (epoch <= this.warmupEpochs) return undefined;
-    return this.observe('modeCollapse', ratio < COLLAPSE_RATIO, this.patience.grids, epoch, (n) =>
-      `mode collapse: the fixed-noise samples have been nearly identical in ${n} grids in a row ` +
+    return this.observe(
+      'modeCollapse',
+      ratio < COLLAPSE_RATIO,
+      this.patience.grids,
+      epoch,
+      (n) =>
+        `mode collapse: the fixed-noise samples have been nearly identical in ${n} grids in a row ` +
         `(their spread is ${(ratio * 100).toFixed(0)}% of real images'); ${REMEDIES}`,
     );
   }

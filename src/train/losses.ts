@@ -12,7 +12,10 @@ export function discriminatorLoss(kind: LossKind, realLogits: tf.Tensor, fakeLog
     case 'bce':
       return sigmoidCrossEntropyMean(realLogits, 1).add(sigmoidCrossEntropyMean(fakeLogits, 0)).div(2);
     case 'hinge':
-      return tf.relu(tf.sub(1, realLogits)).mean().add(tf.relu(tf.add(1, fakeLogits)).mean());
+      return tf
+        .relu(tf.sub(1, realLogits))
+        .mean()
+        .add(tf.relu(tf.add(1, fakeLogits)).mean());
     case 'wgan-gp':
       return fakeLogits.mean().sub(realLogits.mean());
   }

@@ -41,7 +41,12 @@ export function createProgress(options: { quiet: boolean; stream?: NodeJS.WriteS
   return {
     startEpoch(epoch, epochs, batches) {
       bar = new cliProgress.SingleBar(
-        { format: `${prefix}epoch ${epoch}/${epochs} [{bar}] {value}/{total} batches | {speed} images/s | ETA {eta_formatted}`, stream, hideCursor: false, clearOnComplete: true },
+        {
+          format: `${prefix}epoch ${epoch}/${epochs} [{bar}] {value}/{total} batches | {speed} images/s | ETA {eta_formatted}`,
+          stream,
+          hideCursor: false,
+          clearOnComplete: true,
+        },
         cliProgress.Presets.shades_classic,
       );
       bar.start(batches, 0, { speed: '-' });

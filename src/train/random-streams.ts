@@ -32,7 +32,16 @@ export function trainingRandomness(config: Experiment): TrainingRandomness {
       loss,
       augment: augmenter ? (images) => augmenter.apply(images) : undefined,
       r1,
-      gradientPenalty: mixRng ? { weight: gradientPenalty, mix: (n) => tf.tensor4d(Float32Array.from({ length: n }, () => mixRng.next()), [n, 1, 1, 1]) } : undefined,
+      gradientPenalty: mixRng
+        ? {
+            weight: gradientPenalty,
+            mix: (n) =>
+              tf.tensor4d(
+                Float32Array.from({ length: n }, () => mixRng.next()),
+                [n, 1, 1, 1],
+              ),
+          }
+        : undefined,
     },
     streams: { noise, ...(augmenter ? { augment: augmenter } : {}), ...(mixRng ? { gradientPenalty: mixRng } : {}) },
   };

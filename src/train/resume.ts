@@ -44,14 +44,19 @@ export function prepareResume(runDir: string, config: Experiment): ResumePoint {
   // A run whose summary says running but whose process is gone (kill -9, power loss) shows as crashed: resumable.
   const { status, summary } = readRunState(runDir);
   if (status === 'running') {
-    throw new UserError(`${runDir}: cannot resume, the run is still running (its process ${summary.owner?.pid ?? '?'} on ${summary.owner?.host ?? '?'} is alive); stop it first (Ctrl-C)`);
+    throw new UserError(
+      `${runDir}: cannot resume, the run is still running (its process ${summary.owner?.pid ?? '?'} on ${summary.owner?.host ?? '?'} is alive); stop it first (Ctrl-C)`,
+    );
   }
   // config.yaml keeps the config as writeConfig wrote it: compared the same way, extended epochs aside.
   const written = parse(redactCredentials(stringify(config))) as Experiment;
   const changes = configDifferences({ ...previous, train: { ...previous.train, epochs: 0 } }, { ...written, train: { ...written.train, epochs: 0 } });
   if (changes.length > 0) {
     throw new UserError(
-      [`${runDir}: cannot resume with a changed config; only train.epochs may change (to extend the run). Changed:`, ...changes.map((line) => `  ${line}`)].join('\n'),
+      [
+        `${runDir}: cannot resume with a changed config; only train.epochs may change (to extend the run). Changed:`,
+        ...changes.map((line) => `  ${line}`),
+      ].join('\n'),
     );
   }
   const checkpoint = latestCheckpoint(runDir);

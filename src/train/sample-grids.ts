@@ -50,7 +50,11 @@ function toPixels(values: Float32Array, scale: PixelScale): Float32Array {
 
 /** The first `count` images of a batch drawn as training draws them (its own seeded epoch), in [0, 1]: the spread collapse is judged against. */
 function realSample(dataset: ImageDataset, config: Experiment, count: number, scale: PixelScale): { pixels: Float32Array; count: number } {
-  const first = epochBatches(dataset, { ...config.data, batchSize: Math.max(count, config.data.batchSize) }, { seed: deriveSeed(config.seed, 'reference'), epoch: 0 }).next().value!;
+  const first = epochBatches(
+    dataset,
+    { ...config.data, batchSize: Math.max(count, config.data.batchSize) },
+    { seed: deriveSeed(config.seed, 'reference'), epoch: 0 },
+  ).next().value!;
   const n = Math.min(count, first.count);
   return { pixels: toPixels(first.images.subarray(0, (first.images.length / first.count) * n), scale), count: n };
 }

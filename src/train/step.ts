@@ -98,7 +98,8 @@ export function generatorStep(gan: Gan, noise: tf.Tensor2D, options: StepOptions
   return tf.tidy(
     () =>
       optimizers.generator.minimize(
-        () => generatorLoss(options.loss, discriminator.apply(seen(generator.apply(noise, { training: true }) as tf.Tensor4D), { training: true }) as tf.Tensor),
+        () =>
+          generatorLoss(options.loss, discriminator.apply(seen(generator.apply(noise, { training: true }) as tf.Tensor4D), { training: true }) as tf.Tensor),
         true,
         trainable(generator),
       ) as tf.Scalar,

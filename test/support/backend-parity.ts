@@ -87,13 +87,11 @@ async function gradients(backend: BackendName): Promise<Map<string, Float32Array
     const bce = (logits: tf.Tensor, label: number) => tf.losses.sigmoidCrossEntropy(tf.fill(logits.shape, label), logits) as tf.Scalar;
     const fake = generator.apply(noise, { training: true }) as tf.Tensor;
     const d = tf.variableGrads(
-      () => bce(discriminator.apply(real, { training: true }) as tf.Tensor, 1).add(bce(discriminator.apply(fake, { training: true }) as tf.Tensor, 0)) as tf.Scalar,
+      () =>
+        bce(discriminator.apply(real, { training: true }) as tf.Tensor, 1).add(bce(discriminator.apply(fake, { training: true }) as tf.Tensor, 0)) as tf.Scalar,
       vars(discriminator),
     );
-    const g = tf.variableGrads(
-      () => bce(discriminator.apply(generator.apply(noise, { training: true }), { training: true }) as tf.Tensor, 1),
-      vars(generator),
-    );
+    const g = tf.variableGrads(() => bce(discriminator.apply(generator.apply(noise, { training: true }), { training: true }) as tf.Tensor, 1), vars(generator));
     return [['lossD', d.value], ['lossG', g.value], ...Object.entries(d.grads), ...Object.entries(g.grads)] as [string, tf.Tensor][];
   });
   const out = new Map(await Promise.all(computed.map(async ([name, t]) => [name, (await t.data()) as Float32Array] as const)));
@@ -103,7 +101,6 @@ async function gradients(backend: BackendName): Promise<Map<string, Float32Array
   // Variable names carry a per-process counter suffix; the order of creation is the same on both backends.
   return new Map([...out].map(([name, v], i) => [`${i}:${name.replace(/_\d+$/, '')}`, v]));
 }
-
 
 /** One step on `backend` and on cpu from the same weights: losses and every updated weight agree within `tolerance`. */
 export async function assertStepMatchesCpu(backend: BackendName, tolerance: number): Promise<string> {
@@ -154,7 +151,10 @@ async function batchNorm(backend: BackendName, shape: [number, number, number, n
     betaInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.3, seed: 2 }),
   });
   const size = shape.reduce((a, b) => a * b);
-  const x = tf.tensor4d(normals(size, 3).map((v) => 0.3 + 2 * v), shape);
+  const x = tf.tensor4d(
+    normals(size, 3).map((v) => 0.3 + 2 * v),
+    shape,
+  );
   const w = tf.tensor4d(normals(size, 4), shape);
   layer.build(shape);
   const [gamma, beta] = layer.trainableWeights.map((v) => v.read() as tf.Variable);

@@ -1,5 +1,5 @@
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 /** A canned response the proxy gives instead of forwarding. */
 export interface Failure {
@@ -53,8 +53,8 @@ export async function startFlakyProxy(targetUri: string): Promise<FlakyProxy> {
 
   const fail = (res: ServerResponse, req: IncomingMessage, failure: Failure) => {
     req.resume();
-    res.writeHead(failure.status, { "content-type": "application/json", ...failure.headers });
-    res.end(failure.body ?? JSON.stringify({ error_code: "TEMPORARILY_UNAVAILABLE", message: "injected by flaky proxy" }));
+    res.writeHead(failure.status, { 'content-type': 'application/json', ...failure.headers });
+    res.end(failure.body ?? JSON.stringify({ error_code: 'TEMPORARILY_UNAVAILABLE', message: 'injected by flaky proxy' }));
   };
 
   /** Writes the body upstream at `rate` bytes per second, a slice at a time. */
@@ -62,7 +62,7 @@ export async function startFlakyProxy(targetUri: string): Promise<FlakyProxy> {
     uploadsInFlight++;
     try {
       for await (const chunk of req as AsyncIterable<Buffer>) {
-        for (let at = 0; at < chunk.length; ) {
+        for (let at = 0; at < chunk.length;) {
           while (rate === 0) await new Promise<void>((resolve) => rateChanged.push(resolve));
           if (rate === undefined) {
             upstream.write(chunk.subarray(at));
@@ -88,20 +88,21 @@ export async function startFlakyProxy(targetUri: string): Promise<FlakyProxy> {
         up.pipe(res);
       },
     );
-    upstream.on("error", (err) => {
+    upstream.on('error', (err) => {
       if (res.headersSent) return void res.destroy();
-      res.writeHead(502, { "content-type": "text/plain" });
+      res.writeHead(502, { 'content-type': 'text/plain' });
       res.end(`proxy: upstream error ${err.message}`);
     });
     // The client gave up (a timeout): the server never gets the rest.
-    res.on("close", () => !res.writableFinished && upstream.destroy());
-    if (req.method === "PUT" && rate !== undefined && (!throttledUrls || throttledUrls.test(req.url ?? ""))) void throttled(req, upstream).catch(() => upstream.destroy());
+    res.on('close', () => !res.writableFinished && upstream.destroy());
+    if (req.method === 'PUT' && rate !== undefined && (!throttledUrls || throttledUrls.test(req.url ?? '')))
+      void throttled(req, upstream).catch(() => upstream.destroy());
     else req.pipe(upstream);
   };
 
   const server = createServer((req, res) => {
     const failure = queue.shift() ?? always;
-    seen.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, forwarded: !failure });
+    seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, forwarded: !failure });
     if (failure) return fail(res, req, failure);
     if (stalled) {
       req.pause();
@@ -113,7 +114,7 @@ export async function startFlakyProxy(targetUri: string): Promise<FlakyProxy> {
     forward(req, res);
   });
 
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     uri: `http://127.0.0.1:${port}`,

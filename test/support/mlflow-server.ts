@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { createConnection, createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface MlflowTestServer {
   /** e.g. http://127.0.0.1:41234 */
@@ -35,7 +35,7 @@ export async function startMlflowServer(options: StartOptions = {}): Promise<Mlf
   const timeoutMs = options.timeoutMs ?? 90_000;
   const external = options.own ? undefined : process.env.MLFLOW_TEST_URI;
   if (external) {
-    const uri = external.replace(/\/+$/, "");
+    const uri = external.replace(/\/+$/, '');
     const t0 = Date.now();
     await waitForHealth(uri, timeoutMs, () => undefined);
     return {
@@ -45,13 +45,13 @@ export async function startMlflowServer(options: StartOptions = {}): Promise<Mlf
       dataDir: undefined,
       stop: async () => {},
       restart: async () => {
-        throw new Error("restart() is unavailable: MLFLOW_TEST_URI points at a server this process did not start");
+        throw new Error('restart() is unavailable: MLFLOW_TEST_URI points at a server this process did not start');
       },
     };
   }
 
-  const python = options.python ?? process.env.MLFLOW_PYTHON ?? "python3";
-  const dataDir = await mkdtemp(join(tmpdir(), "mlflow-test-"));
+  const python = options.python ?? process.env.MLFLOW_PYTHON ?? 'python3';
+  const dataDir = await mkdtemp(join(tmpdir(), 'mlflow-test-'));
   const port = await freePort();
   const uri = `http://127.0.0.1:${port}`;
   let proc: ServerProcess | undefined;
@@ -102,49 +102,56 @@ interface ServerProcess {
 }
 
 const live = new Set<ChildProcess>();
-process.once("exit", () => {
+process.once('exit', () => {
   // Last resort when a test run dies without calling stop(): don't leave servers behind.
-  for (const child of live) killGroup(child, "SIGKILL");
+  for (const child of live) killGroup(child, 'SIGKILL');
 });
 
 function spawnServer(python: string, port: number, dataDir: string): ServerProcess {
   const args = [
-    "-m", "mlflow", "server",
-    "--host", "127.0.0.1",
-    "--port", String(port),
-    "--workers", "1",
-    "--backend-store-uri", `sqlite:///${join(dataDir, "mlflow.db")}`,
-    "--serve-artifacts",
-    "--artifacts-destination", join(dataDir, "artifacts"),
+    '-m',
+    'mlflow',
+    'server',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--workers',
+    '1',
+    '--backend-store-uri',
+    `sqlite:///${join(dataDir, 'mlflow.db')}`,
+    '--serve-artifacts',
+    '--artifacts-destination',
+    join(dataDir, 'artifacts'),
   ];
   const child = spawn(python, args, {
     cwd: dataDir,
     // Own process group, so stop() reaches uvicorn and any helper processes too.
     detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       ...process.env,
       // The job runner (huey) is only for GenAI features; it adds processes and start-up time.
-      MLFLOW_SERVER_ENABLE_JOB_EXECUTION: "false",
-      PYTHONUNBUFFERED: "1",
+      MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false',
+      PYTHONUNBUFFERED: '1',
     },
   });
   live.add(child);
-  let output = "";
+  let output = '';
   const collect = (chunk: Buffer) => {
-    output = (output + chunk.toString("utf8")).slice(-OUTPUT_TAIL_BYTES);
+    output = (output + chunk.toString('utf8')).slice(-OUTPUT_TAIL_BYTES);
   };
-  child.stdout!.on("data", collect);
-  child.stderr!.on("data", collect);
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
 
   let exit: string | undefined;
   const exited = new Promise<void>((resolve) => {
-    child.once("exit", (code, signal) => {
+    child.once('exit', (code, signal) => {
       exit = signal ? `mlflow server was killed by ${signal}` : `mlflow server exited with code ${code}`;
       live.delete(child);
       resolve();
     });
-    child.once("error", (err) => {
+    child.once('error', (err) => {
       exit = `could not start '${python} -m mlflow server': ${err.message}`;
       live.delete(child);
       resolve();
@@ -156,12 +163,12 @@ function spawnServer(python: string, port: number, dataDir: string): ServerProce
     exitDescription: () => exit,
     kill: async () => {
       if (exit !== undefined) return;
-      killGroup(child, "SIGTERM");
-      const timer = setTimeout(() => killGroup(child, "SIGKILL"), 10_000);
+      killGroup(child, 'SIGTERM');
+      const timer = setTimeout(() => killGroup(child, 'SIGKILL'), 10_000);
       await exited;
       clearTimeout(timer);
       // The group's other members may outlive the leader by a moment.
-      killGroup(child, "SIGKILL");
+      killGroup(child, 'SIGKILL');
     },
   };
 }
@@ -177,7 +184,7 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 
 async function waitForHealth(uri: string, timeoutMs: number, exited: () => string | undefined): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let last = "no answer yet";
+  let last = 'no answer yet';
   for (;;) {
     const why = exited();
     if (why) throw new Error(`MLflow server at ${uri} did not come up: ${why}`);
@@ -199,10 +206,10 @@ async function waitForHealth(uri: string, timeoutMs: number, exited: () => strin
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
       const addr = srv.address();
-      srv.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
     });
   });
 }
@@ -211,12 +218,12 @@ async function waitForPortClosed(port: number, timeoutMs = 15_000): Promise<void
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const open = await new Promise<boolean>((resolve) => {
-      const sock = createConnection({ host: "127.0.0.1", port });
-      sock.once("connect", () => {
+      const sock = createConnection({ host: '127.0.0.1', port });
+      sock.once('connect', () => {
         sock.destroy();
         resolve(true);
       });
-      sock.once("error", () => resolve(false));
+      sock.once('error', () => resolve(false));
     });
     if (!open) return;
     await new Promise((r) => setTimeout(r, 100));

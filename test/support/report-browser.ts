@@ -36,12 +36,15 @@ export async function openReport(browser: Browser, url: string): Promise<OpenedR
 
 /** Pixels of the chart's canvas that are drawn on (not transparent): a rendered chart has thousands. */
 export function chartInk(page: Page, selector: string): Promise<number> {
-  return page.locator(`${selector} canvas`).first().evaluate((canvas: HTMLCanvasElement) => {
-    const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
-    let ink = 0;
-    for (let i = 3; i < data.length; i += 4) if (data[i] > 0) ink++;
-    return ink;
-  });
+  return page
+    .locator(`${selector} canvas`)
+    .first()
+    .evaluate((canvas: HTMLCanvasElement) => {
+      const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+      let ink = 0;
+      for (let i = 3; i < data.length; i += 4) if (data[i] > 0) ink++;
+      return ink;
+    });
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {

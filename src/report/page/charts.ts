@@ -1,13 +1,34 @@
 // Plots with Apache ECharts: line charts for the time series (losses, D outputs, quality metrics) and the
 // sweep's parallel coordinates, from one maintained library; only the parts used are bundled.
 import { LineChart, ParallelChart } from 'echarts/charts';
-import { DataZoomComponent, GridComponent, LegendComponent, MarkLineComponent, MarkPointComponent, ParallelComponent, TooltipComponent, VisualMapComponent } from 'echarts/components';
+import {
+  DataZoomComponent,
+  GridComponent,
+  LegendComponent,
+  MarkLineComponent,
+  MarkPointComponent,
+  ParallelComponent,
+  TooltipComponent,
+  VisualMapComponent,
+} from 'echarts/components';
 import { init, use, type EChartsType } from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
 import type { EChartsOption } from 'echarts';
 import { el } from './dom.ts';
 
-use([LineChart, ParallelChart, GridComponent, LegendComponent, TooltipComponent, DataZoomComponent, MarkLineComponent, MarkPointComponent, ParallelComponent, VisualMapComponent, CanvasRenderer]);
+use([
+  LineChart,
+  ParallelChart,
+  GridComponent,
+  LegendComponent,
+  TooltipComponent,
+  DataZoomComponent,
+  MarkLineComponent,
+  MarkPointComponent,
+  ParallelComponent,
+  VisualMapComponent,
+  CanvasRenderer,
+]);
 
 export type ChartOption = EChartsOption;
 

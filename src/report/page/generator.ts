@@ -38,7 +38,13 @@ export function loadGenerator(choice: ModelChoice): Promise<tf.LayersModel> {
     model = loadScript(choice.script).then(() => {
       const embedded = window[MODELS_GLOBAL]![choice.id];
       const bytes = Uint8Array.from(atob(embedded.weightsBase64), (c) => c.charCodeAt(0));
-      return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: embedded.modelTopology, weightSpecs: embedded.weightSpecs as tf.io.WeightsManifestEntry[], weightData: bytes.buffer }));
+      return tf.loadLayersModel(
+        tf.io.fromMemory({
+          modelTopology: embedded.modelTopology,
+          weightSpecs: embedded.weightSpecs as tf.io.WeightsManifestEntry[],
+          weightData: bytes.buffer,
+        }),
+      );
     });
     loaded.set(choice.id, model);
   }

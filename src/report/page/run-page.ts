@@ -22,17 +22,33 @@ function samplesSection(data: RunReportData): HTMLElement {
   if (data.samples.length === 0) return section('samples', 'Samples', el('p', {}, 'No sample grids yet.'));
   const image = el('img', { id: 'samples-img', alt: 'fixed-noise samples', class: 'pixelated' });
   const byEpoch = new Map(data.samples.map((s) => [s.epoch, s.src]));
-  const slider = epochSlider('samples', data.samples.map((s) => s.epoch), (epoch) => image.setAttribute('src', byEpoch.get(epoch)!));
+  const slider = epochSlider(
+    'samples',
+    data.samples.map((s) => s.epoch),
+    (epoch) => image.setAttribute('src', byEpoch.get(epoch)!),
+  );
   return section('samples', 'Samples from fixed noise', slider, image);
 }
 
 /** Per-step lines (thin) and per-epoch means (with points) of two columns of the losses. */
 function lossChart(id: string, data: RunReportData, columns: [keyof LossSeries, string][], yName: string): HTMLElement {
   const series = columns.flatMap(([column, name]) => [
-    { name: `${name} (step)`, type: 'line' as const, showSymbol: false, lineStyle: { width: 1 }, sampling: 'lttb' as const, data: pairs(data.steps.step, data.steps[column]) },
+    {
+      name: `${name} (step)`,
+      type: 'line' as const,
+      showSymbol: false,
+      lineStyle: { width: 1 },
+      sampling: 'lttb' as const,
+      data: pairs(data.steps.step, data.steps[column]),
+    },
     { name: `${name} (epoch mean)`, type: 'line' as const, symbolSize: 5, lineStyle: { width: 2 }, data: pairs(data.epochs.step, data.epochs[column]) },
   ]);
-  return chart(id, { ...lineDefaults, xAxis: { type: 'value', name: 'step', min: 'dataMin' as const }, yAxis: { type: 'value', name: yName, scale: true }, series }).box;
+  return chart(id, {
+    ...lineDefaults,
+    xAxis: { type: 'value', name: 'step', min: 'dataMin' as const },
+    yAxis: { type: 'value', name: yName, scale: true },
+    series,
+  }).box;
 }
 
 function metricOption(data: RunReportData, name: string): ChartOption {
@@ -64,7 +80,9 @@ function metricsSection(data: RunReportData): HTMLElement | null {
   select.value = first;
   const plot = chart('chart-metrics', metricOption(data, first));
   select.addEventListener('change', () => plot.update(metricOption(data, select.value)));
-  const best = data.best ? el('p', {}, `Best checkpoint: ${data.best.metric} ${formatNumber(data.best.value)} at epoch ${data.best.epoch} (checkpoints/best).`) : null;
+  const best = data.best
+    ? el('p', {}, `Best checkpoint: ${data.best.metric} ${formatNumber(data.best.value)} at epoch ${data.best.epoch} (checkpoints/best).`)
+    : null;
   return section('metrics', 'Sample quality', el('label', {}, 'metric ', select), best, plot.box);
 }
 
@@ -72,7 +90,11 @@ function generatorSection(data: RunReportData): HTMLElement | null {
   const generator = data.generator;
   if (!generator) return null;
   const { latentDim, scale, count, models } = generator;
-  const modelSelect = el('select', { id: 'checkpoint', 'aria-label': 'checkpoint' }, ...models.map((m) => el('option', { value: m.id }, `${m.label} (epoch ${m.epoch})`)));
+  const modelSelect = el(
+    'select',
+    { id: 'checkpoint', 'aria-label': 'checkpoint' },
+    ...models.map((m) => el('option', { value: m.id }, `${m.label} (epoch ${m.epoch})`)),
+  );
   const seedInput = el('input', { id: 'seed', type: 'number', step: '1', value: String(generator.seed), 'aria-label': 'seed' });
   const newSamples = el('button', { type: 'button', id: 'new-samples' }, 'new samples');
   const fromInput = el('input', { id: 'from-sample', type: 'number', min: '0', max: String(count - 1), value: '0', 'aria-label': 'from sample' });
@@ -163,9 +185,18 @@ function nearestSection(data: RunReportData): HTMLElement | null {
   return section(
     'nearest',
     'Nearest training images',
-    el('p', {}, `The first ${items.length} samples of ${model} with seed ${seed} (left), then the training images closest to each in pixel space (mean squared distance below): copies of training images would show here.`),
+    el(
+      'p',
+      {},
+      `The first ${items.length} samples of ${model} with seed ${seed} (left), then the training images closest to each in pixel space (mean squared distance below): copies of training images would show here.`,
+    ),
     ...items.map((item, i) =>
-      el('figure', { class: 'nearest' }, el('img', { src: item.src, alt: `sample ${i} and its nearest training images`, class: 'pixelated' }), el('figcaption', {}, `sample ${i}: ${item.distances.map(formatNumber).join(', ')}`)),
+      el(
+        'figure',
+        { class: 'nearest' },
+        el('img', { src: item.src, alt: `sample ${i} and its nearest training images`, class: 'pixelated' }),
+        el('figcaption', {}, `sample ${i}: ${item.distances.map(formatNumber).join(', ')}`),
+      ),
     ),
   );
 }
@@ -179,9 +210,25 @@ function render(data: RunReportData): void {
       'training',
       'Training',
       el('h3', {}, 'Losses'),
-      lossChart('chart-losses', data, [['lossD', 'D loss'], ['lossG', 'G loss']], 'loss'),
+      lossChart(
+        'chart-losses',
+        data,
+        [
+          ['lossD', 'D loss'],
+          ['lossG', 'G loss'],
+        ],
+        'loss',
+      ),
       el('h3', {}, 'Discriminator outputs'),
-      lossChart('chart-d', data, [['dReal', 'D(x)'], ['dFake', 'D(G(z))']], 'mean D output'),
+      lossChart(
+        'chart-d',
+        data,
+        [
+          ['dReal', 'D(x)'],
+          ['dFake', 'D(G(z))'],
+        ],
+        'mean D output',
+      ),
     ),
     metricsSection(data) ?? '',
     generatorSection(data) ?? '',

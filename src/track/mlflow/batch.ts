@@ -1,5 +1,5 @@
-import { MlflowError } from "./errors.ts";
-import type { KeyValue, MetricInput } from "./types.ts";
+import { MlflowError } from './errors.ts';
+import type { KeyValue, MetricInput } from './types.ts';
 
 /** Limits from mlflow/utils/validation.py (MLflow 3.x). Lengths are in Unicode code points, like Python's len(). */
 export const MLFLOW_LIMITS = {
@@ -37,22 +37,22 @@ export interface LogBatchInput {
   tags?: readonly KeyValue[] | Readonly<Record<string, string>>;
 }
 
-const ENDPOINT = "POST runs/log-batch";
+const ENDPOINT = 'POST runs/log-batch';
 
 /** JSON has no NaN/Infinity; MLflow's proto JSON parser accepts these strings. */
 export function encodeMetricValue(value: number): number | string {
-  if (Number.isNaN(value)) return "NaN";
-  if (value === Infinity) return "Infinity";
-  if (value === -Infinity) return "-Infinity";
+  if (Number.isNaN(value)) return 'NaN';
+  if (value === Infinity) return 'Infinity';
+  if (value === -Infinity) return '-Infinity';
   return value;
 }
 
 export function decodeMetricValue(value: unknown): number {
-  if (typeof value === "number") return value;
-  if (typeof value === "string") {
-    if (value === "NaN" || value === "nan") return NaN;
-    if (value === "Infinity" || value === "inf") return Infinity;
-    if (value === "-Infinity" || value === "-inf") return -Infinity;
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string') {
+    if (value === 'NaN' || value === 'nan') return NaN;
+    if (value === 'Infinity' || value === 'inf') return Infinity;
+    if (value === '-Infinity' || value === '-inf') return -Infinity;
     const n = Number(value);
     if (!Number.isNaN(n)) return n;
   }
@@ -68,7 +68,7 @@ export function codePointLength(s: string): number {
 /** Truncate to `max` code points, never splitting a surrogate pair (Python slices by code point). */
 export function truncateCodePoints(s: string, max: number): string {
   if (s.length <= max) return s;
-  let out = "";
+  let out = '';
   let n = 0;
   for (const ch of s) {
     if (n === max) break;
@@ -79,11 +79,11 @@ export function truncateCodePoints(s: string, max: number): string {
 }
 
 function invalid(message: string): MlflowError {
-  return new MlflowError({ endpoint: ENDPOINT, errorCode: "INVALID_PARAMETER_VALUE", message });
+  return new MlflowError({ endpoint: ENDPOINT, errorCode: 'INVALID_PARAMETER_VALUE', message });
 }
 
 function checkKey(kind: string, key: string, limits: BatchLimits): void {
-  if (typeof key !== "string" || key === "") throw invalid(`${kind} key must be a non-empty string`);
+  if (typeof key !== 'string' || key === '') throw invalid(`${kind} key must be a non-empty string`);
   const len = codePointLength(key);
   if (len > limits.maxKeyLength) {
     const preview = truncateCodePoints(key, 40);
@@ -91,7 +91,7 @@ function checkKey(kind: string, key: string, limits: BatchLimits): void {
   }
 }
 
-function toKeyValues(input: LogBatchInput["params"]): KeyValue[] {
+function toKeyValues(input: LogBatchInput['params']): KeyValue[] {
   if (input === undefined) return [];
   if (Array.isArray(input)) return [...(input as readonly KeyValue[])];
   return Object.entries(input).map(([key, value]) => ({ key, value }));
@@ -100,8 +100,8 @@ function toKeyValues(input: LogBatchInput["params"]): KeyValue[] {
 /** Validates, truncates and deduplicates; throws MlflowError before anything is sent. */
 export function normalizeBatch(input: LogBatchInput, limits: BatchLimits = MLFLOW_LIMITS) {
   const metrics: WireMetric[] = (input.metrics ?? []).map((m) => {
-    checkKey("metric", m.key, limits);
-    if (typeof m.value !== "number") throw invalid(`metric '${m.key}' value must be a number, got ${typeof m.value}`);
+    checkKey('metric', m.key, limits);
+    if (typeof m.value !== 'number') throw invalid(`metric '${m.key}' value must be a number, got ${typeof m.value}`);
     if (!Number.isSafeInteger(m.timestamp) || m.timestamp < 0) {
       throw invalid(`metric '${m.key}' timestamp must be a non-negative integer (epoch ms), got ${m.timestamp}`);
     }
@@ -112,7 +112,7 @@ export function normalizeBatch(input: LogBatchInput, limits: BatchLimits = MLFLO
 
   const params = new Map<string, string>();
   for (const p of toKeyValues(input.params)) {
-    checkKey("param", p.key, limits);
+    checkKey('param', p.key, limits);
     const value = truncateCodePoints(String(p.value), limits.maxParamValueLength);
     const prev = params.get(p.key);
     if (prev !== undefined && prev !== value) throw invalid(`param '${p.key}' given twice with different values`);
@@ -121,7 +121,7 @@ export function normalizeBatch(input: LogBatchInput, limits: BatchLimits = MLFLO
 
   const tags = new Map<string, string>();
   for (const t of toKeyValues(input.tags)) {
-    checkKey("tag", t.key, limits);
+    checkKey('tag', t.key, limits);
     tags.set(t.key, truncateCodePoints(String(t.value), limits.maxTagValueLength));
   }
 
@@ -129,7 +129,7 @@ export function normalizeBatch(input: LogBatchInput, limits: BatchLimits = MLFLO
   return { metrics, params: kv(params), tags: kv(tags) };
 }
 
-const jsonBytes = (v: unknown) => Buffer.byteLength(JSON.stringify(v), "utf8");
+const jsonBytes = (v: unknown) => Buffer.byteLength(JSON.stringify(v), 'utf8');
 
 /**
  * Packs everything into as few log-batch bodies as the limits allow: params and tags first

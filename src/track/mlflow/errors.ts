@@ -1,6 +1,6 @@
 /** Any failure talking to an MLflow tracking server (or a request rejected before sending). */
 export class MlflowError extends Error {
-  override readonly name = "MlflowError";
+  override readonly name = 'MlflowError';
   /** HTTP status; undefined when no response was received or the request was rejected client-side. */
   readonly status: number | undefined;
   /** MLflow `error_code` (e.g. RESOURCE_DOES_NOT_EXIST), or NETWORK_ERROR / TIMEOUT / HTTP_<status>. */
@@ -10,14 +10,7 @@ export class MlflowError extends Error {
   /** How many HTTP attempts were made (0 when rejected before sending). */
   readonly attempts: number;
 
-  constructor(init: {
-    endpoint: string;
-    errorCode: string;
-    message: string;
-    status?: number;
-    attempts?: number;
-    cause?: unknown;
-  }) {
+  constructor(init: { endpoint: string; errorCode: string; message: string; status?: number; attempts?: number; cause?: unknown }) {
     const what = init.status === undefined ? init.errorCode : `HTTP ${init.status} ${init.errorCode}`;
     super(`MLflow ${init.endpoint} failed (${what}): ${init.message}`, { cause: init.cause });
     this.status = init.status;

@@ -1,5 +1,5 @@
-import { randomUUID } from "node:crypto";
-import sharp from "sharp";
+import { randomUUID } from 'node:crypto';
+import sharp from 'sharp';
 
 /**
  * Mirrors MlflowClient.log_image(image, key=..., step=..., timestamp=...) of MLflow 3.17
@@ -7,9 +7,9 @@ import sharp from "sharp";
  * image view parses: images/<key>+step+<step>+timestamp+<ms>+<uuid>.png plus a
  * "+compressed.webp" preview, and the run tag mlflow.loggedImages.
  */
-export const LOGGED_IMAGES_TAG = "mlflow.loggedImages";
+export const LOGGED_IMAGES_TAG = 'mlflow.loggedImages';
 /** Python logs str(True). */
-export const LOGGED_IMAGES_TAG_VALUE = "True";
+export const LOGGED_IMAGES_TAG_VALUE = 'True';
 /** multimedia.COMPRESSED_IMAGE_SIZE: the longer side of the preview (small images are scaled up). */
 export const COMPRESSED_IMAGE_SIZE = 256;
 /** Pillow's WebP default quality, which log_image relies on. */
@@ -37,16 +37,14 @@ export interface LoggedImage {
 
 export function validateImageKey(key: string): void {
   if (!KEY_PATTERN.test(key)) {
-    throw new Error(
-      `Invalid image key '${key}': it may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), and slashes (/)`,
-    );
+    throw new Error(`Invalid image key '${key}': it may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), and slashes (/)`);
   }
 }
 
 /** The path stem shared by both files; "/" in the key becomes "~" so it stays one file name (the UI maps it back). */
 export function imageArtifactStem(key: string, step: number, timestamp: number, uuid: string): string {
   validateImageKey(key);
-  return `images/${key.replace(/\//g, "~")}+step+${step}+timestamp+${timestamp}+${uuid}`;
+  return `images/${key.replace(/\//g, '~')}+step+${step}+timestamp+${timestamp}+${uuid}`;
 }
 
 /** Pillow's compress_image_size: fit the longer side to `max`, truncating the other. */
@@ -65,18 +63,15 @@ export async function imageArtifacts(image: LoggedImage): Promise<ImageArtifact[
 
   const png = Buffer.from(image.png);
   const meta = await sharp(png).metadata();
-  if (meta.format !== "png" || !meta.width || !meta.height) {
-    throw new Error(`Image '${image.key}' must be PNG bytes (got ${meta.format ?? "unknown format"})`);
+  if (meta.format !== 'png' || !meta.width || !meta.height) {
+    throw new Error(`Image '${image.key}' must be PNG bytes (got ${meta.format ?? 'unknown format'})`);
   }
   const size = previewSize(meta.width, meta.height);
   // Pillow's resize() defaults to bicubic; sharp's to lanczos3.
-  const webp = await sharp(png)
-    .resize(size.width, size.height, { fit: "fill", kernel: "cubic" })
-    .webp({ quality: COMPRESSED_IMAGE_QUALITY })
-    .toBuffer();
+  const webp = await sharp(png).resize(size.width, size.height, { fit: 'fill', kernel: 'cubic' }).webp({ quality: COMPRESSED_IMAGE_QUALITY }).toBuffer();
 
   return [
-    { path: `${stem}.png`, bytes: png, contentType: "image/png" },
-    { path: `${stem}+compressed.webp`, bytes: webp, contentType: "image/webp" },
+    { path: `${stem}.png`, bytes: png, contentType: 'image/png' },
+    { path: `${stem}+compressed.webp`, bytes: webp, contentType: 'image/webp' },
   ];
 }

@@ -1,6 +1,6 @@
 /** Shapes of the MLflow 3.x REST API (JSON field names as the server sends them). */
 
-export type MlflowRunStatus = "RUNNING" | "SCHEDULED" | "FINISHED" | "FAILED" | "KILLED";
+export type MlflowRunStatus = 'RUNNING' | 'SCHEDULED' | 'FINISHED' | 'FAILED' | 'KILLED';
 
 export interface KeyValue {
   key: string;
