@@ -6,7 +6,7 @@
 import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { SweepManifest } from '../src/sweep/manifest.ts';
+import type { SweepManifest } from '../src/track/sweep-manifest.ts';
 import { readLossRecords, readMetrics } from '../src/track/run-dir.ts';
 
 const { values: options, positionals } = parseArgs({

@@ -10,7 +10,8 @@ import type { Mode } from '../src/sweep/search/tpe.ts';
 
 const PYTHON = process.env.PARITY_PYTHON ?? 'python3';
 const SCRIPT = join(import.meta.dirname, 'parity/optuna_asha.py');
-const optunaMissing = spawnSync(PYTHON, ['-c', 'import optuna'], { stdio: 'ignore' }).status === 0 ? false : `${PYTHON} without optuna: python3 -m pip install optuna`;
+const optunaMissing =
+  spawnSync(PYTHON, ['-c', 'import optuna'], { stdio: 'ignore' }).status === 0 ? false : `${PYTHON} without optuna: python3 -m pip install optuna`;
 
 type Report = [trial: number, step: number, value: number];
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { loadExperiment } from '../src/config/load-experiment.ts';
-import { expandSweep } from '../src/sweep/expand.ts';
+import { expandSweep } from '../src/config/sweep-expand.ts';
 import { fashionMnistForTests } from './support/fashion-mnist.ts';
 import { onlySweepDir, readManifest, runCli, cliEnv } from './support/sweep-cli.ts';
 import { PROJECT_ROOT } from './support/tiny-config.ts';
@@ -38,7 +38,12 @@ const SHORT = [
 ];
 
 test('every config in configs/ is run in its shortened form below', () => {
-  assert.deepEqual(readdirSync(configs).filter((name) => name.endsWith('.yaml')).sort(), Object.keys(SHIPPED).sort());
+  assert.deepEqual(
+    readdirSync(configs)
+      .filter((name) => name.endsWith('.yaml'))
+      .sort(),
+    Object.keys(SHIPPED).sort(),
+  );
 });
 
 test('the shipped configs validate and expand as documented', () => {
@@ -46,18 +51,35 @@ test('the shipped configs validate and expand as documented', () => {
   const lrBatch = expandSweep(result['sweep-lr-batch.yaml']);
   assert.deepEqual(
     lrBatch.map((t) => [t.config.train.optimizers.generator.learningRate, t.config.train.optimizers.discriminator.learningRate, t.config.data.batchSize]),
-    [[0.0002, 0.0002, 64], [0.0002, 0.0002, 256], [0.001, 0.001, 64], [0.001, 0.001, 256], [0.005, 0.005, 64], [0.005, 0.005, 256]],
+    [
+      [0.0002, 0.0002, 64],
+      [0.0002, 0.0002, 256],
+      [0.001, 0.001, 64],
+      [0.001, 0.001, 256],
+      [0.005, 0.005, 64],
+      [0.005, 0.005, 256],
+    ],
   );
   const ablation = expandSweep(result['ablation-activation.yaml']);
   assert.deepEqual(
     [...new Set(ablation.map((t) => JSON.stringify(t.config.model.discriminator.activation)))],
     ['{"kind":"relu"}', '{"kind":"leakyRelu","alpha":0.1}', '{"kind":"leakyRelu","alpha":0.2}', '{"kind":"leakyRelu","alpha":0.3}'],
   );
-  assert.deepEqual(ablation.map((t) => t.config.seed), [0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2]);
+  assert.deepEqual(
+    ablation.map((t) => t.config.seed),
+    [0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2],
+  );
   const { sweep: _sweep, ...base } = result['ablation-activation.yaml'];
   for (const trial of ablation) {
     // Same everything else: only the activation and the seed differ from the base.
-    assert.deepEqual({ ...trial.config, seed: base.seed, model: { ...trial.config.model, discriminator: { ...trial.config.model.discriminator, activation: base.model.discriminator.activation } } }, base);
+    assert.deepEqual(
+      {
+        ...trial.config,
+        seed: base.seed,
+        model: { ...trial.config.model, discriminator: { ...trial.config.model.discriminator, activation: base.model.discriminator.activation } },
+      },
+      base,
+    );
   }
   const fashion = result['fashion-mnist.yaml'];
   // Named datasets: nothing in a shipped config points outside the install.
@@ -65,7 +87,10 @@ test('the shipped configs validate and expand as documented', () => {
   assert.deepEqual(result['ablation-activation.yaml'].data.source, { kind: 'pokemonSprites', generations: ['gen8', 'gen7x'], variants: ['regular', 'shiny'] });
   assert.deepEqual([fashion.model.imageSize, fashion.model.generator.blocks, fashion.model.discriminator.blocks], [28, 2, 2]);
   const categories = expandSweep(result['fashion-mnist-categories.yaml']);
-  assert.deepEqual(categories.map((t) => t.config.data.source.kind === 'fashionMnist' && t.config.data.source.classes), Array.from({ length: 10 }, (_, i) => [i]));
+  assert.deepEqual(
+    categories.map((t) => t.config.data.source.kind === 'fashionMnist' && t.config.data.source.classes),
+    Array.from({ length: 10 }, (_, i) => [i]),
+  );
   for (const trial of categories) assert.equal(trial.config.train.epochs, fashion.train.epochs, 'the same budget as fashion-mnist.yaml');
 });
 
@@ -97,7 +122,10 @@ for (const [name, { experiment, trials, run: runs, narrow, set = [] }] of Object
     if (trials > 0) {
       const manifest = readManifest(onlySweepDir(join(cwd, 'runs'), experiment)!);
       assert.equal(manifest.trials.length, runs);
-      assert.ok(manifest.trials.every((trial) => trial.status === 'finished' && trial.metrics?.epoch === 1), JSON.stringify(manifest.trials.map((trial) => [trial.name, trial.status, trial.error])));
+      assert.ok(
+        manifest.trials.every((trial) => trial.status === 'finished' && trial.metrics?.epoch === 1),
+        JSON.stringify(manifest.trials.map((trial) => [trial.name, trial.status, trial.error])),
+      );
       assert.ok(manifest.trials.every((trial) => existsSync(join(trial.runDir!, 'samples', 'epoch-0001.png'))));
     } else {
       assert.ok(existsSync(join(cwd, 'runs', experiment)));

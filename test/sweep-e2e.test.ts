@@ -47,10 +47,18 @@ test('a 4-trial sweep runs 2 at a time, records every trial and logs a parent ru
   const manifest = readManifest(sweepDir);
   assert.equal(manifest.status, 'finished');
   assert.equal(manifest.owner, null);
-  assert.deepEqual(manifest.trials.map((t) => t.status), ['finished', 'finished', 'finished', 'finished']);
+  assert.deepEqual(
+    manifest.trials.map((t) => t.status),
+    ['finished', 'finished', 'finished', 'finished'],
+  );
   assert.deepEqual(
     manifest.trials.map((t) => t.values),
-    [[0.001, 4], [0.001, 8], [0.005, 4], [0.005, 8]].map(([lr, batch]) => ({ [LR]: lr, 'data.batchSize': batch })),
+    [
+      [0.001, 4],
+      [0.001, 8],
+      [0.005, 4],
+      [0.005, 8],
+    ].map(([lr, batch]) => ({ [LR]: lr, 'data.batchSize': batch })),
   );
   assert.equal(new Set(manifest.trials.map((t) => t.runDir)).size, 4);
   for (const trial of manifest.trials) {
@@ -62,11 +70,16 @@ test('a 4-trial sweep runs 2 at a time, records every trial and logs a parent ru
     assert.equal(config.train.optimizers.discriminator.learningRate, trial.values[LR], 'linked');
     assert.equal(config.data.batchSize, trial.values['data.batchSize']);
     assert.equal(config.sweep, undefined);
-    assert.ok(trial.metrics && trial.metrics.epoch === 1 && [trial.metrics.lossD, trial.metrics.lossG, trial.metrics.dReal, trial.metrics.dFake].every(Number.isFinite));
+    assert.ok(
+      trial.metrics && trial.metrics.epoch === 1 && [trial.metrics.lossD, trial.metrics.lossG, trial.metrics.dReal, trial.metrics.dFake].every(Number.isFinite),
+    );
   }
   // Two at a time: some trial started before another had ended; and the output is prefixed per trial.
   const spans = manifest.trials.map((t) => [Date.parse(t.startedAt!), Date.parse(t.endedAt!)]);
-  assert.ok(spans.some(([start], i) => spans.some(([s, e], j) => i !== j && s <= start && start < e)), 'trials overlapped');
+  assert.ok(
+    spans.some(([start], i) => spans.some(([s, e], j) => i !== j && s <= start && start < e)),
+    'trials overlapped',
+  );
   for (const trial of manifest.trials) assert.match(result.stderr, new RegExp(`^\\[${trial.name}\\] epoch 1/1: loss D`, 'm'));
   assert.match(result.stderr, /^sweep: 4\/4 done \(4 finished, 0 failed\), 0 running, 0 to go, ETA 0s$/m);
   assert.match(result.stderr, /^sweep: 1\/4 done .* ETA \d+s$/m, 'an ETA once a trial finished');
@@ -81,10 +94,15 @@ test('a 4-trial sweep runs 2 at a time, records every trial and logs a parent ru
     assert.ok(row.includes(`,finished,${trial.values[LR]},${trial.values['data.batchSize']},1,`), row);
     assert.ok(row.includes(trial.runId!));
   }
-  assert.deepEqual(csv.slice(1).map((line) => line.split(',')[0]), ['1', '2', '3', '4'], 'ranked');
+  assert.deepEqual(
+    csv.slice(1).map((line) => line.split(',')[0]),
+    ['1', '2', '3', '4'],
+    'ranked',
+  );
   const md = readFileSync(join(sweepDir, 'summary.md'), 'utf8');
   assert.match(md, /Sorted by balance = \|dReal - 0\.5\| \+ \|dFake - 0\.5\|/);
-  for (const trial of manifest.trials) assert.ok(md.includes(`| ${trial.name} | finished | ${trial.values[LR]} | ${trial.values['data.batchSize']} | 1 |`), trial.name);
+  for (const trial of manifest.trials)
+    assert.ok(md.includes(`| ${trial.name} | finished | ${trial.values[LR]} | ${trial.values['data.batchSize']} | 1 |`), trial.name);
   assert.match(result.stdout, /^rank +trial +status/m, 'the table is printed');
 
   // MLflow: the parent run, its artifacts and status, and one child per trial.
@@ -179,7 +197,10 @@ test('Ctrl-C stops every running trial after its step, with a checkpoint; the sw
   const manifest = readManifest(onlySweepDir(runs, experiment)!);
   assert.equal(manifest.status, 'stopped');
   assert.equal(manifest.owner, null);
-  assert.deepEqual(manifest.trials.map((t) => t.status), ['stopped', 'stopped', 'pending']);
+  assert.deepEqual(
+    manifest.trials.map((t) => t.status),
+    ['stopped', 'stopped', 'pending'],
+  );
   for (const trial of manifest.trials.slice(0, 2)) {
     assert.match(trial.error!, /^stopped after \d+\/5000 epochs \(interrupted\)$/);
     assert.equal(runSummary(trial.runDir!).status, 'stopped');
@@ -191,7 +212,10 @@ test('Ctrl-C stops every running trial after its step, with a checkpoint; the sw
   const parent = await client.getRun(manifest.mlflow!.parentRunId);
   assert.equal(parent.info.status, 'KILLED');
   const children = await childRuns(client, parent.info.experiment_id, parent.info.run_id);
-  assert.deepEqual(children.map((run) => run.info.status), ['KILLED', 'KILLED']);
+  assert.deepEqual(
+    children.map((run) => run.info.status),
+    ['KILLED', 'KILLED'],
+  );
 });
 
 test('a failed trial makes the parent run FAILED, with the error in the logged summary', async () => {
@@ -205,12 +229,19 @@ test('a failed trial makes the parent run FAILED, with the error in the logged s
   const result = await runCli(['run', file], { cwd: dir });
   assert.equal(result.code, 1, result.stderr);
   const manifest = readManifest(onlySweepDir(join(dir, 'runs'), experiment)!);
-  assert.deepEqual(manifest.trials.map((t) => t.status), ['finished', 'failed']);
+  assert.deepEqual(
+    manifest.trials.map((t) => t.status),
+    ['finished', 'failed'],
+  );
   const client = new MlflowClient({ trackingUri: server.uri });
   const parent = await client.getRun(manifest.mlflow!.parentRunId);
   assert.equal(parent.info.status, 'FAILED');
   const md = (await client.downloadArtifact(parent.info.run_id, 'summary.md')).toString();
   assert.match(md, /## Errors\n\n- \*\*001-root=_nonexistent_sprites\*\* \(failed\): data\.source\.root: the folder \/nonexistent\/sprites does not exist/);
   const children = await childRuns(client, parent.info.experiment_id, parent.info.run_id);
-  assert.deepEqual(children.map((run) => run.info.status), ['FINISHED'], 'the failed trial failed before its run started');
+  assert.deepEqual(
+    children.map((run) => run.info.status),
+    ['FINISHED'],
+    'the failed trial failed before its run started',
+  );
 });

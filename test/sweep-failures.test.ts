@@ -28,15 +28,27 @@ test('a failed trial does not stop the others; it is reported at the end with it
   const sweepDir = onlySweepDir(join(dir, 'runs'), 'failures')!;
   const manifest = readManifest(sweepDir);
   assert.equal(manifest.status, 'failed');
-  assert.deepEqual(manifest.trials.map((t) => t.status), ['finished', 'failed', 'finished', 'failed']);
+  assert.deepEqual(
+    manifest.trials.map((t) => t.status),
+    ['finished', 'failed', 'finished', 'failed'],
+  );
   for (const trial of [manifest.trials[1], manifest.trials[3]]) {
     assert.equal(trial.error, 'data.source.root: the folder /nonexistent/sprites does not exist');
-    assert.match(result.stderr, new RegExp(`^\\[${trial.name}\\] FAILED after \\d+s: data\\.source\\.root: the folder /nonexistent/sprites does not exist$`, 'm'));
+    assert.match(
+      result.stderr,
+      new RegExp(`^\\[${trial.name}\\] FAILED after \\d+s: data\\.source\\.root: the folder /nonexistent/sprites does not exist$`, 'm'),
+    );
   }
-  assert.match(result.stdout, /Errors:\n {2}001-seed=1,root=_nonexistent_sprites \(failed\): data\.source\.root: the folder \/nonexistent\/sprites does not exist/);
+  assert.match(
+    result.stdout,
+    /Errors:\n {2}001-seed=1,root=_nonexistent_sprites \(failed\): data\.source\.root: the folder \/nonexistent\/sprites does not exist/,
+  );
   const csv = readFileSync(join(sweepDir, 'summary.csv'), 'utf8');
   // Unranked, no metrics, the run id and the error.
-  assert.match(csv, /^,"001-seed=1,root=_nonexistent_sprites",failed,1,\/nonexistent\/sprites,{7}[0-9a-f-]+,data\.source\.root: the folder \/nonexistent\/sprites does not exist$/m);
+  assert.match(
+    csv,
+    /^,"001-seed=1,root=_nonexistent_sprites",failed,1,\/nonexistent\/sprites,{7}[0-9a-f-]+,data\.source\.root: the folder \/nonexistent\/sprites does not exist$/m,
+  );
   assert.match(readFileSync(join(sweepDir, 'summary.md'), 'utf8'), /## Errors/);
 });
 
@@ -48,7 +60,10 @@ test('--fail-fast stops the sweep at the first failure: running trials stop with
   assert.match(result.stderr, /--fail-fast: stopping the sweep because 001-seed=1,root=_nonexistent_sprites failed/);
   const manifest = readManifest(onlySweepDir(join(dir, 'runs'), 'fail-fast')!);
   assert.equal(manifest.status, 'failed');
-  assert.deepEqual(manifest.trials.map((t) => t.status), ['stopped', 'failed', 'pending', 'pending']);
+  assert.deepEqual(
+    manifest.trials.map((t) => t.status),
+    ['stopped', 'failed', 'pending', 'pending'],
+  );
   const stopped = manifest.trials[0];
   assert.match(stopped.error!, /another trial failed and --fail-fast is set/);
   assert.equal((JSON.parse(readFileSync(join(stopped.runDir!, 'summary.json'), 'utf8')) as RunSummary).status, 'stopped');
@@ -61,8 +76,21 @@ test('a trial that diverges is failed with the divergence as its reason, its log
   const adam = { kind: 'adam', learningRate: 0.1, beta1: 0.9, epsilon: 1e-30 };
   const { file, dir } = tinyExperiment({
     name: 'diverging',
-    model: { latentDim: 8, imageSize: 8, generator: { blocks: 2, baseChannels: 4 }, discriminator: { blocks: 2, baseChannels: 4 }, init: { kind: 'normal', std: 10 } },
-    train: { epochs: 4, optimizers: { generator: adam, discriminator: adam }, samples: { count: 4, every: 1000 }, checkpoint: { every: 1 }, logEvery: 1, backend: 'cpu' },
+    model: {
+      latentDim: 8,
+      imageSize: 8,
+      generator: { blocks: 2, baseChannels: 4 },
+      discriminator: { blocks: 2, baseChannels: 4 },
+      init: { kind: 'normal', std: 10 },
+    },
+    train: {
+      epochs: 4,
+      optimizers: { generator: adam, discriminator: adam },
+      samples: { count: 4, every: 1000 },
+      checkpoint: { every: 1 },
+      logEvery: 1,
+      backend: 'cpu',
+    },
     tracking: { runsDir: 'runs' },
     sweep: {
       parallel: 2,
@@ -74,7 +102,10 @@ test('a trial that diverges is failed with the divergence as its reason, its log
   assert.equal(result.code, 1, result.stderr);
   assert.doesNotMatch(result.stderr, /TypeError|could not run this trial/);
   const manifest = readManifest(onlySweepDir(join(dir, 'runs'), 'diverging')!);
-  assert.deepEqual(manifest.trials.map((t) => t.status), ['finished', 'failed']);
+  assert.deepEqual(
+    manifest.trials.map((t) => t.status),
+    ['finished', 'failed'],
+  );
   const diverged = manifest.trials[1];
   assert.match(diverged.error!, /^training diverged at step \d+ \(epoch \d+\): .+; the run stopped without saving these weights/);
   assert.equal((JSON.parse(readFileSync(join(diverged.runDir!, 'summary.json'), 'utf8')) as RunSummary).error, diverged.error);
@@ -106,7 +137,10 @@ test('an MLflow server unreachable at start: the sweep trains without its parent
   assert.equal(stopped.code, 2, stopped.stderr);
   assert.match(stopped.stderr, new RegExp(`cannot use the MLflow tracking server at ${escape(uri)}/ \\(tracking\\.mlflow\\.uri\\): .*ECONNREFUSED`));
   const notStarted = readManifest(onlySweepDir(join(refused.dir, 'runs'), 'mlflow-required')!);
-  assert.deepEqual(notStarted.trials.map((t) => t.status), ['pending', 'pending']);
+  assert.deepEqual(
+    notStarted.trials.map((t) => t.status),
+    ['pending', 'pending'],
+  );
   assert.equal(notStarted.owner, null);
 
   const { file, dir } = awaySweep('mlflow-away', false);
@@ -116,14 +150,26 @@ test('an MLflow server unreachable at start: the sweep trains without its parent
   assert.equal(result.stderr.split('\n').filter((line) => line.startsWith(sweepLine)).length, 1, result.stderr);
   assert.match(
     result.stderr,
-    new RegExp(`^${escape(sweepLine)}.*ECONNREFUSED.*\\): the sweep runs without its MLflow parent run; each trial logs locally and keeps trying the server, and \`dcgan-run sync <run-dir>\` uploads a trial later$`, 'm'),
+    new RegExp(
+      `^${escape(sweepLine)}.*ECONNREFUSED.*\\): the sweep runs without its MLflow parent run; each trial logs locally and keeps trying the server, and \`dcgan-run sync <run-dir>\` uploads a trial later$`,
+      'm',
+    ),
   );
   const manifest = readManifest(onlySweepDir(join(dir, 'runs'), 'mlflow-away')!);
   assert.equal(manifest.mlflow, null, 'no parent run');
-  assert.deepEqual(manifest.trials.map((t) => t.status), ['finished', 'finished']);
+  assert.deepEqual(
+    manifest.trials.map((t) => t.status),
+    ['finished', 'finished'],
+  );
   for (const trial of manifest.trials) {
     // The trial's own line, as a single run's: the command that uploads it later.
-    assert.match(result.stderr, new RegExp(`^\\[${escape(trial.name)}\\] warning: ${escape(sweepLine)}.*\\): logging locally; the run keeps trying the server, and \`dcgan-run sync ${escape(relative(dir, trial.runDir!))}\` uploads later$`, 'm'));
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `^\\[${escape(trial.name)}\\] warning: ${escape(sweepLine)}.*\\): logging locally; the run keeps trying the server, and \`dcgan-run sync ${escape(relative(dir, trial.runDir!))}\` uploads later$`,
+        'm',
+      ),
+    );
     assert.ok(existsSync(join(trial.runDir!, 'samples', 'epoch-0001.png')));
   }
 });

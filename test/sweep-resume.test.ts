@@ -34,7 +34,8 @@ test('a killed sweep resumes: finished trials are kept, the interrupted one goes
     () => {
       const sweepDir = onlySweepDir(runs, 'resume');
       const manifest = sweepDir ? readManifest(sweepDir) : undefined;
-      const training = (t: { status: string; pid?: number | null; runDir: string | null }) => t.status === 'running' && t.pid && existsSync(join(t.runDir!, 'metrics.jsonl'));
+      const training = (t: { status: string; pid?: number | null; runDir: string | null }) =>
+        t.status === 'running' && t.pid && existsSync(join(t.runDir!, 'metrics.jsonl'));
       return manifest && manifest.trials.some((t) => t.status === 'finished') && manifest.trials.some(training) && manifest;
     },
     60_000,
@@ -57,7 +58,10 @@ test('a killed sweep resumes: finished trials are kept, the interrupted one goes
   assert.deepEqual(sweepDirs(runs, 'resume'), [sweepDir], 'the same sweep directory was resumed');
   assert.match(second.stderr, new RegExp(`resuming: ${finishedBefore.length} finished \\(skipped\\), ${3 - finishedBefore.length} to run`));
   const afterwards = readManifest(sweepDir);
-  assert.deepEqual(afterwards.trials.map((t) => t.status), ['finished', 'finished', 'finished']);
+  assert.deepEqual(
+    afterwards.trials.map((t) => t.status),
+    ['finished', 'finished', 'finished'],
+  );
   for (const old of finishedBefore) {
     const now = afterwards.trials[old.index];
     assert.equal(now.runId, old.runId, `${old.name} was not rerun`);
@@ -75,13 +79,24 @@ test('a killed sweep resumes: finished trials are kept, the interrupted one goes
   assert.match(second.stderr, new RegExp(`\\[${rerun.name}\\] resumed from its checkpoint: run ${rerun.runId} \\(attempt 2\\)`));
   assert.match(second.stderr, /resuming from epoch-000\d(-step-\d+)?: epoch \d, step \d+\/3/);
   assert.equal(runSummary(rerun.runDir!).status, 'finished');
-  const steps = readFileSync(join(rerun.runDir!, 'metrics.jsonl'), 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line)).filter((r) => r.type === 'step');
-  assert.deepEqual(steps.map((r) => r.step), [1, 2, 3, 4, 5, 6], 'every step once');
+  const steps = readFileSync(join(rerun.runDir!, 'metrics.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line))
+    .filter((r) => r.type === 'step');
+  assert.deepEqual(
+    steps.map((r) => r.step),
+    [1, 2, 3, 4, 5, 6],
+    'every step once',
+  );
 
   // Rerunning a finished sweep runs nothing.
   const third = await runCli(['run', file, '--quiet'], { cwd: dir });
   assert.equal(third.code, 0, third.stderr);
-  assert.deepEqual(readManifest(sweepDir).trials.map((t) => t.runId), afterwards.trials.map((t) => t.runId));
+  assert.deepEqual(
+    readManifest(sweepDir).trials.map((t) => t.runId),
+    afterwards.trials.map((t) => t.runId),
+  );
   assert.match(third.stdout, /^rank +trial/m);
 
   // --resume with a changed definition is refused with exit code 2, naming what changed.
@@ -97,7 +112,11 @@ test('a killed sweep resumes: finished trials are kept, the interrupted one goes
   assert.match(fewer.stderr, /3 trials in the sweep directory, 2 now/);
   assert.match(fewer.stderr, /trial 001-learningRate=0\.005 is new/);
   assert.match(fewer.stderr, /trial 001-learningRate=0\.002 is gone/);
-  assert.deepEqual(readManifest(sweepDir).trials.map((t) => t.runId), afterwards.trials.map((t) => t.runId), 'a refused resume changes nothing');
+  assert.deepEqual(
+    readManifest(sweepDir).trials.map((t) => t.runId),
+    afterwards.trials.map((t) => t.runId),
+    'a refused resume changes nothing',
+  );
 
   // --new starts a fresh sweep of the same definition (sweep.parallel is not part of the definition).
   const fresh = await runCli(['run', file, '--new', '--quiet', '--set', 'sweep.parallel=3'], { cwd: dir });
@@ -105,6 +124,9 @@ test('a killed sweep resumes: finished trials are kept, the interrupted one goes
   assert.equal(sweepDirs(runs, 'resume').length, 2);
   const newest = readManifest(sweepDirs(runs, 'resume')[1]);
   assert.equal(newest.definitionHash, afterwards.definitionHash);
-  assert.deepEqual(newest.trials.map((t) => t.status), ['finished', 'finished', 'finished']);
+  assert.deepEqual(
+    newest.trials.map((t) => t.status),
+    ['finished', 'finished', 'finished'],
+  );
   assert.doesNotMatch(fresh.stderr, /started: run|^sweep: /m, '--quiet prints only warnings and errors');
 });

@@ -18,13 +18,23 @@ test('tpe: 4 trials 2 at a time, each with its own suggested values and its obje
     name: 'tpe-e2e',
     train: { epochs: 1, samples: { count: 4 }, logEvery: 1, backend: 'cpu', report: false, ...evaluation },
     tracking: { runsDir: 'runs' },
-    sweep: { strategy: 'tpe', trials: 4, parallel: 2, tpe: { startupTrials: 2 }, objective: { metric: METRIC, mode: 'min' }, parameters: { [LR]: { distribution: 'logUniform', min: 1e-4, max: 1e-2 } } },
+    sweep: {
+      strategy: 'tpe',
+      trials: 4,
+      parallel: 2,
+      tpe: { startupTrials: 2 },
+      objective: { metric: METRIC, mode: 'min' },
+      parameters: { [LR]: { distribution: 'logUniform', min: 1e-4, max: 1e-2 } },
+    },
   });
   const result = await runCli(['run', file], { cwd: dir });
   assert.equal(result.code, 0, result.stderr);
   const manifest = readManifest(onlySweepDir(join(dir, 'runs'), 'tpe-e2e')!);
   assert.equal(manifest.status, 'finished');
-  assert.deepEqual(manifest.trials.map((t) => t.status), ['finished', 'finished', 'finished', 'finished']);
+  assert.deepEqual(
+    manifest.trials.map((t) => t.status),
+    ['finished', 'finished', 'finished', 'finished'],
+  );
   assert.equal(new Set(manifest.trials.map((t) => t.values[LR])).size, 4, 'distinct values');
   for (const trial of manifest.trials) {
     assert.ok(Number.isFinite(trial.objective?.value));
@@ -38,7 +48,12 @@ test('asha prunes trials at their evaluations, and a resumed sweep keeps the dec
     name: 'asha-e2e',
     train: { epochs: 3, samples: { count: 4 }, logEvery: 1, backend: 'cpu', report: false, ...evaluation },
     tracking: { runsDir: 'runs' },
-    sweep: { parallel: 1, objective: { metric: METRIC, mode: 'min' }, earlyStop: { kind: 'asha', minEpochs: 1, reductionFactor: 2 }, parameters: { [LR]: [0.0002, 0.02, 0.001, 0.05] } },
+    sweep: {
+      parallel: 1,
+      objective: { metric: METRIC, mode: 'min' },
+      earlyStop: { kind: 'asha', minEpochs: 1, reductionFactor: 2 },
+      parameters: { [LR]: [0.0002, 0.02, 0.001, 0.05] },
+    },
   });
   const first = await runCli(['run', file], { cwd: dir });
   assert.equal(first.code, 0, first.stderr);
@@ -59,6 +74,10 @@ test('asha prunes trials at their evaluations, and a resumed sweep keeps the dec
   const again = await runCli(['run', file], { cwd: dir });
   assert.equal(again.code, 0, again.stderr);
   const resumed = readManifest(sweepDir);
-  assert.deepEqual(resumed.trials.map((t) => [t.status, t.attempts]), manifest.trials.map((t) => [t.status, t.attempts]), 'nothing run again');
+  assert.deepEqual(
+    resumed.trials.map((t) => [t.status, t.attempts]),
+    manifest.trials.map((t) => [t.status, t.attempts]),
+    'nothing run again',
+  );
   assert.deepEqual(JSON.parse(readFileSync(join(sweepDir, 'rungs.json'), 'utf8')), rungs);
 });

@@ -12,7 +12,8 @@ import { drawUniform, type Param } from '../src/sweep/search/space.ts';
 
 const PYTHON = process.env.PARITY_PYTHON ?? 'python3';
 const SCRIPT = join(import.meta.dirname, 'parity/optuna_tpe.py');
-const optunaMissing = spawnSync(PYTHON, ['-c', 'import optuna'], { stdio: 'ignore' }).status === 0 ? false : `${PYTHON} without optuna: python3 -m pip install optuna`;
+const optunaMissing =
+  spawnSync(PYTHON, ['-c', 'import optuna'], { stdio: 'ignore' }).status === 0 ? false : `${PYTHON} without optuna: python3 -m pip install optuna`;
 
 const PARAMS: Param[] = [
   { path: 'x', kind: 'float', low: -5, high: 10, log: false },
@@ -80,12 +81,25 @@ for (const [count, mode, multivariate] of [
     const points = candidates(30, count);
     const split = splitTrials(trials, mode);
     const expected = optuna(trials, points, mode, multivariate);
-    assert.deepEqual(split.below.map((trial) => trial.number), expected.below, 'good trials');
-    assert.deepEqual(split.above.map((trial) => trial.number), expected.above, 'bad trials');
+    assert.deepEqual(
+      split.below.map((trial) => trial.number),
+      expected.below,
+      'good trials',
+    );
+    assert.deepEqual(
+      split.above.map((trial) => trial.number),
+      expected.above,
+      'bad trials',
+    );
     const columns = multivariate ? [PARAMS.map((_, j) => j)] : PARAMS.map((_, j) => [j]);
     let worst = 0;
     columns.forEach((indices, c) => {
-      const { below, above } = densities(split, indices.map((j) => PARAMS[j]), indices, TPE_DEFAULTS);
+      const { below, above } = densities(
+        split,
+        indices.map((j) => PARAMS[j]),
+        indices,
+        TPE_DEFAULTS,
+      );
       const at = points.map((point) => indices.map((j) => point[j]));
       const theirs = (all: number[] | number[][]) => (multivariate ? (all as number[]) : (all as number[][])[c]);
       worst = Math.max(worst, worstRelative(below.logPdf(at), theirs(expected.logBelow)), worstRelative(above.logPdf(at), theirs(expected.logAbove)));

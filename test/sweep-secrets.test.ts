@@ -4,8 +4,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expandSweep } from '../src/sweep/expand.ts';
-import { SweepDirectory, trialsHash } from '../src/sweep/manifest.ts';
+import { expandSweep } from '../src/config/sweep-expand.ts';
+import { SweepDirectory, trialsHash } from '../src/track/sweep-manifest.ts';
 import { ParentRun } from '../src/sweep/mlflow-parent.ts';
 import { summaryCsv, summaryMarkdown, summaryText } from '../src/sweep/summary.ts';
 import { writeFileAtomic } from '../src/io/atomic.ts';
@@ -27,7 +27,11 @@ after(async () => {
 
 test('a password in the tracking URI is written to no sweep file and uploaded in no artifact', async () => {
   const uri = server.uri.replace('://', `://alice:${PASSWORD}@`);
-  const { config, file, dir } = tinyExperiment({ name: `secrets-${Date.now()}`, tracking: { mlflow: { uri } }, sweep: { parameters: { [LR]: [0.001, 0.002] } } });
+  const { config, file, dir } = tinyExperiment({
+    name: `secrets-${Date.now()}`,
+    tracking: { mlflow: { uri } },
+    sweep: { parameters: { [LR]: [0.001, 0.002] } },
+  });
   assert.equal(config.tracking.mlflow?.uri, uri);
   const trials = expandSweep(config);
   const directory = SweepDirectory.create(join(dir, 'runs'), config, file, trials);
@@ -47,7 +51,10 @@ test('a password in the tracking URI is written to no sweep file and uploaded in
   for (const name of files) assert.ok(!readFileSync(directory.file(name), 'utf8').includes(PASSWORD), `${name} holds the password`);
   // The trials keep their configs, with the URI minus its credentials, and the sweep stays resumable.
   const stored = JSON.parse(readFileSync(directory.file('trials.json'), 'utf8')) as { config: typeof config }[];
-  assert.deepEqual(stored.map((t) => t.config.tracking.mlflow?.uri), [server.uri, server.uri]);
+  assert.deepEqual(
+    stored.map((t) => t.config.tracking.mlflow?.uri),
+    [server.uri, server.uri],
+  );
   assert.ok(readFileSync(directory.file('summary.md'), 'utf8').includes(`MLflow at ${server.uri} refused the run`));
   assert.equal(SweepDirectory.findLatest(join(dir, 'runs'), config.name, trialsHash(trials))?.path, directory.path);
 

@@ -2,15 +2,21 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'yaml';
 import { readFileSync } from 'node:fs';
-import { expandSweep } from '../src/sweep/expand.ts';
-import { describeDefinitionChange, SweepDirectory, trialsHash, type SweepManifest, type TrialRecord } from '../src/sweep/manifest.ts';
+import { expandSweep } from '../src/config/sweep-expand.ts';
+import { describeDefinitionChange, SweepDirectory, trialsHash, type SweepManifest, type TrialRecord } from '../src/track/sweep-manifest.ts';
 import { SORT_KEYS, summaryCsv, summaryMarkdown, summaryRows, summaryText } from '../src/sweep/summary.ts';
 import { formatDuration } from '../src/sweep/runner.ts';
 import { tinyExperiment } from './support/tiny-config.ts';
 
 const LR = 'train.optimizers.generator.learningRate';
 
-function record(index: number, lr: number, status: TrialRecord['status'], metrics: [number, number, number, number] | null, error: string | null = null): TrialRecord {
+function record(
+  index: number,
+  lr: number,
+  status: TrialRecord['status'],
+  metrics: [number, number, number, number] | null,
+  error: string | null = null,
+): TrialRecord {
   return {
     index,
     name: `00${index}-learningRate=${lr}`,
@@ -52,10 +58,22 @@ const manifest: SweepManifest = {
 
 test('finished trials are ranked by balance, lowest first; the others follow unranked in sweep order', () => {
   const rows = summaryRows(manifest);
-  assert.deepEqual(rows.map((r) => [r.rank, r.trial.index]), [[1, 2], [2, 4], [3, 0], [null, 1], [null, 3]]);
+  assert.deepEqual(
+    rows.map((r) => [r.rank, r.trial.index]),
+    [
+      [1, 2],
+      [2, 4],
+      [3, 0],
+      [null, 1],
+      [null, 3],
+    ],
+  );
   assert.ok(Math.abs(rows[0].score! - 0.05) < 1e-12);
   const byLoss = summaryRows(manifest, SORT_KEYS.lossD);
-  assert.deepEqual(byLoss.map((r) => r.trial.index), [2, 4, 0, 1, 3]);
+  assert.deepEqual(
+    byLoss.map((r) => r.trial.index),
+    [2, 4, 0, 1, 3],
+  );
 });
 
 test('summary.csv has a header, a row per trial with its swept values, metrics and errors', () => {
@@ -77,7 +95,10 @@ test('summary.md states the sort key and lists the errors', () => {
   assert.match(md, /## Errors\n\n- \*\*001-learningRate=0\.2\*\* \(failed\): data\.source\.root: the folder \/x does not exist/);
   const table = md.split('\n').filter((line) => line.startsWith('|'));
   assert.equal(table.length, 2 + 5);
-  assert.ok(table.every((line) => line.split(' | ').length === table[0].split(' | ').length), 'every row has every column');
+  assert.ok(
+    table.every((line) => line.split(' | ').length === table[0].split(' | ').length),
+    'every row has every column',
+  );
   const text = summaryText(manifest);
   assert.match(text, /^Sorted by balance/);
   assert.match(text, /Errors:\n {2}001-learningRate=0\.2 \(failed\): data\.source\.root/);
@@ -90,7 +111,10 @@ test('a changed definition is described trial by trial', () => {
   assert.equal(directory.manifest.definitionHash, trialsHash(expandSweep(config)));
   assert.deepEqual(parse(readFileSync(directory.file('sweep.yaml'), 'utf8')).sweep, config.sweep);
   assert.equal(JSON.parse(readFileSync(directory.file('trials.json'), 'utf8')).length, 2);
-  assert.deepEqual(directory.manifest.trials.map((t) => t.status), ['pending', 'pending']);
+  assert.deepEqual(
+    directory.manifest.trials.map((t) => t.status),
+    ['pending', 'pending'],
+  );
 
   const longer = expandSweep(tinyExperiment({ sweep }, ['train.epochs=5']).config);
   assert.deepEqual(describeDefinitionChange(directory, longer), [

@@ -4,7 +4,7 @@ import { loadExperiment } from '../config/load-experiment.ts';
 import { buildDiscriminator, buildGenerator } from '../model/build.ts';
 import { describeModel, formatModelDescription } from '../model/summary.ts';
 import { planExperiment } from '../plan/index.ts';
-import { countTrials, sweepTrials } from '../sweep/expand.ts';
+import { countTrials, sweepTrials } from '../config/sweep-expand.ts';
 import { redactCredentials } from '../track/redact.ts';
 
 /** How many trials plan lists; a bigger sweep's count is given, and its first ones. */

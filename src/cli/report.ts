@@ -7,7 +7,7 @@ import { useBackend } from '../backend/select.ts';
 import { UserError } from '../errors.ts';
 import { writeRunReport } from '../report/run-report.ts';
 import { writeSweepReport } from '../report/sweep-report.ts';
-import { MANIFEST } from '../sweep/manifest.ts';
+import { MANIFEST } from '../track/sweep-manifest.ts';
 import { readRunConfig } from '../track/run-dir.ts';
 
 /** The system's way to open a file in the default browser. */

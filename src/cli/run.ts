@@ -2,8 +2,7 @@ import type { Experiment } from '../config/experiment.generated.ts';
 import { loadExperiment } from '../config/load-experiment.ts';
 import { createProgress } from '../train/progress.ts';
 import { prepareResume, type ResumePoint } from '../train/resume.ts';
-import { train } from '../train/trainer.ts';
-import { createTrackers } from '../track/create-trackers.ts';
+import { runExperiment } from '../train/run-experiment.ts';
 import type { SweepCommandOptions } from './sweep.ts';
 
 /** Trains one experiment (--resume <run-dir>: goes on with that run); a config with a sweep section runs its trials. */
@@ -18,9 +17,6 @@ export async function runCommand(file: string, overrides: string[], options: { s
 /** Trains, or resumes, one run; Ctrl-C stops after the current step with a checkpoint, a second Ctrl-C exits at once. */
 export async function trainCommand(config: Experiment, configFile: string, quiet: boolean, resume?: ResumePoint): Promise<void> {
   const progress = createProgress({ quiet });
-  // MLflow (when configured) is checked before training: a wrong URI is an error now, not a hang later.
-  const warn = (message: string) => (quiet ? process.stderr.write(`warning: ${message}\n`) : progress.log(`warning: ${message}`));
-  const { trackers } = await createTrackers(config, { warn, log: progress.log });
   let stopRequested = false;
   const onInterrupt = () => {
     if (stopRequested) process.exit(130);
@@ -30,7 +26,7 @@ export async function trainCommand(config: Experiment, configFile: string, quiet
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onInterrupt);
   try {
-    const { runDir, summary } = await train(config, { configFile, progress, trackers, shouldStop: () => stopRequested, resume });
+    const { runDir, summary } = await runExperiment(config, { configFile, progress, shouldStop: () => stopRequested, resume });
     const at =
       summary.position && summary.position.stepInEpoch < summary.position.stepsPerEpoch
         ? ` and step ${summary.position.stepInEpoch}/${summary.position.stepsPerEpoch} of epoch ${summary.position.epoch}`

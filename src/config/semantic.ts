@@ -26,7 +26,11 @@ function evaluation(config: Experiment, origins: Origins): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
   const metricsAt = origins.ofValue(toPointer(['train', 'eval', 'metrics']));
   if (evaluation?.metrics.includes('classifier') && !isLabeled(source)) {
-    diagnostics.push({ origin: metricsAt, message: 'train.eval.metrics: classifier needs a labelled data source: fashionMnist, mnist, or idx with labels (the classifier is trained on its training split); use patches for image folders' });
+    diagnostics.push({
+      origin: metricsAt,
+      message:
+        'train.eval.metrics: classifier needs a labelled data source: fashionMnist, mnist, or idx with labels (the classifier is trained on its training split); use patches for image folders',
+    });
   }
   const best = checkpoint.keepBest;
   if (best === false) return diagnostics;

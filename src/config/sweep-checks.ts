@@ -5,7 +5,7 @@ import { isReservedKey, reservedKeyMessage, toPointer } from './pointer.ts';
 import { keysAt, schemasAt } from './schema.ts';
 import { didYouMean } from './schema-messages.ts';
 import { checkConfig } from './check.ts';
-import { countTrials, sweepAssignments, trialConfig } from '../sweep/expand.ts';
+import { countTrials, sweepAssignments, trialConfig } from './sweep-expand.ts';
 
 const NOT_SWEEPABLE = new Set(['sweep', 'extends', '$schema']);
 
@@ -76,7 +76,10 @@ export function sweepDiagnostics(config: Experiment, origins: Origins): Diagnost
   });
 
   if (sweep.strategy !== 'grid' && sweep.trials === undefined) {
-    problem({ origin: origins.ofKey(toPointer(['sweep', 'strategy'])), message: `sweep.strategy ${sweep.strategy} needs sweep.trials, the number of ${sweep.strategy === 'random' ? 'draws' : 'trials'}` });
+    problem({
+      origin: origins.ofKey(toPointer(['sweep', 'strategy'])),
+      message: `sweep.strategy ${sweep.strategy} needs sweep.trials, the number of ${sweep.strategy === 'random' ? 'draws' : 'trials'}`,
+    });
   }
   diagnostics.push(...objectiveDiagnostics(config, origins));
 
@@ -89,7 +92,10 @@ export function sweepDiagnostics(config: Experiment, origins: Origins): Diagnost
       continue;
     }
     if (sweep.strategy === 'grid') {
-      problem({ origin: origins.ofValue(pointer), message: `sweep.parameters.${path}: distributions need sweep.strategy random or tpe; grid takes a list of values` });
+      problem({
+        origin: origins.ofValue(pointer),
+        message: `sweep.parameters.${path}: distributions need sweep.strategy random or tpe; grid takes a list of values`,
+      });
     } else if (!(spec.min < spec.max)) {
       problem({ origin: origins.ofValue(`${pointer}/max`), message: `sweep.parameters.${path}: max ${spec.max} must be greater than min ${spec.min}` });
     } else if (spec.distribution === 'logUniform' && spec.min <= 0) {
@@ -108,7 +114,8 @@ export function sweepDiagnostics(config: Experiment, origins: Origins): Diagnost
   const count = countTrials(sweep);
   if (count > sweep.maxTrials) {
     const lengths = Object.values(sweep.parameters).flatMap((spec) => (Array.isArray(spec) ? [spec.length] : []));
-    const made = sweep.strategy !== 'grid' ? `sweep.trials is ${count}` : `the grid makes ${count.toLocaleString('en-US')} trials (${lengths.join(' x ')} values)`;
+    const made =
+      sweep.strategy !== 'grid' ? `sweep.trials is ${count}` : `the grid makes ${count.toLocaleString('en-US')} trials (${lengths.join(' x ')} values)`;
     problem({
       origin: origins.ofKey(toPointer(['sweep', sweep.strategy !== 'grid' ? 'trials' : 'parameters'])),
       message: `${made}, more than sweep.maxTrials (${sweep.maxTrials}): sweep fewer values, or raise sweep.maxTrials to run them all`,
@@ -152,7 +159,13 @@ function trialDiagnostics(config: Experiment, sweep: Sweep, origins: Origins, al
       }
       const seen = combinations.get(message);
       if (seen) seen.more += 1;
-      else combinations.set(message, { trial: `sweep trial ${index} of ${count} (${Object.entries(values).map(([path, value]) => `${path}=${JSON.stringify(value)}`).join(', ')})`, more: 0 });
+      else
+        combinations.set(message, {
+          trial: `sweep trial ${index} of ${count} (${Object.entries(values)
+            .map(([path, value]) => `${path}=${JSON.stringify(value)}`)
+            .join(', ')})`,
+          more: 0,
+        });
     }
     index += 1;
   }
@@ -178,19 +191,38 @@ function objectiveDiagnostics(config: Experiment, origins: Origins): Diagnostic[
   const { objective } = sweep!;
   const needing = [sweep!.strategy === 'tpe' ? 'sweep.strategy tpe' : undefined, sweep!.earlyStop ? 'sweep.earlyStop' : undefined].filter(Boolean);
   if (!objective) {
-    return needing.map((what) => ({ origin: origins.ofKey(toPointer(what === 'sweep.earlyStop' ? ['sweep', 'earlyStop'] : ['sweep', 'strategy'])), message: `${what} needs sweep.objective, the quality metric trials are compared by: { metric: swd/patch7/n<samples>/avg, mode: min } for example` }));
+    return needing.map((what) => ({
+      origin: origins.ofKey(toPointer(what === 'sweep.earlyStop' ? ['sweep', 'earlyStop'] : ['sweep', 'strategy'])),
+      message: `${what} needs sweep.objective, the quality metric trials are compared by: { metric: swd/patch7/n<samples>/avg, mode: min } for example`,
+    }));
   }
   const at = origins.ofValue(toPointer(['sweep', 'objective', 'metric']));
   const evaluation = config.train.eval;
-  if (!evaluation) return [{ origin: at, message: `sweep.objective ${objective.metric} needs train.eval, which computes the quality metrics (e.g. train.eval: { metrics: [patches] })` }];
+  if (!evaluation)
+    return [
+      {
+        origin: at,
+        message: `sweep.objective ${objective.metric} needs train.eval, which computes the quality metrics (e.g. train.eval: { metrics: [patches] })`,
+      },
+    ];
   const family = objective.metric.split('/')[0];
   const produced = evaluation.metrics.flatMap((kind) => METRIC_FAMILIES[kind] ?? []);
   if (!produced.includes(family)) {
-    return [{ origin: at, message: `sweep.objective.metric ${objective.metric}: train.eval.metrics [${evaluation.metrics.join(', ')}] produces no ${family}/ metric; it produces ${[...new Set(produced)].map((f) => `${f}/...`).join(', ')}` }];
+    return [
+      {
+        origin: at,
+        message: `sweep.objective.metric ${objective.metric}: train.eval.metrics [${evaluation.metrics.join(', ')}] produces no ${family}/ metric; it produces ${[...new Set(produced)].map((f) => `${f}/...`).join(', ')}`,
+      },
+    ];
   }
   const sampleSize = /\/n(\d+)(\/|$)/.exec(objective.metric)?.[1];
   if (sampleSize !== undefined && Number(sampleSize) !== evaluation.samples) {
-    return [{ origin: at, message: `sweep.objective.metric ${objective.metric} is at n${sampleSize}, but train.eval.samples is ${evaluation.samples}: the metric is named .../n${evaluation.samples}/...` }];
+    return [
+      {
+        origin: at,
+        message: `sweep.objective.metric ${objective.metric} is at n${sampleSize}, but train.eval.samples is ${evaluation.samples}: the metric is named .../n${evaluation.samples}/...`,
+      },
+    ];
   }
   return [];
 }

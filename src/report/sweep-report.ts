@@ -2,7 +2,7 @@
 // sharing one copy of the page scripts.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { SweepDirectory, type TrialRecord } from '../sweep/manifest.ts';
+import { SweepDirectory, type TrialRecord } from '../track/sweep-manifest.ts';
 import { readRunSummary } from '../track/run-dir.ts';
 import { SWEEP_SCRIPT, writePageAssets } from './bundle.ts';
 import { writePage } from './html.ts';

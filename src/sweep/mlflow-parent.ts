@@ -7,7 +7,7 @@ import type { Experiment } from '../config/experiment.generated.ts';
 import { connectAtStart, mlflowExperimentName, type MlflowTarget } from '../track/mlflow-connect.ts';
 import type { MlflowClient, MlflowRunStatus } from '../track/mlflow/index.ts';
 import { SWEPT_KEYS_TAG } from '../track/mlflow-params.ts';
-import type { SweepDirectory } from './manifest.ts';
+import type { SweepDirectory } from '../track/sweep-manifest.ts';
 import { statusCounts, summaryRows, SORT_KEYS, DEFAULT_SORT_KEY } from './summary.ts';
 
 export class ParentRun {

@@ -1,7 +1,7 @@
 // Messages between the sweep process and a trial's worker process (Node IPC, JSON).
 import type { Experiment } from '../config/experiment.generated.ts';
 import type { RunSummary } from '../track/run-types.ts';
-import type { FinalMetrics } from './manifest.ts';
+import type { FinalMetrics } from '../track/sweep-manifest.ts';
 
 export interface StartTrial {
   type: 'start';

@@ -10,8 +10,8 @@ import { writeFileAtomic } from '../io/atomic.ts';
 import { newRunId } from '../track/run-dir.ts';
 import { readRunState } from '../track/run-state.ts';
 import { checkWritableFolder } from '../io/writable.ts';
-import { expandSweep, type Trial } from './expand.ts';
-import { describeDefinitionChange, isAlive, SweepDirectory, trialsHash, type TrialRecord, type SweepManifest } from './manifest.ts';
+import { expandSweep, type Trial } from '../config/sweep-expand.ts';
+import { describeDefinitionChange, isAlive, SweepDirectory, trialsHash, type TrialRecord, type SweepManifest } from '../track/sweep-manifest.ts';
 import { mlflowTarget } from '../track/mlflow-connect.ts';
 import { ParentRun } from './mlflow-parent.ts';
 import { startTrialProcess, type TrialProcess } from './trial-process.ts';
@@ -59,7 +59,7 @@ export function formatDuration(totalSeconds: number): string {
  */
 async function resumableRun(previous: TrialRecord): Promise<string | undefined> {
   if (previous.status !== 'stopped' || !previous.runDir) return undefined;
-  for (const deadline = Date.now() + 60_000; previous.pid && isAlive(previous.pid) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 200));
+  for (const deadline = Date.now() + 60_000; previous.pid && isAlive(previous.pid) && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 200));
   if (!existsSync(join(previous.runDir, 'checkpoints', 'latest.json')) || !existsSync(join(previous.runDir, 'summary.json'))) return undefined;
   // A worker killed with its trial (kill -9) leaves summary.json saying running: such a run shows as crashed.
   return readRunState(previous.runDir).status === 'running' ? undefined : previous.runDir;
@@ -136,7 +136,8 @@ export class SweepRunner {
     const resumed = manifest.trials.some((t) => t.status !== 'pending');
     // A trial left 'running' belonged to a sweep process that was killed.
     for (const t of manifest.trials) {
-      if (t.status === 'running') Object.assign(t, { status: 'stopped', error: 'interrupted: the sweep process ended while this trial ran' } satisfies Partial<TrialRecord>);
+      if (t.status === 'running')
+        Object.assign(t, { status: 'stopped', error: 'interrupted: the sweep process ended while this trial ran' } satisfies Partial<TrialRecord>);
     }
     directory.save();
     const made = this.search?.madeTrials() ?? { trials: [], toSuggest: 0 };
@@ -148,7 +149,9 @@ export class SweepRunner {
     );
     if (resumed) {
       const counts = statusCounts(manifest);
-      this.log(`resuming: ${counts.finished} finished (skipped), ${todo.length} to run${counts.failed + counts.stopped > 0 ? ` (${counts.failed} failed and ${counts.stopped} stopped or interrupted run again)` : ''}`);
+      this.log(
+        `resuming: ${counts.finished} finished (skipped), ${todo.length} to run${counts.failed + counts.stopped > 0 ? ` (${counts.failed} failed and ${counts.stopped} stopped or interrupted run again)` : ''}`,
+      );
     }
 
     const target = mlflowTarget(this.config, this.options.env);
@@ -178,7 +181,9 @@ export class SweepRunner {
             this.queued.delete(placeholder);
             if (!this.stopping) await this.runTrial(this.search!.nextTrial());
           })
-          .catch((error: unknown) => this.warn(`the sweep could not suggest a trial: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`));
+          .catch((error: unknown) =>
+            this.warn(`the sweep could not suggest a trial: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
+          );
       }
       await this.queue.onIdle();
       // Trials stopped by a second Ctrl-C leave the queue at once; their processes are gone.
@@ -196,7 +201,10 @@ export class SweepRunner {
     // An interrupted trial goes on from its checkpoint; a failed one (or one with no checkpoint) starts over.
     const resume = await resumableRun(previous);
     const runId = resume ? previous.runId! : newRunId();
-    const earlier = previous.runId && !resume ? [...(previous.earlierRuns ?? []), { runId: previous.runId, runDir: previous.runDir, status: previous.status, error: previous.error }] : previous.earlierRuns;
+    const earlier =
+      previous.runId && !resume
+        ? [...(previous.earlierRuns ?? []), { runId: previous.runId, runDir: previous.runDir, status: previous.status, error: previous.error }]
+        : previous.earlierRuns;
     const record = directory.update(trial.name, {
       ...(earlier ? { earlierRuns: earlier } : {}),
       status: 'running',
@@ -243,7 +251,10 @@ export class SweepRunner {
         status: reply.pruned ? 'pruned' : reply.status === 'running' ? 'stopped' : reply.status,
         metrics: reply.metrics,
         epochsDone: reply.summary.epochsDone,
-        error: reply.status === 'stopped' && !reply.pruned ? `stopped after ${reply.summary.epochsDone}/${reply.summary.epochs} epochs (${this.stopping === 'fail-fast' ? 'another trial failed and --fail-fast is set' : 'interrupted'})` : null,
+        error:
+          reply.status === 'stopped' && !reply.pruned
+            ? `stopped after ${reply.summary.epochsDone}/${reply.summary.epochs} epochs (${this.stopping === 'fail-fast' ? 'another trial failed and --fail-fast is set' : 'interrupted'})`
+            : null,
         endedAt,
         wallSeconds,
       });
@@ -271,7 +282,10 @@ export class SweepRunner {
     this.stopping = reason;
     this.queue.clear();
     this.queued.clear();
-    if (reason === 'interrupt') this.log(`stopping ${this.active.size} running trial${this.active.size === 1 ? '' : 's'} after their current step (Ctrl-C again to kill them at once)...`);
+    if (reason === 'interrupt')
+      this.log(
+        `stopping ${this.active.size} running trial${this.active.size === 1 ? '' : 's'} after their current step (Ctrl-C again to kill them at once)...`,
+      );
     for (const child of this.active.values()) child.stop();
   }
 
@@ -283,7 +297,12 @@ export class SweepRunner {
     this.queued.clear();
     for (const [name, child] of this.active) {
       child.kill();
-      if (this.directory) Object.assign(this.directory.trial(name), { status: 'stopped', error: 'killed by a second interrupt (no checkpoint of the last steps)', endedAt: new Date().toISOString() });
+      if (this.directory)
+        Object.assign(this.directory.trial(name), {
+          status: 'stopped',
+          error: 'killed by a second interrupt (no checkpoint of the last steps)',
+          endedAt: new Date().toISOString(),
+        });
     }
     if (this.directory) {
       this.directory.manifest.status = 'stopped';

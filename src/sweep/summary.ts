@@ -1,6 +1,6 @@
 // The sweep's results table: every trial's swept values and last-epoch metrics, best first by a stated key.
 import { redactCredentials } from '../track/redact.ts';
-import type { FinalMetrics, SweepManifest, TrialRecord } from './manifest.ts';
+import type { FinalMetrics, SweepManifest, TrialRecord } from '../track/sweep-manifest.ts';
 
 export interface SortKey {
   /** The column name in the tables. */
@@ -110,7 +110,10 @@ export function summaryMarkdown(manifest: SweepManifest, key: SortKey = SORT_KEY
   const lines = [
     `# Sweep ${manifest.sweepId} of ${manifest.experiment}`,
     '',
-    `${manifest.trials.length} trials (${manifest.strategy}): ${Object.entries(counts).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`).join(', ')}. Definition hash ${manifest.definitionHash.slice(0, 12)}.`,
+    `${manifest.trials.length} trials (${manifest.strategy}): ${Object.entries(counts)
+      .filter(([, n]) => n > 0)
+      .map(([s, n]) => `${n} ${s}`)
+      .join(', ')}. Definition hash ${manifest.definitionHash.slice(0, 12)}.`,
     '',
     sortNote(key),
     '',
@@ -131,7 +134,11 @@ export function summaryText(manifest: SweepManifest, key: SortKey = SORT_KEYS[DE
   const { header, rows } = table(manifest, key);
   const shown = [header.slice(0, -1), ...rows.map((row) => row.slice(0, -1))];
   const widths = shown[0].map((_, column) => Math.max(...shown.map((row) => row[column].length)));
-  const format = (row: string[]) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd();
+  const format = (row: string[]) =>
+    row
+      .map((cell, i) => cell.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   const lines = [sortNote(key), format(shown[0]), format(widths.map((w) => '-'.repeat(w))), ...shown.slice(1).map(format)];
   const failures = manifest.trials.filter((t) => t.error);
   if (failures.length > 0) lines.push('', `${failures.length === 1 ? 'Error' : 'Errors'}:`, ...failures.map((t) => `  ${t.name} (${t.status}): ${t.error}`));

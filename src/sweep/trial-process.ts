@@ -24,12 +24,21 @@ const TAIL_LINES = 20;
  * TensorFlow's native start-up notes (absl INFO lines about oneDNN and CPU features), which every trial
  * process prints once and TF_CPP_MIN_LOG_LEVEL does not silence; its warnings and errors pass.
  */
-const STARTUP_NOISE = [/^WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR$/, /^I\d{4} \d\d:\d\d:[\d.]+ +\d+ \S+\.cc:\d+\] /, /^To enable the following instructions: .* rebuild TensorFlow with the appropriate compiler flags\.$/];
+const STARTUP_NOISE = [
+  /^WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR$/,
+  /^I\d{4} \d\d:\d\d:[\d.]+ +\d+ \S+\.cc:\d+\] /,
+  /^To enable the following instructions: .* rebuild TensorFlow with the appropriate compiler flags\.$/,
+];
 
 /** The sweep's early-stopping decision on an evaluation of the trial: true stops it there (pruned). */
 export type OnEvaluated = (epoch: number, values: Record<string, number>) => boolean;
 
-export function startTrialProcess(message: StartTrial, onLine: (line: string) => void, env: NodeJS.ProcessEnv = process.env, onEvaluated?: OnEvaluated): TrialProcess {
+export function startTrialProcess(
+  message: StartTrial,
+  onLine: (line: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+  onEvaluated?: OnEvaluated,
+): TrialProcess {
   const child = fork(WORKER, [], {
     execArgv: ['--import', TSX],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

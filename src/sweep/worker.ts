@@ -6,12 +6,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import { createTrackers } from '../track/create-trackers.ts';
 import { readMetrics } from '../track/run-dir.ts';
 import { createProgress } from '../train/progress.ts';
 import { prepareResume } from '../train/resume.ts';
-import { train } from '../train/trainer.ts';
-import type { FinalMetrics } from './manifest.ts';
+import { runExperiment } from '../train/run-experiment.ts';
+import type { FinalMetrics } from '../track/sweep-manifest.ts';
 import type { FromWorker, StartTrial, ToWorker, WorkerMessage } from './protocol.ts';
 
 // Output goes to pipes read by the sweep; if the sweep was killed, writing must not crash the trial.
@@ -64,16 +63,11 @@ function finalMetrics(runDir: string): FinalMetrics | null {
 }
 
 async function runTrial(message: StartTrial): Promise<FromWorker> {
-  const progress = createProgress({ quiet: message.quiet, stream: process.stderr });
   const runDir = message.resumeRunDir ?? join(message.config.tracking.runsDir, message.config.name, message.runId);
   try {
-    // The trackers a single run gets (MLflow when configured); with parentRunId the MLflow run is the
-    // sweep parent's child (tag mlflow.parentRunId).
-    const { trackers } = await createTrackers(message.config, { log: progress.log, warn: (line) => process.stderr.write(`warning: ${line}\n`) });
-    const result = await train(message.config, {
+    const result = await runExperiment(message.config, {
       configFile: message.configFile,
-      progress,
-      trackers,
+      progress: createProgress({ quiet: message.quiet }),
       shouldStop: () => stopRequested,
       onEvaluated: askWhetherToPrune,
       runId: message.runId,
@@ -85,7 +79,13 @@ async function runTrial(message: StartTrial): Promise<FromWorker> {
     const userError = error instanceof UserError;
     const text = error instanceof Error ? error.message : String(error);
     if (!userError) process.stderr.write(`${error instanceof Error ? (error.stack ?? text) : text}\n`);
-    return { type: 'error', message: text, userError, stack: error instanceof Error ? error.stack : undefined, runDir: existsSync(runDir) ? runDir : undefined };
+    return {
+      type: 'error',
+      message: text,
+      userError,
+      stack: error instanceof Error ? error.stack : undefined,
+      runDir: existsSync(runDir) ? runDir : undefined,
+    };
   }
 }
 

@@ -120,7 +120,8 @@ export async function train(config: Experiment, options: TrainOptions): Promise<
   // A resumed run carries on from its checkpoint: weights, optimizer moments, the weight average, random streams.
   const position = resume && (await restoreCheckpoint(resume.checkpoint, { ...nets, generatorAverage: nets.average?.model }));
   if (position?.random) restoreStreams(random.streams, position.random);
-  else if (position) warnLine(progress, `${resume!.checkpoint} is from an older dcgan-run and has no random state: the resumed run will not match an uninterrupted one`);
+  else if (position)
+    warnLine(progress, `${resume!.checkpoint} is from an older dcgan-run and has no random state: the resumed run will not match an uninterrupted one`);
 
   // The run directory, its summary and the trackers.
   const run = resume
@@ -129,7 +130,18 @@ export async function train(config: Experiment, options: TrainOptions): Promise<
   run.writeConfig(config);
   const summary = startSummary(config, run, backend, dataset, started, resume, position);
   run.writeSummary(summary);
-  const facts = { experiment: config.name, runId: run.runId, runDir: run.path, config, configFile: options.configFile, backend, versions: summary.versions, datasetSize: dataset.count, parentRunId: options.parentRunId, resumed: resume !== undefined };
+  const facts = {
+    experiment: config.name,
+    runId: run.runId,
+    runDir: run.path,
+    config,
+    configFile: options.configFile,
+    backend,
+    versions: summary.versions,
+    datasetSize: dataset.count,
+    parentRunId: options.parentRunId,
+    resumed: resume !== undefined,
+  };
   if (!resume) recordRunFacts(facts); // run-info.json: what `dcgan-run sync` needs to describe the run later
   for (const tracker of trackers) await tracker.start(facts);
   progress.log(`run: ${run.path}`);
@@ -161,7 +173,10 @@ export async function train(config: Experiment, options: TrainOptions): Promise<
   // Where training goes on: the epoch in progress at the checkpoint and the steps of it done.
   const firstEpoch = position ? (epochComplete(position) ? position.epoch + 1 : position.epoch) : 1;
   const stepsDoneInFirst = position && !epochComplete(position) ? position.stepInEpoch! : 0;
-  if (position) progress.log(`resuming from ${basename(resume!.checkpoint)}: epoch ${firstEpoch}, step ${stepsDoneInFirst + 1}/${t.batchesPerEpoch} (step ${position.step + 1} of the run)`);
+  if (position)
+    progress.log(
+      `resuming from ${basename(resume!.checkpoint)}: epoch ${firstEpoch}, step ${stepsDoneInFirst + 1}/${t.batchesPerEpoch} (step ${position.step + 1} of the run)`,
+    );
 
   let status: RunStatus = 'finished';
   let failure: string | undefined;
@@ -193,7 +208,9 @@ export async function train(config: Experiment, options: TrainOptions): Promise<
     thrown = error;
     // WebAssembly's 32-bit heap stops at 4 GB; the wasm runtime then aborts without saying why.
     if (backend === 'wasm' && error instanceof WebAssembly.RuntimeError) {
-      thrown = new UserError(`the wasm backend ran out of memory (its heap is limited to 4 GB) at data.batchSize ${config.data.batchSize}: lower data.batchSize or use the tensorflow backend`);
+      thrown = new UserError(
+        `the wasm backend ran out of memory (its heap is limited to 4 GB) at data.batchSize ${config.data.batchSize}: lower data.batchSize or use the tensorflow backend`,
+      );
     }
     failure = thrown instanceof Error ? thrown.message : String(thrown);
     throw thrown;
@@ -232,12 +249,22 @@ function versions(backend: string): Record<string, string> {
     tfjs: tf.version.tfjs,
     node: process.versions.node,
     backend,
-    ...(backend === 'tensorflow' ? { tensorflow: String((tf.backend() as unknown as { binding?: { TF_Version?: string } }).binding?.TF_Version ?? 'unknown') } : {}),
+    ...(backend === 'tensorflow'
+      ? { tensorflow: String((tf.backend() as unknown as { binding?: { TF_Version?: string } }).binding?.TF_Version ?? 'unknown') }
+      : {}),
   };
 }
 
 /** The summary a run starts with; a resumed run's carries on from the one it left. */
-function startSummary(config: Experiment, run: RunDirectory, backend: BackendName, dataset: ImageDataset, started: number, resume?: ResumePoint, position?: CheckpointPosition): RunSummary {
+function startSummary(
+  config: Experiment,
+  run: RunDirectory,
+  backend: BackendName,
+  dataset: ImageDataset,
+  started: number,
+  resume?: ResumePoint,
+  position?: CheckpointPosition,
+): RunSummary {
   const earlier = resume?.summary;
   const summary: RunSummary = {
     ...earlier,
@@ -343,7 +370,9 @@ async function endEpoch(t: Training, epoch: number, steps: EpochSteps, last: boo
   t.history.lossG.push(lossG);
   record(t, [{ type: 'epoch', step: epoch, epoch, lossD, lossG, dReal, dFake, imagesPerSec, epochSeconds: steps.seconds, time: Date.now() }]);
   const cut = steps.done < t.batchesPerEpoch ? ` (train.maxSteps: ${steps.done}/${t.batchesPerEpoch} steps)` : '';
-  t.progress.endEpoch(`epoch ${epoch}/${config.train.epochs}: loss D ${lossD.toFixed(4)}, loss G ${lossG.toFixed(4)}, ${imagesPerSec.toFixed(1)} images/s, ${steps.seconds.toFixed(1)} s${cut}`);
+  t.progress.endEpoch(
+    `epoch ${epoch}/${config.train.epochs}: loss D ${lossD.toFixed(4)}, loss G ${lossG.toFixed(4)}, ${imagesPerSec.toFixed(1)} images/s, ${steps.seconds.toFixed(1)} s${cut}`,
+  );
   const wins = t.health.checkEpoch(epoch, { lossD, dReal, dFake });
   if (wins) warn(t, wins);
 

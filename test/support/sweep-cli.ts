@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SweepManifest } from '../../src/sweep/manifest.ts';
+import type { SweepManifest } from '../../src/track/sweep-manifest.ts';
 import { PROJECT_ROOT } from './tiny-config.ts';
 
 export const CLI = join(PROJECT_ROOT, 'bin/dcgan-run.js');

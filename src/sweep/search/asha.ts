@@ -19,7 +19,8 @@ export interface AshaDecision {
   rung: number | null;
 }
 
-export const rungEpoch = (rung: number, settings: AshaSettings): number => settings.minEpochs * settings.reductionFactor ** (rung + settings.minEarlyStoppingRate);
+export const rungEpoch = (rung: number, settings: AshaSettings): number =>
+  settings.minEpochs * settings.reductionFactor ** (rung + settings.minEarlyStoppingRate);
 
 /** Whether `value` is within the top 1/reductionFactor of `competing` (which holds it). */
 function promotable(value: number, competing: number[], reductionFactor: number, mode: Mode): boolean {

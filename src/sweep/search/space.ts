@@ -39,6 +39,8 @@ export function drawUniform(param: Param, rng: Rng): number {
     case 'int':
       return param.low + rng.int(param.high - param.low + 1);
     case 'float':
-      return param.log ? Math.exp(Math.log(param.low) + (Math.log(param.high) - Math.log(param.low)) * rng.next()) : param.low + (param.high - param.low) * rng.next();
+      return param.log
+        ? Math.exp(Math.log(param.low) + (Math.log(param.high) - Math.log(param.low)) * rng.next())
+        : param.low + (param.high - param.low) * rng.next();
   }
 }

@@ -6,8 +6,8 @@ import type { Experiment } from '../../config/experiment.generated.ts';
 import type { Origins } from '../../config/origins.ts';
 import { writeFileAtomic } from '../../io/atomic.ts';
 import { deriveSeed, Rng } from '../../random/rng.ts';
-import { makeTrial, type Trial } from '../expand.ts';
-import type { SweepDirectory, TrialRecord } from '../manifest.ts';
+import { makeTrial, type Trial } from '../../config/sweep-expand.ts';
+import type { SweepDirectory, TrialRecord } from '../../track/sweep-manifest.ts';
 import { ashaDecide, type AshaSettings, type Rungs } from './asha.ts';
 import { searchSpace, toExternal, toInternal } from './space.ts';
 import { suggest, TPE_DEFAULTS, type TrialObservation } from './tpe.ts';
@@ -50,7 +50,10 @@ export class SweepSearch {
     const sweep = this.config.sweep!;
     if (sweep.strategy !== 'tpe') return { trials: [], toSuggest: 0 };
     const records = this.directory!.manifest.trials;
-    return { trials: records.map((record) => makeTrial(this.config, record.index, record.values, this.origins)), toSuggest: Math.max((sweep.trials ?? 1) - records.length, 0) };
+    return {
+      trials: records.map((record) => makeTrial(this.config, record.index, record.values, this.origins)),
+      toSuggest: Math.max((sweep.trials ?? 1) - records.length, 0),
+    };
   }
 
   /** tpe's next trial, added to the manifest: seeded by its index, so a sweep run one trial at a time repeats. */
@@ -58,7 +61,13 @@ export class SweepSearch {
     const sweep = this.config.sweep!;
     const directory = this.directory!;
     const space = searchSpace(sweep);
-    const history = directory.manifest.trials.flatMap((record) => observation(record, space.map((param) => toInternal(param, record.values[param.path]))) ?? []);
+    const history = directory.manifest.trials.flatMap(
+      (record) =>
+        observation(
+          record,
+          space.map((param) => toInternal(param, record.values[param.path])),
+        ) ?? [],
+    );
     const index = directory.manifest.trials.length;
     const rng = new Rng(deriveSeed(this.config.seed, `sweep/tpe/${index}`));
     const internal = suggest(space, history, sweep.objective!.mode, rng, { ...TPE_DEFAULTS, ...sweep.tpe });
@@ -81,7 +90,11 @@ export class SweepSearch {
     const directory = this.directory!;
     directory.update(trial.name, { objective: { epoch, value } });
     if (!earlyStop) return false;
-    const settings: AshaSettings = { minEpochs: earlyStop.minEpochs, reductionFactor: earlyStop.reductionFactor, minEarlyStoppingRate: earlyStop.minEarlyStoppingRate };
+    const settings: AshaSettings = {
+      minEpochs: earlyStop.minEpochs,
+      reductionFactor: earlyStop.reductionFactor,
+      minEarlyStoppingRate: earlyStop.minEarlyStoppingRate,
+    };
     const { prune, rung } = ashaDecide(this.rungs, trial.name, epoch, value, settings, objective!.mode);
     writeFileAtomic(directory.file(RUNGS), `${JSON.stringify(this.rungs, null, 2)}\n`);
     if (!prune || rung === null || epoch >= trial.config.train.epochs) return false;

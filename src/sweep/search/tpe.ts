@@ -38,7 +38,9 @@ export function splitTrials(trials: TrialObservation[], mode: Mode): { below: Tr
   const sign = mode === 'min' ? 1 : -1;
   const finished = trials.filter((t) => t.state !== 'running').length;
   let wanted = gamma(finished);
-  const complete = trials.filter((t): t is Extract<TrialObservation, { state: 'complete' }> => t.state === 'complete').sort((a, b) => sign * (a.value - b.value));
+  const complete = trials
+    .filter((t): t is Extract<TrialObservation, { state: 'complete' }> => t.state === 'complete')
+    .sort((a, b) => sign * (a.value - b.value));
   const prunedScore = (t: Extract<TrialObservation, { state: 'pruned' }>): [number, number] =>
     t.step === undefined ? [1, 0] : [-t.step, t.value === undefined || Number.isNaN(t.value) ? Infinity : sign * t.value];
   const pruned = trials
@@ -55,7 +57,12 @@ export function splitTrials(trials: TrialObservation[], mode: Mode): { below: Tr
 }
 
 /** The good and bad densities of a split, over `params` (indices into each trial's values). */
-export function densities(split: ReturnType<typeof splitTrials>, params: Param[], columns: number[], settings: ParzenSettings): { below: ParzenEstimator; above: ParzenEstimator } {
+export function densities(
+  split: ReturnType<typeof splitTrials>,
+  params: Param[],
+  columns: number[],
+  settings: ParzenSettings,
+): { below: ParzenEstimator; above: ParzenEstimator } {
   const rows = (trials: TrialObservation[]) => trials.map((t) => columns.map((j) => t.values[j]));
   return { below: new ParzenEstimator(rows(split.below), params, settings), above: new ParzenEstimator(rows(split.above), params, settings) };
 }
@@ -75,6 +82,16 @@ export function suggest(params: Param[], trials: TrialObservation[], mode: Mode,
   const finished = trials.filter((t) => t.state !== 'running');
   if (finished.length < settings.startupTrials) return params.map((param) => drawUniform(param, rng));
   const split = splitTrials(trials, mode);
-  if (settings.multivariate) return bestCandidate(densities(split, params, params.map((_, j) => j), settings), rng, settings.candidates);
+  if (settings.multivariate)
+    return bestCandidate(
+      densities(
+        split,
+        params,
+        params.map((_, j) => j),
+        settings,
+      ),
+      rng,
+      settings.candidates,
+    );
   return params.map((param, j) => bestCandidate(densities(split, [param], [j], settings), rng, settings.candidates)[0]);
 }

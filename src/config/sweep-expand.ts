@@ -1,9 +1,9 @@
-import type { Experiment, Sweep } from '../config/experiment.generated.ts';
-import { assign } from '../config/merge.ts';
-import type { Origins } from '../config/origins.ts';
-import { folderOf, resolveFileRelativePaths } from '../config/file-relative.ts';
-import { toPointer } from '../config/pointer.ts';
-import { checkAgainstSchema } from '../config/schema.ts';
+import type { Experiment, Sweep } from './experiment.generated.ts';
+import { assign } from './merge.ts';
+import type { Origins } from './origins.ts';
+import { folderOf, resolveFileRelativePaths } from './file-relative.ts';
+import { toPointer } from './pointer.ts';
+import { checkAgainstSchema } from './schema.ts';
 import { deriveSeed, Rng } from '../random/rng.ts';
 
 /** One trial of a sweep: the values it sets, by dotted path, and the resulting config (without `sweep`). */
@@ -85,7 +85,9 @@ export function trialName(values: Record<string, unknown>, index: number): strin
     const key = path.split('.').pop() ?? path;
     const shown =
       value !== null && typeof value === 'object'
-        ? Object.values(value as object).map(String).join('-')
+        ? Object.values(value as object)
+            .map(String)
+            .join('-')
         : typeof value === 'number' && !Number.isInteger(value)
           ? Number(value.toPrecision(3)).toString()
           : String(value);

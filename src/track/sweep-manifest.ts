@@ -8,10 +8,10 @@ import type { Experiment, Sweep } from '../config/experiment.generated.ts';
 import { configDifferences } from '../config/diff.ts';
 import { UserError } from '../errors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
-import { redactCredentials } from '../track/redact.ts';
-import { newRunId } from '../track/run-dir.ts';
-import { definitionHash, hashedPart, trialConfigHash } from './hash.ts';
-import type { Trial } from './expand.ts';
+import { redactCredentials } from './redact.ts';
+import { newRunId } from './run-dir.ts';
+import { definitionHash, hashedPart, trialConfigHash } from './sweep-hash.ts';
+import type { Trial } from '../config/sweep-expand.ts';
 
 export const MANIFEST_VERSION = 1;
 
@@ -125,7 +125,13 @@ export class SweepDirectory {
       trials: hashed.map(pendingRecord),
     };
     const directory = new SweepDirectory(path, manifest);
-    const stored: StoredTrial[] = hashed.map(({ index, name, values, configHash, config: trialConfig }) => ({ index, name, values, configHash, config: trialConfig }));
+    const stored: StoredTrial[] = hashed.map(({ index, name, values, configHash, config: trialConfig }) => ({
+      index,
+      name,
+      values,
+      configHash,
+      config: trialConfig,
+    }));
     // The configs hold tracking.mlflow.uri, and both files are uploaded as the parent run's artifacts: no password
     // in them (tracking is no part of a trial's hash, so resuming is unaffected).
     writeFileAtomic(directory.file(TRIALS), redactCredentials(`${JSON.stringify(stored, null, 2)}\n`));
@@ -143,7 +149,8 @@ export class SweepDirectory {
     } catch (error) {
       throw new UserError(`${file}: unreadable (${(error as Error).message})`);
     }
-    if (manifest.version !== MANIFEST_VERSION) throw new UserError(`${file}: manifest version ${manifest.version}, this dcgan-run reads version ${MANIFEST_VERSION}`);
+    if (manifest.version !== MANIFEST_VERSION)
+      throw new UserError(`${file}: manifest version ${manifest.version}, this dcgan-run reads version ${MANIFEST_VERSION}`);
     return new SweepDirectory(path, manifest);
   }
 
@@ -222,7 +229,21 @@ export function isAlive(pid: number): boolean {
 
 function pendingRecord(trial: { index: number; name: string; values: Record<string, unknown>; configHash: string }): TrialRecord {
   const { index, name, values, configHash } = trial;
-  return { index, name, values, configHash, status: 'pending', attempts: 0, runId: null, runDir: null, error: null, metrics: null, startedAt: null, endedAt: null, wallSeconds: null };
+  return {
+    index,
+    name,
+    values,
+    configHash,
+    status: 'pending',
+    attempts: 0,
+    runId: null,
+    runDir: null,
+    error: null,
+    metrics: null,
+    startedAt: null,
+    endedAt: null,
+    wallSeconds: null,
+  };
 }
 
 /**
