@@ -14,7 +14,7 @@ import type { Progress } from '../src/train/progress.ts';
 import { train } from '../src/train/trainer.ts';
 import { readLossRecords } from '../src/track/run-dir.ts';
 import type { RunSummary } from '../src/track/run-types.ts';
-import { tinyExperiment } from './support/tiny-config.ts';
+import { STABLE, tinyExperiment } from './support/tiny-config.ts';
 
 const silent: Progress = { startEpoch() {}, step() {}, endEpoch() {}, log() {} };
 const backends = await availableBackends();
@@ -131,14 +131,6 @@ for (const backend of backends.filter((name) => name !== 'cpu')) {
     assert.ok(worst < 1e-4, `worst relative difference ${worst}`);
   });
 }
-
-const STABLE = [
-  'train.loss=hinge',
-  'model.discriminator.spectralNorm=true',
-  'model.discriminator.batchNorm=false',
-  'train.augment={policy: [color, translation, cutout]}',
-  'train.ema={beta: 0.5}',
-];
 
 for (const backend of backends.filter((name) => name !== 'webgpu')) {
   test(`every stable-GAN option together trains on ${backend}; the weight average draws the grids and is checkpointed for sample and eval`, async () => {

@@ -14,17 +14,10 @@ import { train } from '../src/train/trainer.ts';
 import { readMetrics } from '../src/track/run-dir.ts';
 import type { RunSummary } from '../src/track/run-types.ts';
 import { runCli } from './support/sweep-cli.ts';
-import { tinyExperiment } from './support/tiny-config.ts';
+import { STABLE, tinyExperiment } from './support/tiny-config.ts';
 
 const silent: Progress = { startEpoch() {}, step() {}, endEpoch() {}, log() {} };
 const backends = (await availableBackends()).filter((name) => name === 'cpu' || name === 'tensorflow');
-const STABLE = [
-  'train.loss=hinge',
-  'model.discriminator.spectralNorm=true',
-  'model.discriminator.batchNorm=false',
-  'train.augment={policy: [color, translation, cutout]}',
-  'train.ema={beta: 0.5}',
-];
 
 /** What must not depend on an interruption: every loss line (speed and time aside) and every saved number of the last checkpoint. */
 function outcome(runDir: string) {

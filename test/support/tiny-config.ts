@@ -36,3 +36,12 @@ export function tinyExperiment(extra: Record<string, unknown> = {}, overrides: s
   writeFileSync(file, stringify(experiment));
   return { ...loadExperiment(file, overrides), file, dir };
 }
+
+/** Every stable-GAN option at once, as overrides: hinge loss, spectral norm without batch norm in D, DiffAugment, EMA. */
+export const STABLE = [
+  'train.loss=hinge',
+  'model.discriminator.spectralNorm=true',
+  'model.discriminator.batchNorm=false',
+  'train.augment={policy: [color, translation, cutout]}',
+  'train.ema={beta: 0.5}',
+];
