@@ -119,13 +119,17 @@ test('sweepAssignments alone: intUniform over a one-value range, and the grid of
     trials: 5,
     maxTrials: 1000,
     parallel: 1,
+    retries: 2,
     parameters: { seed: { distribution: 'intUniform' as const, min: 3, max: 3 } },
   };
   assert.deepEqual(
     [...sweepAssignments(sweep, 0)].map((v) => v.seed),
     [3, 3, 3, 3, 3],
   );
-  assert.deepEqual([...sweepAssignments({ strategy: 'grid', maxTrials: 1000, parallel: 1, parameters: { seed: [1, 2] } }, 0)], [{ seed: 1 }, { seed: 2 }]);
+  assert.deepEqual(
+    [...sweepAssignments({ strategy: 'grid', maxTrials: 1000, parallel: 1, retries: 2, parameters: { seed: [1, 2] } }, 0)],
+    [{ seed: 1 }, { seed: 2 }],
+  );
 });
 
 test('relative file paths among swept values are resolved against the file that wrote them', () => {
@@ -159,7 +163,13 @@ test('the definition hash follows the trial configs, not key order or tracking',
 
 test('a grid is counted without being made, and its trials are made one at a time', () => {
   const hundred = Array.from({ length: 100 }, (_, i) => i + 1) as [number, ...number[]];
-  const sweep = { strategy: 'grid' as const, maxTrials: 1000, parallel: 1, parameters: { seed: hundred, 'train.epochs': hundred, 'data.batchSize': hundred } };
+  const sweep = {
+    strategy: 'grid' as const,
+    maxTrials: 1000,
+    parallel: 1,
+    retries: 2,
+    parameters: { seed: hundred, 'train.epochs': hundred, 'data.batchSize': hundred },
+  };
   const started = performance.now();
   assert.equal(countTrials(sweep), 1_000_000);
   const first: Record<string, unknown>[] = [];

@@ -25,7 +25,36 @@ program
   .option('--fail-fast', 'sweep: stop at the first failed trial (default: run the others, report failures at the end)')
   .option('--resume <dir>', 'go on with this run directory (a sweep: this sweep directory; default: the latest one with the same definition)')
   .option('--new', 'sweep: start a fresh sweep directory instead of resuming')
+  .option('--queue <url>', 'sweep: enqueue the trials on Redis (redis://host:port[/db]) for `dcgan-run worker`s and follow them')
   .action(async (...args: Parameters<typeof import('./run.ts').runCommand>) => (await import('./run.ts')).runCommand(...args));
+
+const positive = (v: string) => {
+  const n = Number.parseInt(v, 10);
+  if (!(n >= 1)) throw new UserError(`expected a whole number of at least 1, got ${v}`);
+  return n;
+};
+
+program
+  .command('worker')
+  .description('run sweep trials from a queue, each in its own process, until Ctrl-C')
+  .requiredOption('--queue <url>', 'the Redis queue, redis://host:port[/db]')
+  .option('--concurrency <n>', 'trials at once', positive, 1)
+  .option('--lock-seconds <n>', "a job's lock (renewed while the trial runs); a lost worker's trial is taken up again after about twice this", positive, 30)
+  .action(async (...args: Parameters<typeof import('./sweep.ts').workerCommand>) => (await import('./sweep.ts')).workerCommand(...args));
+
+const sweep = program.command('sweep').description('a queued sweep (dcgan-run <sweep.yaml> --queue ...): its state, or cancel it');
+sweep
+  .command('status')
+  .description("a queued sweep's trials (queued, running where, finished, failed, pruned) and its summary table, from any machine")
+  .argument('<sweep-id>', 'sweep-<id>, the name of its sweep directory')
+  .requiredOption('--queue <url>', 'the Redis queue, redis://host:port[/db]')
+  .action(async (...args: Parameters<typeof import('./sweep.ts').sweepStatusCommand>) => (await import('./sweep.ts')).sweepStatusCommand(...args));
+sweep
+  .command('cancel')
+  .description('stop a queued sweep: its queued trials are removed, its running ones stop after their step with a checkpoint')
+  .argument('<sweep-id>', 'sweep-<id>, the name of its sweep directory')
+  .requiredOption('--queue <url>', 'the Redis queue, redis://host:port[/db]')
+  .action(async (...args: Parameters<typeof import('./sweep.ts').sweepCancelCommand>) => (await import('./sweep.ts')).sweepCancelCommand(...args));
 
 program
   .command('resume')

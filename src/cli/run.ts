@@ -1,4 +1,5 @@
 import type { Experiment } from '../config/experiment.generated.ts';
+import { UserError } from '../errors.ts';
 import { loadExperiment } from '../config/load-experiment.ts';
 import { createProgress } from '../train/progress.ts';
 import { prepareResume, type ResumePoint } from '../train/resume.ts';
@@ -9,6 +10,7 @@ import type { SweepCommandOptions } from './sweep.ts';
 export async function runCommand(file: string, overrides: string[], options: { set: string[]; quiet?: boolean } & SweepCommandOptions): Promise<void> {
   const loaded = loadExperiment(file, [...options.set, ...overrides]);
   // A config with a sweep section runs its trials, each in its own process (src/cli/sweep.ts).
+  if (options.queue !== undefined && !loaded.config.sweep) throw new UserError(`--queue: ${file} has no sweep section; --queue enqueues a sweep's trials`);
   if (loaded.config.sweep) return (await import('./sweep.ts')).sweepCommand(loaded, file, options);
   const resume = options.resume === undefined ? undefined : prepareResume(options.resume, loaded.config);
   return trainCommand(loaded.config, resume?.configFile ?? file, options.quiet ?? false, resume);

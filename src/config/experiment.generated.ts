@@ -613,6 +613,10 @@ export interface Sweep {
    */
   parallel: number;
   /**
+   * With --queue: how many times a trial that failed by a crash or a lost worker is run again (from its checkpoint where its run directory is reachable) before it is marked failed. A mistake in the input (a UserError) and a diverged run are not retried. Not used without --queue.
+   */
+  retries: number;
+  /**
    * Dotted config path -> list of values (any YAML value, whole objects included), or for random a distribution.
    */
   parameters: {

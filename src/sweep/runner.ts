@@ -57,12 +57,46 @@ export function formatDuration(totalSeconds: number): string {
  * The run directory of an interrupted trial that can go on from its checkpoint. The worker of a killed sweep
  * stops by itself when it loses the sweep (with a checkpoint): it is waited for, 60 s at most.
  */
-async function resumableRun(previous: TrialRecord): Promise<string | undefined> {
-  if (previous.status !== 'stopped' || !previous.runDir) return undefined;
-  for (const deadline = Date.now() + 60_000; previous.pid && isAlive(previous.pid) && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 200));
-  if (!existsSync(join(previous.runDir, 'checkpoints', 'latest.json')) || !existsSync(join(previous.runDir, 'summary.json'))) return undefined;
+export async function resumableRun(runDir: string | null, pid?: number | null): Promise<string | undefined> {
+  if (!runDir) return undefined;
+  for (const deadline = Date.now() + 60_000; pid && isAlive(pid) && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 200));
+  if (!existsSync(join(runDir, 'checkpoints', 'latest.json')) || !existsSync(join(runDir, 'summary.json'))) return undefined;
   // A worker killed with its trial (kill -9) leaves summary.json saying running: such a run shows as crashed.
-  return readRunState(previous.runDir).status === 'running' ? undefined : previous.runDir;
+  return readRunState(runDir).status === 'running' ? undefined : runDir;
+}
+
+/** Picks the sweep directory: --resume's, else the latest with the same definition (unless --new), else a new one. */
+export function openSweepDirectory(config: Experiment, trials: Trial[], options: Pick<SweepOptions, 'resume' | 'fresh' | 'configFile'>): SweepDirectory {
+  const { resume, fresh, configFile } = options;
+  const root = resolve(config.tracking.runsDir);
+  const hash = trialsHash(trials, config);
+  if (resume !== undefined) {
+    if (fresh) throw new UserError('--resume and --new contradict each other: give one');
+    const directory = SweepDirectory.open(resolve(resume));
+    if (directory.manifest.definitionHash !== hash) {
+      const changes = describeDefinitionChange(directory, trials);
+      throw new UserError(
+        [
+          `${resume}: cannot resume, the sweep definition changed since this sweep was started (its trials differ from the ones ${configFile} now gives):`,
+          ...changes.map((line) => `  ${line}`),
+          'Undo the change to resume this sweep, or run without --resume (or with --new) to start a sweep of the new definition.',
+        ].join('\n'),
+      );
+    }
+    return directory;
+  }
+  checkWritableFolder(config.tracking.runsDir, 'tracking.runsDir');
+  if (!fresh) {
+    const latest = SweepDirectory.findLatest(root, config.name, hash);
+    if (latest) return latest;
+  }
+  return SweepDirectory.create(root, config, resolve(configFile), trials);
+}
+
+/** summary.csv and summary.md of the sweep directory, from its manifest. */
+export function writeSummaryFiles(directory: SweepDirectory): void {
+  writeFileAtomic(directory.file('summary.csv'), summaryCsv(directory.manifest));
+  writeFileAtomic(directory.file('summary.md'), summaryMarkdown(directory.manifest));
 }
 
 export class SweepRunner {
@@ -99,37 +133,9 @@ export class SweepRunner {
     this.queue = new PQueue({ concurrency: this.config.sweep.parallel });
   }
 
-  /** Picks the sweep directory: --resume's, else the latest with the same definition (unless --new), else a new one. */
-  private openDirectory(): SweepDirectory {
-    const { resume, fresh, configFile } = this.options;
-    const root = resolve(this.config.tracking.runsDir);
-    const hash = trialsHash(this.trials, this.config);
-    if (resume !== undefined) {
-      if (fresh) throw new UserError('--resume and --new contradict each other: give one');
-      const directory = SweepDirectory.open(resolve(resume));
-      if (directory.manifest.definitionHash !== hash) {
-        const changes = describeDefinitionChange(directory, this.trials);
-        throw new UserError(
-          [
-            `${resume}: cannot resume, the sweep definition changed since this sweep was started (its trials differ from the ones ${configFile} now gives):`,
-            ...changes.map((line) => `  ${line}`),
-            'Undo the change to resume this sweep, or run without --resume (or with --new) to start a sweep of the new definition.',
-          ].join('\n'),
-        );
-      }
-      return directory;
-    }
-    checkWritableFolder(this.config.tracking.runsDir, 'tracking.runsDir');
-    if (!fresh) {
-      const latest = SweepDirectory.findLatest(root, this.config.name, hash);
-      if (latest) return latest;
-    }
-    return SweepDirectory.create(root, this.config, resolve(configFile), this.trials);
-  }
-
   async run(): Promise<SweepOutcome> {
     this.startedAt = Date.now();
-    const directory = (this.directory = this.openDirectory());
+    const directory = (this.directory = openSweepDirectory(this.config, this.trials, this.options));
     const { manifest } = directory;
     directory.claim();
     this.search?.attach(directory);
@@ -199,7 +205,7 @@ export class SweepRunner {
     this.queued.delete(trial.name);
     const previous = directory.trial(trial.name);
     // An interrupted trial goes on from its checkpoint; a failed one (or one with no checkpoint) starts over.
-    const resume = await resumableRun(previous);
+    const resume = previous.status === 'stopped' ? await resumableRun(previous.runDir, previous.pid) : undefined;
     const runId = resume ? previous.runId! : newRunId();
     const earlier =
       previous.runId && !resume
@@ -352,8 +358,7 @@ export class SweepRunner {
     manifest.status = this.stopping === 'interrupt' ? 'stopped' : counts.failed > 0 ? 'failed' : sweepComplete(manifest) ? 'finished' : 'stopped';
     manifest.owner = null;
     directory.save();
-    writeFileAtomic(directory.file('summary.csv'), summaryCsv(manifest));
-    writeFileAtomic(directory.file('summary.md'), summaryMarkdown(manifest));
+    writeSummaryFiles(directory);
     if (this.parent) {
       const status = manifest.status === 'finished' ? 'FINISHED' : manifest.status === 'failed' ? 'FAILED' : 'KILLED';
       try {

@@ -1,10 +1,10 @@
-// Parts a test needs that a machine may lack: a TensorFlow.js backend, PyTorch, Chromium. Where one is missing,
+// Parts a test needs that a machine may lack: a TensorFlow.js backend, PyTorch, Chromium, Debian's redis-server. Where one is missing,
 // its tests skip with the reason; where $DCGAN_RUN_REQUIRE names it (.ci/run names what CI installs), a missing
 // part is a failing test instead, so a failed install cannot leave CI green with a whole backend unchecked.
 import { test } from 'node:test';
 import { availableBackends, type BackendName } from '../../src/backend/select.ts';
 
-const PARTS = ['tensorflow', 'wasm', 'webgpu', 'torch', 'chromium'] as const;
+const PARTS = ['tensorflow', 'wasm', 'webgpu', 'torch', 'chromium', 'redis'] as const;
 export type Part = (typeof PARTS)[number];
 
 export const REQUIRE_ENV = 'DCGAN_RUN_REQUIRE';

@@ -1,0 +1,82 @@
+// A sweep's state as the queue holds it: each trial's job (queued, running where, finished, failed, pruned,
+// cancelled) laid over the manifest stored when the sweep was enqueued. The coordinator's local manifest and
+// `sweep status` both come from here.
+import type { Job, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { UserError } from '../../errors.ts';
+import type { SweepManifest, TrialRecord } from '../../track/sweep-manifest.ts';
+import { cancelKey, sweepKey } from './connection.ts';
+import type { TrialJobData, TrialJobProgress, TrialJobResult } from './jobs.ts';
+
+export const CANCELLED = 'cancelled by dcgan-run sweep cancel';
+
+export interface QueuedTrial {
+  record: TrialRecord;
+  /** queued, running, finished, failed, pruned or cancelled. */
+  state: string;
+  /** host and pid of the trial's process while it runs. */
+  where: string | null;
+}
+
+export async function storedManifest(redis: Redis, sweepId: string): Promise<SweepManifest> {
+  const text = await redis.get(sweepKey(sweepId));
+  if (!text) throw new UserError(`no sweep ${sweepId} in this queue (a sweep's id is the name of its directory, sweep-<id>; it is known once enqueued)`);
+  return JSON.parse(text) as SweepManifest;
+}
+
+function overlay(record: TrialRecord, job: Job<TrialJobData, TrialJobResult> | undefined, state: string, cancelled: boolean): QueuedTrial {
+  const progress = job && typeof job.progress === 'object' ? (job.progress as unknown as TrialJobProgress) : undefined;
+  const ran = progress
+    ? { runId: progress.runId, runDir: progress.runDir, startedAt: progress.startedAt, attempts: (job?.attemptsMade ?? 0) + (job?.finishedOn ? 0 : 1) }
+    : {};
+  const ended = job?.finishedOn
+    ? { endedAt: new Date(job.finishedOn).toISOString(), wallSeconds: job.processedOn ? (job.finishedOn - job.processedOn) / 1000 : null }
+    : {};
+  if (state === 'completed' && job?.returnvalue) {
+    const result = job.returnvalue;
+    const r = {
+      ...record,
+      ...ran,
+      ...ended,
+      status: result.status,
+      metrics: result.metrics,
+      epochsDone: result.epochsDone,
+      runId: result.runId,
+      runDir: result.runDir,
+    };
+    return { record: r, state: result.status, where: null };
+  }
+  if (state === 'active' && progress) {
+    return {
+      record: { ...record, ...ran, status: 'running', pid: progress.pid },
+      state: 'running',
+      where: `${progress.host} pid ${progress.pid ?? progress.workerPid}`,
+    };
+  }
+  if (state === 'failed' || (cancelled && state !== 'active')) {
+    const status = cancelled ? 'stopped' : 'failed';
+    const error = cancelled ? CANCELLED : (job?.failedReason ?? 'failed');
+    return { record: { ...record, ...ran, ...ended, status, error }, state: cancelled ? 'cancelled' : 'failed', where: null };
+  }
+  return { record: { ...record, ...ran, status: 'pending' }, state: state === 'active' ? 'running' : 'queued', where: null };
+}
+
+/** Every trial of the sweep, from its job (id: the trial's configHash, its fingerprint; a job gone from the queue counts as queued, or cancelled after a cancel). */
+export async function readSweepState(
+  queue: Queue<TrialJobData, TrialJobResult>,
+  redis: Redis,
+  manifest: SweepManifest,
+): Promise<{ trials: QueuedTrial[]; cancelled: boolean }> {
+  const cancelled = (await redis.exists(cancelKey(manifest.sweepId))) === 1;
+  const trials = await Promise.all(
+    manifest.trials.map(async (record) => {
+      const job = await queue.getJob(record.configHash);
+      const state = job ? await job.getState() : 'missing';
+      return overlay(record, job, state, cancelled);
+    }),
+  );
+  return { trials, cancelled };
+}
+
+/** A sweep's trials are settled when none waits or runs. */
+export const settled = (trials: QueuedTrial[]): boolean => trials.every((t) => !['queued', 'running'].includes(t.state));

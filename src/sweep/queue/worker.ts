@@ -1,0 +1,141 @@
+// `dcgan-run worker --queue redis://...`: takes trials from the queue, `concurrency` at a time, and runs each in
+// its own process exactly as a local sweep does (src/sweep/trial-process.ts), so this process's event loop stays
+// free and BullMQ renews each job's lock. A trial whose previous worker was lost (a stalled job) goes on from
+// its checkpoint when its run directory is reachable here; a UserError or a diverged run is not retried.
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { newRunId } from '../../track/run-dir.ts';
+import { readRunState } from '../../track/run-state.ts';
+import { resumableRun } from '../runner.ts';
+import { startTrialProcess, type TrialProcess } from '../trial-process.ts';
+import { cancelKey, connect, QUEUE_NAME } from './connection.ts';
+import type { TrialJobData, TrialJobProgress, TrialJobResult } from './jobs.ts';
+import { CANCELLED } from './state.ts';
+
+export interface QueueWorkerOptions {
+  url: string;
+  concurrency: number;
+  /** How long a job's lock lasts without renewal: a lost worker's trial is taken up again after about twice this. */
+  lockSeconds: number;
+  log: (line: string) => void;
+}
+
+export class QueueWorker {
+  private readonly active = new Set<TrialProcess>();
+  private stopping = false;
+  private readonly worker: Worker<TrialJobData, TrialJobResult>;
+  private readonly redis;
+
+  constructor(private readonly options: QueueWorkerOptions) {
+    this.redis = connect(options.url, (error) => options.log(`queue: ${error.message} (retrying)`));
+    this.worker = new Worker<TrialJobData, TrialJobResult>(QUEUE_NAME, (job, token) => this.runTrial(job, token), {
+      connection: this.redis,
+      concurrency: options.concurrency,
+      lockDuration: options.lockSeconds * 1000,
+      stalledInterval: options.lockSeconds * 1000,
+      maxStalledCount: 3,
+      autorun: false,
+    });
+    this.worker.on('error', () => {});
+    this.worker.on('failed', (job, error) => job && this.options.log(`[${job.data.trialName}] FAILED (attempt ${job.attemptsMade}): ${error.message}`));
+  }
+
+  async run(): Promise<void> {
+    this.options.log(`worker ${hostname()} pid ${process.pid}: taking trials from ${this.options.url}, ${this.options.concurrency} at a time`);
+    await this.worker.run();
+  }
+
+  /** Stops the running trials after their step, with a checkpoint, and puts their jobs back in the queue. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.options.log(`stopping ${this.active.size} running trial(s) after their step; their jobs go back to the queue`);
+    for (const child of this.active) child.stop();
+    await this.worker.close();
+    await this.redis.quit().catch(() => {});
+  }
+
+  private async runTrial(job: Job<TrialJobData, TrialJobResult>, token?: string): Promise<TrialJobResult> {
+    const { data } = job;
+    const prefix = `[${data.trialName}]`;
+    const previous = typeof job.progress === 'object' ? (job.progress as unknown as TrialJobProgress) : undefined;
+    // The same attempt started before: its worker was lost or stopped, so its run goes on from the checkpoint
+    // (its process, on this host, is waited for). A failed attempt starts over.
+    const interrupted = previous !== undefined && previous.attempt === job.attemptsMade;
+    const found = interrupted ? await resumableRun(previous.runDir, previous.host === hostname() ? previous.pid : null) : undefined;
+    const resume = found && readRunState(found).status === 'stopped' ? found : undefined;
+    const runId = resume ? previous!.runId : newRunId();
+    const runDir = resume ?? resolve(data.config.tracking.runsDir, data.config.name, runId);
+    const child = startTrialProcess(
+      {
+        type: 'start',
+        trialName: data.trialName,
+        config: data.config,
+        configFile: data.configFile,
+        runId,
+        parentRunId: data.parentRunId,
+        quiet: data.quiet,
+        resumeRunDir: resume,
+      },
+      (line) => this.options.log(`${prefix} ${line}`),
+    );
+    this.active.add(child);
+    const progress: TrialJobProgress = {
+      host: hostname(),
+      workerPid: process.pid,
+      pid: child.pid ?? null,
+      runId,
+      runDir,
+      startedAt: new Date().toISOString(),
+      attempt: job.attemptsMade,
+      resumed: resume !== undefined,
+    };
+    this.options.log(
+      `${prefix} ${resume ? 'resumed from its checkpoint' : 'started'}: run ${runId}${job.attemptsMade > 0 ? ` (attempt ${job.attemptsMade + 1})` : ''}`,
+    );
+    let cancelled = false;
+    const watch = setInterval(() => {
+      void this.redis.exists(cancelKey(data.sweepId)).then(
+        (set) => {
+          if (set && !cancelled) {
+            cancelled = true;
+            this.options.log(`${prefix} the sweep was cancelled: stopping the trial`);
+            child.stop();
+          }
+        },
+        () => {},
+      );
+    }, 1000);
+    try {
+      await job.updateProgress(progress);
+      if (this.stopping) child.stop();
+      const reply = await child.result;
+      if (cancelled) throw new UnrecoverableError(CANCELLED);
+      if (reply.type === 'error') throw reply.userError ? new UnrecoverableError(reply.message) : new Error(reply.message);
+      const { summary } = reply;
+      if (summary.status === 'failed') throw new UnrecoverableError(summary.error ?? 'failed');
+      if (reply.pruned || summary.status === 'finished') {
+        this.options.log(`${prefix} ${reply.pruned ? 'pruned' : 'finished'}: ${summary.epochsDone} epochs in ${summary.wallSeconds.toFixed(1)} s`);
+        return {
+          status: reply.pruned ? 'pruned' : 'finished',
+          metrics: reply.metrics,
+          epochsDone: summary.epochsDone,
+          runId,
+          runDir: reply.runDir,
+          host: hostname(),
+          summary: { epochs: summary.epochs, epochsDone: summary.epochsDone, wallSeconds: summary.wallSeconds },
+        };
+      }
+      // Stopped with a checkpoint: by this worker's shutdown the job goes back to the queue (no attempt used).
+      if (this.stopping && token) {
+        await job.moveToDelayed(Date.now(), token);
+        throw new DelayedError();
+      }
+      throw new Error(`the trial stopped after ${summary.epochsDone}/${summary.epochs} epochs without finishing`);
+    } finally {
+      clearInterval(watch);
+      this.active.delete(child);
+    }
+  }
+}
