@@ -53,10 +53,12 @@ function overlay(record: TrialRecord, job: Job<TrialJobData, TrialJobResult> | u
       where: `${progress.host} pid ${progress.pid ?? progress.workerPid}`,
     };
   }
+  // A trial that failed before the cancel stays failed; the cancel stops (or removes) the others.
+  if (state === 'failed' && job?.failedReason !== CANCELLED) {
+    return { record: { ...record, ...ran, ...ended, status: 'failed', error: job?.failedReason ?? 'failed' }, state: 'failed', where: null };
+  }
   if (state === 'failed' || (cancelled && state !== 'active')) {
-    const status = cancelled ? 'stopped' : 'failed';
-    const error = cancelled ? CANCELLED : (job?.failedReason ?? 'failed');
-    return { record: { ...record, ...ran, ...ended, status, error }, state: cancelled ? 'cancelled' : 'failed', where: null };
+    return { record: { ...record, ...ran, ...ended, status: 'stopped', error: CANCELLED }, state: 'cancelled', where: null };
   }
   return { record: { ...record, ...ran, status: 'pending' }, state: state === 'active' ? 'running' : 'queued', where: null };
 }

@@ -122,7 +122,7 @@ export class QueueWorker {
           metrics: reply.metrics,
           epochsDone: summary.epochsDone,
           runId,
-          runDir: reply.runDir,
+          runDir: resolve(reply.runDir),
           host: hostname(),
           summary: { epochs: summary.epochs, epochsDone: summary.epochsDone, wallSeconds: summary.wallSeconds },
         };
