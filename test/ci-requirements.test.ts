@@ -41,5 +41,5 @@ test('a missing part that DCGAN_RUN_REQUIRE names fails, with the reason', () =>
 test('an unknown part in DCGAN_RUN_REQUIRE is an error naming the parts', () => {
   const { status, output } = runWith('tensorflow pytorch');
   assert.equal(status, 1, output);
-  assert.match(output, /\$DCGAN_RUN_REQUIRE: unknown part pytorch \(the parts are tensorflow, wasm, webgpu, torch, chromium\)/);
+  assert.match(output, /\$DCGAN_RUN_REQUIRE: unknown part pytorch \(the parts are tensorflow, wasm, webgpu, torch, optuna, chromium, redis\)/);
 });

@@ -4,14 +4,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { OPTUNA_PYTHON, optunaSkip } from './parity/exchange.ts';
 import { Rng } from '../src/random/rng.ts';
 import { ashaDecide, type AshaSettings, type Rungs } from '../src/sweep/search/asha.ts';
 import type { Mode } from '../src/sweep/search/tpe.ts';
 
-const PYTHON = process.env.PARITY_PYTHON ?? 'python3';
 const SCRIPT = join(import.meta.dirname, 'parity/optuna_asha.py');
-const optunaMissing =
-  spawnSync(PYTHON, ['-c', 'import optuna'], { stdio: 'ignore' }).status === 0 ? false : `${PYTHON} without optuna: python3 -m pip install optuna`;
+const optunaMissing = optunaSkip();
 
 type Report = [trial: number, step: number, value: number];
 
@@ -65,7 +64,7 @@ for (const [settings, mode, every] of [
 ] as const) {
   test(`ASHA prunes as Optuna's SuccessiveHalvingPruner: ${JSON.stringify(settings)}, ${mode}, evaluated every ${every}`, { skip: optunaMissing }, (t) => {
     const history = reports(24, 27, every, settings.reductionFactor * 100 + every);
-    const run = spawnSync(PYTHON, [SCRIPT], { input: JSON.stringify({ settings, mode, trials: 24, reports: history }), encoding: 'utf8' });
+    const run = spawnSync(OPTUNA_PYTHON, [SCRIPT], { input: JSON.stringify({ settings, mode, trials: 24, reports: history }), encoding: 'utf8' });
     assert.equal(run.status, 0, run.stderr);
     const expected = JSON.parse(run.stdout) as ReturnType<typeof ours>;
     const actual = ours(history, settings, mode);

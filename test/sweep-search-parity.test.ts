@@ -6,14 +6,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { OPTUNA_PYTHON, optunaSkip } from './parity/exchange.ts';
 import { Rng } from '../src/random/rng.ts';
 import { densities, splitTrials, TPE_DEFAULTS, type Mode, type TrialObservation } from '../src/sweep/search/tpe.ts';
 import { drawUniform, type Param } from '../src/sweep/search/space.ts';
 
-const PYTHON = process.env.PARITY_PYTHON ?? 'python3';
 const SCRIPT = join(import.meta.dirname, 'parity/optuna_tpe.py');
-const optunaMissing =
-  spawnSync(PYTHON, ['-c', 'import optuna'], { stdio: 'ignore' }).status === 0 ? false : `${PYTHON} without optuna: python3 -m pip install optuna`;
+const optunaMissing = optunaSkip();
 
 const PARAMS: Param[] = [
   { path: 'x', kind: 'float', low: -5, high: 10, log: false },
@@ -58,7 +57,10 @@ interface OptunaDensities {
 }
 
 function optuna(trials: TrialObservation[], points: number[][], mode: Mode, multivariate: boolean): OptunaDensities {
-  const run = spawnSync(PYTHON, [SCRIPT], { input: JSON.stringify({ params: PARAMS, trials, candidates: points, mode, multivariate }), encoding: 'utf8' });
+  const run = spawnSync(OPTUNA_PYTHON, [SCRIPT], {
+    input: JSON.stringify({ params: PARAMS, trials, candidates: points, mode, multivariate }),
+    encoding: 'utf8',
+  });
   assert.equal(run.status, 0, run.stderr);
   return JSON.parse(run.stdout) as OptunaDensities;
 }

@@ -49,6 +49,15 @@ export function readTensors(stem: string): { meta: unknown; tensors: Map<string,
 /** The interpreter for the PyTorch scripts: Debian's python3-torch, or PARITY_PYTHON. */
 export const PARITY_PYTHON = process.env.PARITY_PYTHON ?? '/usr/bin/python3';
 
+/** The interpreter for the Optuna references: the python3 that `python3 -m pip install optuna` installed into, or PARITY_PYTHON. */
+export const OPTUNA_PYTHON = process.env.PARITY_PYTHON ?? 'python3';
+
+/** false where OPTUNA_PYTHON imports optuna, else the reason the TPE and ASHA parity tests are skipped. */
+export function optunaSkip(): string | false {
+  const found = spawnSync(OPTUNA_PYTHON, ['-c', 'import optuna'], { stdio: 'ignore' }).status === 0;
+  return needs('optuna', found ? false : `${OPTUNA_PYTHON} without optuna: python3 -m pip install optuna`);
+}
+
 /** false where PARITY_PYTHON imports torch and numpy, else the reason the parity tests are skipped. */
 export function torchSkip(): string | false {
   const found = spawnSync(PARITY_PYTHON, ['-c', 'import torch, numpy'], { stdio: 'ignore' }).status === 0;

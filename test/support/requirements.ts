@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import { availableBackends, type BackendName } from '../../src/backend/select.ts';
 
-const PARTS = ['tensorflow', 'wasm', 'webgpu', 'torch', 'chromium', 'redis'] as const;
+const PARTS = ['tensorflow', 'wasm', 'webgpu', 'torch', 'optuna', 'chromium', 'redis'] as const;
 export type Part = (typeof PARTS)[number];
 
 export const REQUIRE_ENV = 'DCGAN_RUN_REQUIRE';
