@@ -138,7 +138,7 @@ async function download(dataset: IdxDataset, file: string, mirrors: string[], st
     const started = performance.now();
     const bar = progressBar(file);
     try {
-      await writeVerified(await fromUrl(url, store.idleTimeoutMs), dest, expected, bar?.update ?? undefined);
+      await writeVerified(await fromUrl(url, store.idleTimeoutMs), dest, expected, bar?.update);
       bar?.stop();
       store.log(`data: downloaded ${url} (${formatBytes(statSync(dest).size)} in ${((performance.now() - started) / 1000).toFixed(1)} s, MD5 verified)`);
       return;
