@@ -135,3 +135,98 @@ test('a changed definition is described trial by trial', () => {
 test('durations read as seconds, minutes or hours', () => {
   assert.deepEqual([5, 65, 3600 + 120].map(formatDuration), ['5s', '1m05s', '1h02m']);
 });
+
+/** A sweep with an objective: finished trials with and without a value, pruned ones at two epochs, a failed and a stopped one. */
+function objectiveManifest(mode: 'min' | 'max'): SweepManifest {
+  const withObjective = (r: TrialRecord, value: number | null, epoch = 3): TrialRecord => ({ ...r, objective: { epoch, value: value as number } });
+  const prunedAt = (r: TrialRecord, epoch: number, value: number): TrialRecord => ({
+    ...withObjective({ ...r, status: 'pruned' }, value, epoch),
+    pruned: { rung: epoch === 1 ? 0 : 1, epoch, value },
+  });
+  return {
+    ...manifest,
+    sweepId: 'sweep-o',
+    objective: { metric: 'swd/patch7/n10/avg', mode },
+    trials: [
+      withObjective(record(0, 0.1, 'finished', [0.2, 3.1, 0.95, 0.05]), 0.3),
+      prunedAt(record(1, 0.2, 'finished', [0.7, 0.7, 0.5, 0.5]), 1, 0.9),
+      withObjective(record(2, 0.3, 'finished', [0.69, 0.7, 0.52, 0.47]), 0.1),
+      record(3, 0.4, 'failed', null, 'the trial diverged'),
+      prunedAt(record(4, 0.5, 'finished', [0.6, 1.0, 0.6, 0.4]), 3, 0.5),
+      withObjective(record(5, 0.6, 'finished', [0.6, 1.0, 0.6, 0.4]), 0.2),
+      // NaN at its last evaluation: JSON keeps it as null; finished, but with nothing to rank it by.
+      withObjective(record(6, 0.7, 'finished', [0.6, 1.0, 0.6, 0.4]), null),
+      record(7, 0.8, 'stopped', [0.69, 0.69, 0.5, 0.5], 'stopped after 1/3 epochs (interrupted)'),
+      prunedAt(record(8, 0.9, 'finished', [0.6, 1.0, 0.6, 0.4]), 1, 0.4),
+    ],
+  };
+}
+
+test('with sweep.objective, finished trials are ranked by it (min: lowest first), then the unranked, the pruned (furthest first), the failed', () => {
+  const rows = summaryRows(objectiveManifest('min'));
+  assert.deepEqual(
+    rows.map((r) => [r.rank, r.trial.index, r.trial.status]),
+    [
+      [1, 2, 'finished'],
+      [2, 5, 'finished'],
+      [3, 0, 'finished'],
+      [null, 6, 'finished'],
+      [null, 7, 'stopped'],
+      [null, 4, 'pruned'],
+      [null, 8, 'pruned'],
+      [null, 1, 'pruned'],
+      [null, 3, 'failed'],
+    ],
+  );
+  assert.deepEqual(
+    rows.slice(0, 3).map((r) => r.score),
+    [0.1, 0.2, 0.3],
+  );
+  // max: highest first, among the finished and among the pruned of one epoch.
+  assert.deepEqual(
+    summaryRows(objectiveManifest('max')).map((r) => [r.rank, r.trial.index]),
+    [
+      [1, 0],
+      [2, 5],
+      [3, 2],
+      [null, 6],
+      [null, 7],
+      [null, 4],
+      [null, 1],
+      [null, 8],
+      [null, 3],
+    ],
+  );
+  // An explicit key still ranks by it.
+  assert.deepEqual(
+    summaryRows(objectiveManifest('min'), SORT_KEYS.balance)
+      .filter((r) => r.rank !== null)
+      .map((r) => r.trial.index),
+    [2, 5, 6, 0],
+  );
+});
+
+test('with sweep.objective, its column comes right after the trial name in every table, and the note says the order', () => {
+  const m = objectiveManifest('min');
+  const csv = summaryCsv(m).trimEnd().split('\n');
+  assert.equal(csv[0], `rank,trial,swd/patch7/n10/avg,status,${LR},model.discriminator.activation,epochs,lossD,lossG,dReal,dFake,balance,runId,error`);
+  assert.ok(csv[1].startsWith('1,002-learningRate=0.3,0.1000,finished,0.3,'), csv[1]);
+  assert.ok(csv[4].startsWith(',006-learningRate=0.7,NaN,finished,'), csv[4]);
+  assert.ok(csv[6].startsWith(',004-learningRate=0.5,0.5000,pruned,'), csv[6]);
+  assert.ok(csv[6].endsWith(",run-4,pruned at epoch 3 (rung 1): swd/patch7/n10/avg 0.5000 not in the rung's top share"), csv[6]);
+  assert.ok(csv[9].startsWith(',003-learningRate=0.4,,failed,'), csv[9]);
+  const md = summaryMarkdown(m);
+  assert.match(
+    md,
+    /Sorted by swd\/patch7\/n10\/avg \(sweep\.objective\) at the last evaluation, lowest first\. Only finished trials are ranked; pruned trials follow \(the furthest first\), failed ones come last\./,
+  );
+  assert.match(md, /\| rank \| trial \| swd\/patch7\/n10\/avg \| status \|/);
+  assert.match(md, /\| ---: \| --- \| ---: \| --- \|/);
+  assert.match(md, /\| 1 \| 002-learningRate=0\.3 \| 0\.1000 \| finished \|/);
+  const text = summaryText(objectiveManifest('max')).split('\n');
+  assert.match(text[0], /^Sorted by swd\/patch7\/n10\/avg \(sweep\.objective\) at the last evaluation, highest first/);
+  assert.match(text[1], /^rank {2}trial +swd\/patch7\/n10\/avg {2}status /);
+  assert.match(text[3], /^1 +000-learningRate=0\.1 +0\.3000 +finished /);
+  // Without an objective the table is as before (the balance ranking, objective-less columns).
+  assert.ok(summaryCsv(manifest).startsWith('rank,trial,status,'));
+});

@@ -8,7 +8,7 @@ import { connectAtStart, mlflowExperimentName, type MlflowTarget } from '../trac
 import type { MlflowClient, MlflowRunStatus } from '../track/mlflow/index.ts';
 import { SWEPT_KEYS_TAG } from '../track/mlflow-params.ts';
 import type { SweepDirectory } from '../track/sweep-manifest.ts';
-import { statusCounts, summaryRows, SORT_KEYS, DEFAULT_SORT_KEY } from './summary.ts';
+import { sortDescription, statusCounts, summaryRows, SORT_KEYS, DEFAULT_SORT_KEY } from './summary.ts';
 
 export class ParentRun {
   private constructor(
@@ -90,16 +90,17 @@ export class ParentRun {
     for (const file of ['summary.csv', 'summary.md', 'manifest.json']) await this.upload(directory, file, file);
     const counts = statusCounts(manifest);
     const now = Date.now();
+    // The table's best: by sweep.objective where the sweep has one, else by balance.
     const best = summaryRows(manifest).find((row) => row.rank === 1);
-    const key = SORT_KEYS[DEFAULT_SORT_KEY];
+    const column = manifest.objective?.metric ?? SORT_KEYS[DEFAULT_SORT_KEY].column;
     await this.client.logBatch(this.runId, {
       metrics: [
         ...Object.entries(counts).map(([name, value]) => ({ key: `trials_${name}`, value, timestamp: now })),
-        ...(best && best.score !== null ? [{ key: `best_${key.column}`, value: best.score, timestamp: now }] : []),
+        ...(best && best.score !== null ? [{ key: `best_${column}`, value: best.score, timestamp: now }] : []),
       ],
       tags: {
         'dcgan.sweep.status': manifest.status,
-        'dcgan.sweep.sortKey': `${key.column} = ${key.formula}, lowest first`,
+        'dcgan.sweep.sortKey': sortDescription(manifest),
         ...(best ? { 'dcgan.sweep.best': best.trial.name, ...(best.trial.runId ? { 'dcgan.sweep.bestRunId': best.trial.runId } : {}) } : {}),
       },
     });
