@@ -7,6 +7,7 @@ import { cacheFolder } from '../io/cache-folder.ts';
 import { isLabeled } from '../plan/source.ts';
 import { createEvaluator } from '../eval/evaluate.ts';
 import { latestCheckpoint, loadSamplingGenerator } from '../track/run-checkpoints.ts';
+import { loadLayersModel } from '../model/io.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { readRunConfig } from '../track/run-dir.ts';
 import { statusNote } from '../track/run-state.ts';
@@ -29,7 +30,9 @@ export async function evalCommand(runDir: string, options: { checkpoint: string;
   const dataset = await loadDataset(config.data, { cacheDir: cacheFolder('data'), log });
   const evaluator = await createEvaluator(config, { ...settings, metrics: [...settings.metrics] }, dataset, { cacheDir: cacheFolder('classifiers'), log });
   const generator = await loadSamplingGenerator(checkpoint);
-  const values = await evaluator.evaluate(generator);
+  // deadUnits runs the checkpoint's discriminator as training does (and leaves it as it was).
+  const discriminator = settings.metrics.includes('deadUnits') ? await loadLayersModel(join(checkpoint, 'discriminator')) : undefined;
+  const values = await evaluator.evaluate(generator, discriminator);
   const name = checkpoint.split('/').pop()!;
   writeFileAtomic(join(runDir, `eval-${name}.json`), `${JSON.stringify({ checkpoint: name, samples: settings.samples, values }, null, 2)}\n`);
   const width = Math.max(...Object.keys(values).map((k) => k.length));

@@ -505,11 +505,14 @@ export interface Train {
      */
     samples: number;
     /**
-     * patches: sliced Wasserstein distance on Laplacian-pyramid 7x7 patches and k-NN precision/recall on the same descriptors (any data, no network). classifier: Frechet and kernel distance (KID) and precision/recall on the features of a small CNN the project trains (seeded, cached under .cache/classifiers/) on the IDX training split, plus the class histogram and, with data.source.classes, the share of images of the intended classes; needs an idx source with labels and the MNIST-style t10k files beside them.
+     * patches: sliced Wasserstein distance on Laplacian-pyramid 7x7 patches and k-NN precision/recall on the same descriptors (any data, no network). classifier: Frechet and kernel distance (KID) and precision/recall on the features of a small CNN the project trains (seeded, cached under .cache/classifiers/) on the IDX training split, plus the class histogram (class_hist/.../c<k>), its total variation distance and largest per-class gap to the real sample's histogram (class_tv, class_max_gap) and, with data.source.classes, the share of images of the intended classes; needs an idx source with labels and the MNIST-style t10k files beside them. background: the mean intensity in [0, 1] of the generated and the real images on the outer 2-pixel frame (background/frame2/nN) and on the pixels where the real sample's mean image is <= 1/255 (background/empty/nN, with the share of pixels that is, background_area/empty/nN): for data on a black background such as Fashion-MNIST, where a generator's grey tint or speckle shows. deadUnits: the share of the discriminator's units (the channels of each conv block after its activation) that are never > 0 on the n real and on the n generated images, D run in training mode on batches of data.batchSize and left unchanged (dead_units/discriminator/nN/real|generated/block<k>|all; dead_cells/... per position and channel; d_prob/... the mean sigmoid(D(x))).
      *
      * @minItems 1
      */
-    metrics: ['patches' | 'classifier', ...('patches' | 'classifier')[]];
+    metrics: [
+      'patches' | 'classifier' | 'background' | 'deadUnits',
+      ...('patches' | 'classifier' | 'background' | 'deadUnits')[]
+    ];
   };
   /**
    * At the end of the run (finished, stopped or failed), write its HTML report to <run-dir>/report/ (what `dcgan-run report <run-dir>` writes: every sample grid on a slider, the losses and quality metrics, the generator running in the page) and upload it to MLflow with the run. About the size of the grids plus the generator's weights twice (44 MB for the lesson's model); false skips it.

@@ -16,8 +16,11 @@ type EvalSettings = NonNullable<Experiment['train']['eval']>;
 export type BestMetric = Exclude<Experiment['train']['checkpoint']['keepBest'], false>;
 
 export interface Evaluator {
-  /** The metrics of `generator`'s images now; the noise is the same at every call, so epochs compare. */
-  evaluate(generator: tf.LayersModel): Promise<Metrics>;
+  /**
+   * The metrics of `generator`'s images now; the noise is the same at every call, so epochs compare. The
+   * discriminator is needed for train.eval's deadUnits (it is run and left as it was).
+   */
+  evaluate(generator: tf.LayersModel, discriminator?: tf.LayersModel): Promise<Metrics>;
 }
 
 const BEST_PREFIX: Record<BestMetric, { prefix: string; higherIsBetter: boolean }> = {
@@ -98,7 +101,9 @@ export async function createEvaluator(
   const noise = new Rng(deriveSeed(config.seed, 'eval/noise')).normals(n * latentDim);
   const intended = sourceClasses(config.data.source);
   return {
-    async evaluate(generator) {
+    async evaluate(generator, discriminator) {
+      const deadUnits = settings.metrics.includes('deadUnits');
+      if (deadUnits && !discriminator) throw new Error('train.eval.metrics deadUnits: no discriminator was given to the evaluation');
       const values = await generate(generator, noise, n, latentDim, config, dataset.channels);
       const generated: ImageSet = { count: n, height: dataset.height, width: dataset.width, channels: dataset.channels, data: values };
       return computeMetrics({
@@ -109,6 +114,8 @@ export async function createEvaluator(
         classifier,
         intendedClasses: intended,
         patchMetrics: settings.metrics.includes('patches'),
+        background: settings.metrics.includes('background'),
+        discriminator: deadUnits ? { model: discriminator!, batchSize: config.data.batchSize, scale: pixelScale(config, dataset.channels) } : undefined,
         log: options.log,
       });
     },

@@ -12,10 +12,22 @@
 // sample size; the baseline of each is the same name under real_vs_real/. With a classifier (C = its name,
 // e.g. fmnist-cnn): fd/C/nN, kid/C/nN and kid_std/C/nN, precision/C/nN/k3 and recall/C/nN/k3,
 // class_hist/C/nN/c<id> (the share predicted as each class: mode collapse), class_share/C/nN (the share
-// predicted as one of intendedClasses). For any data: swd/patch7/nN/r<level height> and .../avg, and
-// precision|recall/patch7/nN/k3/r<level>|avg on the same patch descriptors (normalised by the real sample's
-// channel statistics, 1000 per set and level).
+// predicted as one of intendedClasses), class_tv/C/nN (total variation distance between the predicted class
+// histogram and the reference real sample's: half the sum of |share difference|, 0 = the same histogram) and
+// class_max_gap/C/nN (the largest |share difference| of one class). For any data: swd/patch7/nN/r<level height> and
+// .../avg, and precision|recall/patch7/nN/k3/r<level>|avg on the same patch descriptors (normalised by the real
+// sample's channel statistics, 1000 per set and level). With `background` (background.ts):
+// background/frame2/nN and background/empty/nN, the mean intensity in [0, 1] of the outer 2-pixel frame and of
+// the pixels where the reference sample's mean image is <= 1/255 (left out where there are none), the floor being
+// the second real sample's; background_area/empty/nN the share of pixels that mask covers. With a discriminator
+// (discriminator.ts; no real-vs-real value, they describe D): dead_units/discriminator/nN/<set>/block<k> and
+// .../<set>/all, the share of D's channels never > 0 on the n images of <set> (real: the reference sample,
+// generated), dead_cells/discriminator/nN/<set>/all the same per (row, column, channel), and
+// d_prob/discriminator/nN/<set> the mean sigmoid(D(x)).
+import type * as tf from '@tensorflow/tfjs';
+import { emptyMask, FRAME_WIDTH, frameMask, maskArea, maskedMean } from './background.ts';
 import type { Classifier } from './classifier.ts';
+import { deadUnits, type DeadUnitOptions } from './discriminator.ts';
 import { frechetDistance } from './frechet.ts';
 import { type ImageSet, selectImages } from './images.ts';
 import { kernelInceptionDistance } from './kid.ts';
@@ -37,6 +49,10 @@ export interface MetricsOptions {
   intendedClasses?: number[];
   /** Patch SWD and precision/recall (default true). */
   patchMetrics?: boolean;
+  /** Background intensity of generated and real images (default false; see background.ts). */
+  background?: boolean;
+  /** The discriminator whose dead units are counted on the reference real sample and the generated one (discriminator.ts). */
+  discriminator?: { model: tf.LayersModel } & DeadUnitOptions;
   /** Also compare a second real sample with the first (default true). */
   baseline?: boolean;
   /** KID subsets (default 100 subsets of min(1000, n/2) images). */
@@ -88,6 +104,7 @@ export async function computeMetrics(opts: MetricsOptions): Promise<Metrics> {
     const reference = features(await classifier.features(realA), classifier.featureDim);
     const referenceRadii = kthNeighbourRadii(reference, k);
     const kidOptions = { subsetSize: opts.kid?.subsetSize ?? Math.min(1000, Math.floor(n / 2)), subsets: opts.kid?.subsets ?? 100 };
+    const referenceShares = classShares(await classifier.predict(realA), classifier.config.classes);
     for (const [prefix, images] of sets) {
       const other = features(await classifier.features(images), classifier.featureDim);
       out[`${prefix}fd/${tag}`] = frechetDistance(other, reference);
@@ -99,15 +116,46 @@ export async function computeMetrics(opts: MetricsOptions): Promise<Metrics> {
       out[`${prefix}recall/${tag}/k${k}`] = pr.recall;
 
       const predicted = await classifier.predict(images);
-      const counts = new Float64Array(classifier.config.classes);
-      for (const id of predicted) counts[id]++;
-      counts.forEach((count, id) => (out[`${prefix}class_hist/${tag}/c${id}`] = count / predicted.length));
+      const shares = classShares(predicted, classifier.config.classes);
+      shares.forEach((share, id) => (out[`${prefix}class_hist/${tag}/c${id}`] = share));
+      const gaps = shares.map((share, id) => Math.abs(share - referenceShares[id]!));
+      out[`${prefix}class_tv/${tag}`] = gaps.reduce((a, b) => a + b, 0) / 2;
+      out[`${prefix}class_max_gap/${tag}`] = Math.max(...gaps);
       if (opts.intendedClasses) {
         const wanted = new Set(opts.intendedClasses);
         out[`${prefix}class_share/${tag}`] = predicted.reduce((count, id) => count + (wanted.has(id) ? 1 : 0), 0) / predicted.length;
       }
     }
     log(`metrics: ${classifier.name} features, FD, KID, precision/recall, classes in ${seconds(started)} s`);
+  }
+
+  if (opts.background) {
+    const masks: [string, Uint8Array][] = [
+      [`frame${FRAME_WIDTH}`, frameMask(realA.height, realA.width)],
+      ['empty', emptyMask(realA)],
+    ];
+    for (const [name, mask] of masks) {
+      if (name === 'empty') out[`background_area/empty/n${n}`] = maskArea(mask);
+      if (maskArea(mask) === 0) continue;
+      for (const [prefix, images] of sets) out[`${prefix}background/${name}/n${n}`] = maskedMean(images, mask);
+    }
+  }
+
+  if (opts.discriminator) {
+    const { model, ...options } = opts.discriminator;
+    const started = performance.now();
+    for (const [set, images] of [
+      ['real', realA],
+      ['generated', fake],
+    ] as const) {
+      const dead = await deadUnits(model, images, options);
+      const tag = `discriminator/n${n}/${set}`;
+      dead.blocks.forEach((share, k) => (out[`dead_units/${tag}/block${k + 1}`] = share));
+      out[`dead_units/${tag}/all`] = dead.all;
+      out[`dead_cells/${tag}/all`] = dead.positions;
+      out[`d_prob/discriminator/n${n}/${set}`] = dead.meanProbability;
+    }
+    log(`metrics: the discriminator's dead units in ${seconds(started)} s`);
   }
 
   if (opts.patchMetrics === false) return out;
@@ -145,6 +193,13 @@ export async function computeMetrics(opts: MetricsOptions): Promise<Metrics> {
   }
   log(`metrics: patch SWD and precision/recall in ${seconds(started)} s`);
   return out;
+}
+
+/** The share of `predicted` in each of `classes` classes. */
+function classShares(predicted: Int32Array, classes: number): number[] {
+  const counts = new Array<number>(classes).fill(0);
+  for (const id of predicted) counts[id]!++;
+  return counts.map((count) => count / predicted.length);
 }
 
 function checkSameShape(real: ImageSet, generated: ImageSet): void {

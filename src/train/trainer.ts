@@ -414,7 +414,7 @@ async function logGrid(t: Training, epoch: number): Promise<void> {
 
 /** train.eval's metrics of the sampler; with keepBest, a better value saves checkpoints/best. */
 async function evaluate(t: Training, epoch: number, stepInEpoch: number): Promise<void> {
-  const values = await t.evaluator!.evaluate(t.nets.sampler);
+  const values = await t.evaluator!.evaluate(t.nets.sampler, t.nets.discriminator);
   record(t, [{ type: 'eval', step: epoch, epoch, values, time: Date.now() }]);
   t.summary.lastEval = { epoch, values };
   if (await t.options.onEvaluated?.(epoch, values)) t.stopAtEpochEnd = true;
