@@ -1,7 +1,7 @@
 // Sweeps over a Redis queue (BullMQ) with real worker processes on this machine and Debian's redis-server
 // (append-only): a worker killed mid-trial (SIGKILL) and Redis restarted mid-sweep, and every trial still ends
 // exactly once, the lost one resumed from its checkpoint; enqueueing again adds nothing; a UserError is not
-// retried; `sweep status` and `sweep cancel`.
+// retried; `sweep status` and `sweep cancel`. tpe, asha and --fail-fast through the queue: sweep-queue-search.test.ts.
 import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -157,21 +157,9 @@ test('a UserError is not retried; sweep status shows the trials; sweep cancel re
   const result = await coordinator.done;
   assert.equal(result.code, 1, coordinator.output());
   const status = await runCli(['sweep', 'status', sweepId, '--queue', redis.url], { cwd: dir });
-  assert.match(status.stdout, /, cancelled\n/);
+  assert.match(status.stdout, /, cancelled by dcgan-run sweep cancel\n/);
   assert.match(status.stdout, /^000-seed=11,root=\S+\s+finished/m);
   assert.match(status.stdout, /^001-seed=11,root=\S+\s+failed\s+1\s+data\.source\.root: the folder \/nonexistent\/sprites does not exist/m);
   assert.match(status.stdout, /^003-seed=12,root=\S+\s+cancelled/m);
   assert.equal(readManifest(sweepDir).trials[3].status, 'stopped');
-});
-
-test('--queue refuses tpe and earlyStop, naming the keys', { skip }, async () => {
-  const { file, dir } = tinyExperiment({
-    name: 'queue-tpe',
-    train: { epochs: 1, backend: 'cpu', report: false, eval: { every: 1, samples: 16, metrics: ['patches'] } },
-    tracking: { runsDir: 'runs' },
-    sweep: { strategy: 'tpe', trials: 2, objective: { metric: 'swd/patch7/n16/avg', mode: 'min' }, parameters: { seed: [1, 2] } },
-  });
-  const result = await runCli(['run', file, '--queue', redis.url], { cwd: dir });
-  assert.equal(result.code, 2, result.stderr);
-  assert.match(result.stderr, /--queue runs grid and random sweeps only: sweep\.strategy: tpe decide/);
 });

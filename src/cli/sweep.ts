@@ -1,4 +1,3 @@
-import { UserError } from '../errors.ts';
 import type { LoadedExperiment } from '../config/load-experiment.ts';
 import { SweepRunner } from '../sweep/runner.ts';
 import type { QueueSweepOptions } from '../sweep/queue/coordinator.ts';
@@ -48,7 +47,6 @@ export async function sweepCommand(loaded: LoadedExperiment, file: string, optio
 /** --queue: enqueues the trials and follows them; Ctrl-C stops following (the workers' trials go on), a second exits. */
 async function queueSweepCommand(loaded: LoadedExperiment, options: QueueSweepOptions): Promise<void> {
   const { QueueSweep } = await import('../sweep/queue/coordinator.ts');
-  if (options.failFast) throw new UserError('--fail-fast is not available with --queue');
   const sweep = new QueueSweep(loaded, options);
   let interrupts = 0;
   const onInterrupt = () => {

@@ -30,8 +30,11 @@ const STARTUP_NOISE = [
   /^To enable the following instructions: .* rebuild TensorFlow with the appropriate compiler flags\.$/,
 ];
 
-/** The sweep's early-stopping decision on an evaluation of the trial: true stops it there (pruned). */
-export type OnEvaluated = (epoch: number, values: Record<string, number>) => boolean;
+/**
+ * The sweep's early-stopping decision on an evaluation of the trial: true stops it there (pruned). A queued
+ * sweep's worker decides against the rung data in Redis (a promise); one that fails lets the trial go on.
+ */
+export type OnEvaluated = (epoch: number, values: Record<string, number>) => boolean | Promise<boolean>;
 
 export function startTrialProcess(
   message: StartTrial,
@@ -67,8 +70,17 @@ export function startTrialProcess(
   let report: FromWorker | undefined;
   child.on('message', (reply: WorkerMessage) => {
     if (reply.type !== 'evaluated') return void (report = reply);
-    const prune = onEvaluated?.(reply.epoch, reply.values) ?? false;
-    if (child.connected) child.send({ type: 'prune', epoch: reply.epoch, prune });
+    const answer = (prune: boolean) => {
+      if (child.connected) child.send({ type: 'prune', epoch: reply.epoch, prune });
+    };
+    void Promise.resolve()
+      .then(() => onEvaluated?.(reply.epoch, reply.values) ?? false)
+      .then(answer, (error: unknown) => {
+        onLine(
+          `the sweep could not decide on the evaluation of epoch ${reply.epoch} (${error instanceof Error ? error.message : String(error)}): the trial goes on`,
+        );
+        answer(false);
+      });
   });
   const result = new Promise<FromWorker>((resolve) => {
     let spawnError: Error | undefined;

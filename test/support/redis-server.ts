@@ -66,3 +66,19 @@ export async function startRedisServer(): Promise<RedisTestServer> {
     },
   };
 }
+
+/** The jobs of dcgan-run's queue on `url` by state. */
+export async function queueJobCounts(url: string): Promise<Record<string, number>> {
+  const { Queue } = await import('bullmq');
+  const { Redis } = await import('ioredis');
+  const { QUEUE_NAME } = await import('../../src/sweep/queue/connection.ts');
+  const connection = new Redis(url, { maxRetriesPerRequest: null });
+  const queue = new Queue(QUEUE_NAME, { connection });
+  try {
+    const { waiting, active, completed, failed, delayed } = await queue.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed');
+    return { waiting, active, completed, failed, delayed };
+  } finally {
+    await queue.close();
+    await connection.quit();
+  }
+}

@@ -1,16 +1,22 @@
 // `dcgan-run <sweep.yaml> --queue redis://...`: enqueues the sweep's trials and follows them until each has
 // ended, keeping the local sweep directory's manifest as a cache of the queue's state, then writes and prints
 // the summary. The trials run on the workers (`dcgan-run worker`); stopping this process leaves them running.
+// tpe's trials are suggested here as earlier ones end: at most sweep.parallel of them queued or running at once,
+// each suggested from the results in the queue (those queued or running as constant liars), and stored in the
+// queue's copy of the manifest before it is enqueued, so a restarted coordinator goes on from the queue's state.
+// With --fail-fast, the first failed trial cancels the rest (as `sweep cancel` does).
 import type { LoadedExperiment } from '../../config/load-experiment.ts';
-import { expandSweep } from '../../config/sweep-expand.ts';
-import { UserError } from '../../errors.ts';
+import { expandSweep, makeTrial, type Trial } from '../../config/sweep-expand.ts';
 import { mlflowTarget } from '../../track/mlflow-connect.ts';
+import type { SweepDirectory } from '../../track/sweep-manifest.ts';
 import { ParentRun } from '../mlflow-parent.ts';
 import { formatDuration, openSweepDirectory, writeSummaryFiles, type SweepOptions, type SweepOutcome } from '../runner.ts';
+import { suggestTrial } from '../search/sweep-search.ts';
 import { statusCounts, summaryText, sweepComplete } from '../summary.ts';
+import { cancelTrials } from './cancel.ts';
 import { connect, openQueue } from './connection.ts';
-import { enqueueTrials } from './jobs.ts';
-import { readSweepState, settled } from './state.ts';
+import { addTrialJobs, enqueueTrials, storeManifest, type TrialJobData } from './jobs.ts';
+import { findStoredManifest, readSweepState, settled, type QueuedTrial } from './state.ts';
 
 export interface QueueSweepOptions extends SweepOptions {
   queueUrl: string;
@@ -18,14 +24,18 @@ export interface QueueSweepOptions extends SweepOptions {
   pollEvery?: number;
 }
 
-/** What --queue cannot do yet: the adaptive search decides in the sweep process, between trials it runs itself. */
-export function refuseAdaptive(loaded: LoadedExperiment): void {
-  const sweep = loaded.config.sweep!;
-  const keys = [...(sweep.strategy === 'tpe' ? ['sweep.strategy: tpe'] : []), ...(sweep.earlyStop ? ['sweep.earlyStop'] : [])];
-  if (keys.length > 0)
-    throw new UserError(
-      `--queue runs grid and random sweeps only: ${keys.join(' and ')} decide in the sweep process; run this sweep without --queue, or remove ${keys.join(' and ')}`,
-    );
+/**
+ * tpe: the trials suggested so far, from the queue's copy of the manifest (a coordinator restarted with the same
+ * sweep directory goes on from there) and the local one (a trial suggested just before a crash may have reached
+ * only this), by index; the queue's wins where both have one.
+ */
+async function adoptStoredTrials(directory: SweepDirectory, stored: Awaited<ReturnType<typeof findStoredManifest>>): Promise<void> {
+  if (!stored) return;
+  const local = directory.manifest.trials;
+  const byIndex = new Map(local.map((record) => [record.index, record]));
+  for (const record of stored.trials) byIndex.set(record.index, { ...record, status: 'pending' });
+  directory.manifest.trials = [...byIndex.values()].sort((a, b) => a.index - b.index);
+  directory.save();
 }
 
 export class QueueSweep {
@@ -34,9 +44,7 @@ export class QueueSweep {
   constructor(
     private readonly loaded: LoadedExperiment,
     private readonly options: QueueSweepOptions,
-  ) {
-    refuseAdaptive(loaded);
-  }
+  ) {}
 
   /** Stops following (Ctrl-C): the workers' trials go on; `sweep status` and `sweep cancel` reach them. */
   stop(): void {
@@ -45,36 +53,44 @@ export class QueueSweep {
 
   async run(): Promise<SweepOutcome> {
     const { config, composed } = this.loaded;
+    const sweep = config.sweep!;
     const warn = this.options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
     const log = this.options.quiet ? () => {} : warn;
     const print = this.options.print ?? ((text: string) => process.stdout.write(text));
     const startedAt = Date.now();
-    const trials = expandSweep(config, composed.origins);
-    const directory = openSweepDirectory(config, trials, this.options);
+    const tpe = sweep.strategy === 'tpe';
+    const directory = openSweepDirectory(config, expandSweep(config, composed.origins), this.options);
     directory.claim();
     const { manifest } = directory;
     const redis = connect(this.options.queueUrl, (error) => warn(`queue: ${error.message} (retrying)`));
     const queue = openQueue(redis);
     try {
+      if (tpe) await adoptStoredTrials(directory, await findStoredManifest(redis, directory.id));
+      const trials: Trial[] = manifest.trials.map((record) => makeTrial(config, record.index, record.values, composed.origins));
       const target = mlflowTarget(config, this.options.env);
       const parent = target ? await ParentRun.open(config, directory, target, { log, warn }, this.options.env) : undefined;
-      const added = await enqueueTrials(
-        queue,
-        redis,
-        manifest,
-        trials,
-        { configFile: manifest.configFile, parentRunId: parent?.runId, quiet: this.options.quiet ?? false },
-        config.sweep!.retries,
-      );
+      const job: Omit<TrialJobData, 'trialName' | 'config' | 'sweepId'> = {
+        configFile: manifest.configFile,
+        parentRunId: parent?.runId,
+        quiet: this.options.quiet ?? false,
+        ...(sweep.objective ? { search: { objective: sweep.objective, ...(sweep.earlyStop ? { earlyStop: sweep.earlyStop } : {}) } } : {}),
+      };
+      const added = await enqueueTrials(queue, redis, manifest, trials, job, sweep.retries);
+      const planned = manifest.plannedTrials ?? manifest.trials.length;
       log(
-        `sweep ${directory.id}: ${trials.length} trials on ${this.options.queueUrl} (${added} enqueued now, ${trials.length - added} already there); ${directory.path}`,
+        tpe
+          ? `sweep ${directory.id}: ${planned} tpe trials on ${this.options.queueUrl}, suggested as earlier ones end, ${sweep.parallel} queued or running at most (${trials.length} suggested before, ${added} of them enqueued now); ${directory.path}`
+          : `sweep ${directory.id}: ${trials.length} trials on ${this.options.queueUrl} (${added} enqueued now, ${trials.length - added} already there); ${directory.path}`,
       );
       log(`follow it from anywhere: dcgan-run sweep status ${directory.id} --queue ${this.options.queueUrl}`);
       let done = false;
+      let failedFast: string | undefined;
+      let cancelled: string | null = null;
       const shown = new Map<string, string>();
       let lastLine = '';
       for (;;) {
-        const { trials: states } = await readSweepState(queue, redis, manifest);
+        let states: QueuedTrial[];
+        ({ trials: states, cancelled } = await readSweepState(queue, redis, manifest));
         for (const { record, state, where } of states) {
           Object.assign(directory.trial(record.name), record);
           const line = `${state}${where ? ` on ${where}` : ''}${record.error && state !== 'running' ? `: ${record.error}` : ''}`;
@@ -82,12 +98,34 @@ export class QueueSweep {
           shown.set(record.name, line);
         }
         directory.save();
+        if (this.options.failFast && !failedFast && !cancelled) {
+          const failed = states.find((t) => t.state === 'failed');
+          if (failed) {
+            failedFast = `cancelled by --fail-fast: trial ${failed.record.name} failed`;
+            const { removed, running } = await cancelTrials(queue, redis, manifest, failedFast);
+            warn(
+              `--fail-fast: ${failed.record.name} failed; cancelling the sweep (${removed} queued trial(s) removed, ${running} running stop after their step)`,
+            );
+            continue;
+          }
+        }
+        // tpe: new suggestions while fewer than sweep.parallel trials wait or run (none after a cancel).
+        let inFlight = states.filter((t) => ['queued', 'running'].includes(t.state)).length;
+        while (tpe && !cancelled && this.following && manifest.trials.length < planned && inFlight < sweep.parallel) {
+          const trial = suggestTrial(config, composed.origins, manifest.trials, manifest.trials.length, true);
+          directory.addTrial(trial);
+          await storeManifest(redis, manifest);
+          await addTrialJobs(queue, manifest, [trial], job, sweep.retries);
+          log(`[${trial.name}] suggested and enqueued (trial ${trial.index + 1} of ${planned})`);
+          states.push({ record: directory.trial(trial.name), state: 'queued', where: null });
+          inFlight += 1;
+        }
         const tally = new Map<string, number>();
         for (const { state } of states) tally.set(state, (tally.get(state) ?? 0) + 1);
-        const progress = `sweep: ${[...tally].map(([state, n]) => `${n} ${state}`).join(', ')}`;
+        const progress = `sweep: ${[...tally].map(([state, n]) => `${n} ${state}`).join(', ')}${tpe ? ` (${manifest.trials.length} of ${planned} suggested)` : ''}`;
         if (progress !== lastLine) log(progress);
         lastLine = progress;
-        done = settled(states);
+        done = settled(states) && (!tpe || manifest.trials.length >= planned || cancelled !== null);
         if (done || !this.following) break;
         await new Promise((r) => setTimeout(r, (this.options.pollEvery ?? 1) * 1000));
       }
@@ -99,11 +137,13 @@ export class QueueSweep {
       if (parent && done) await parent.finish(directory, manifest.status === 'finished' ? 'FINISHED' : manifest.status === 'failed' ? 'FAILED' : 'KILLED');
       print(`\n${summaryText(manifest)}`);
       if (!done) {
-        log(`stopped following; the trials go on on the workers: dcgan-run sweep status ${directory.id} --queue ${this.options.queueUrl} (or sweep cancel)`);
+        log(
+          `stopped following; the trials go on on the workers${tpe ? ' (no new tpe trials are suggested until this command runs again)' : ''}: dcgan-run sweep status ${directory.id} --queue ${this.options.queueUrl} (or sweep cancel)`,
+        );
         return { exitCode: 130, directory };
       }
       log(
-        `sweep ${manifest.status} in ${formatDuration((Date.now() - startedAt) / 1000)}: ${counts.finished} finished, ${counts.failed} failed, ${counts.stopped} cancelled; summary in ${directory.file('summary.md')}`,
+        `sweep ${manifest.status} in ${formatDuration((Date.now() - startedAt) / 1000)}: ${counts.finished} finished, ${counts.pruned > 0 ? `${counts.pruned} pruned, ` : ''}${counts.failed} failed, ${counts.stopped} cancelled; summary in ${directory.file('summary.md')}`,
       );
       return { exitCode: manifest.status === 'finished' ? 0 : 1, directory };
     } finally {

@@ -2,7 +2,7 @@
 // result, and the enqueueing of a sweep's trials under their fingerprints, so that enqueueing twice adds nothing.
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Experiment } from '../../config/experiment.generated.ts';
+import type { Experiment, Sweep } from '../../config/experiment.generated.ts';
 import type { Trial } from '../../config/sweep-expand.ts';
 import type { RunSummary } from '../../track/run-types.ts';
 import { trialConfigHash } from '../../track/sweep-hash.ts';
@@ -16,10 +16,18 @@ export interface TrialJobData {
   configFile: string;
   parentRunId?: string;
   quiet: boolean;
+  /** sweep.objective and sweep.earlyStop: the worker reports the objective and decides on pruning (rungs.ts). */
+  search?: Pick<Sweep, 'objective' | 'earlyStop'>;
+}
+
+/** The objective at a trial's latest evaluation, and where early stopping pruned it. */
+export interface TrialObjective {
+  objective?: { epoch: number; value: number } | null;
+  pruned?: { rung: number; epoch: number; value: number } | null;
 }
 
 /** Where the trial runs now (or ran last): written by the worker when it starts the trial's process. */
-export interface TrialJobProgress {
+export interface TrialJobProgress extends TrialObjective {
   host: string;
   workerPid: number;
   /** The trial's own process. */
@@ -33,7 +41,7 @@ export interface TrialJobProgress {
   resumed: boolean;
 }
 
-export interface TrialJobResult {
+export interface TrialJobResult extends TrialObjective {
   status: 'finished' | 'pruned';
   metrics: FinalMetrics | null;
   epochsDone: number;
@@ -41,6 +49,11 @@ export interface TrialJobResult {
   runDir: string;
   host: string;
   summary: Pick<RunSummary, 'epochs' | 'epochsDone' | 'wallSeconds'>;
+}
+
+/** The sweep's manifest in the queue (its trials, as enqueued): `sweep status` and a restarted coordinator read it. */
+export async function storeManifest(redis: Redis, manifest: SweepManifest): Promise<void> {
+  await redis.set(sweepKey(manifest.sweepId), JSON.stringify(manifest));
 }
 
 /** The job id of a trial: its fingerprint (the hash of its config without tracking). */
@@ -58,7 +71,7 @@ export async function enqueueTrials(
   job: Omit<TrialJobData, 'trialName' | 'config' | 'sweepId'>,
   retries: number,
 ): Promise<number> {
-  await redis.set(sweepKey(manifest.sweepId), JSON.stringify(manifest));
+  await storeManifest(redis, manifest);
   // Enqueued again after `sweep cancel`: the sweep goes on; its failed and cancelled trials run again (a
   // cancelled one from its checkpoint), like a local sweep run again.
   await redis.del(cancelKey(manifest.sweepId));
@@ -69,6 +82,18 @@ export async function enqueueTrials(
       return job !== undefined;
     }),
   );
+  await addTrialJobs(queue, manifest, trials, job, retries);
+  return before.filter((known) => !known).length;
+}
+
+/** Adds a job for each trial under its fingerprint (a job id already in the queue is left as it is). */
+export async function addTrialJobs(
+  queue: Queue<TrialJobData, TrialJobResult>,
+  manifest: SweepManifest,
+  trials: Trial[],
+  job: Omit<TrialJobData, 'trialName' | 'config' | 'sweepId'>,
+  retries: number,
+): Promise<void> {
   await queue.addBulk(
     trials.map((trial) => ({
       name: trial.name,
@@ -76,5 +101,4 @@ export async function enqueueTrials(
       opts: { jobId: trialJobId(trial), attempts: retries + 1, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: false, removeOnFail: false },
     })),
   );
-  return before.filter((known) => !known).length;
 }

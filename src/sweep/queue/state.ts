@@ -10,6 +10,9 @@ import type { TrialJobData, TrialJobProgress, TrialJobResult } from './jobs.ts';
 
 export const CANCELLED = 'cancelled by dcgan-run sweep cancel';
 
+/** A job failed by a cancel (`sweep cancel`, or --fail-fast) rather than by its trial: its reason starts so. */
+export const isCancelReason = (reason: string | undefined | null): boolean => reason?.startsWith('cancelled by ') ?? false;
+
 export interface QueuedTrial {
   record: TrialRecord;
   /** queued, running, finished, failed, pruned or cancelled. */
@@ -19,15 +22,32 @@ export interface QueuedTrial {
 }
 
 export async function storedManifest(redis: Redis, sweepId: string): Promise<SweepManifest> {
-  const text = await redis.get(sweepKey(sweepId));
-  if (!text) throw new UserError(`no sweep ${sweepId} in this queue (a sweep's id is the name of its directory, sweep-<id>; it is known once enqueued)`);
-  return JSON.parse(text) as SweepManifest;
+  const manifest = await findStoredManifest(redis, sweepId);
+  if (!manifest) throw new UserError(`no sweep ${sweepId} in this queue (a sweep's id is the name of its directory, sweep-<id>; it is known once enqueued)`);
+  return manifest;
 }
 
-function overlay(record: TrialRecord, job: Job<TrialJobData, TrialJobResult> | undefined, state: string, cancelled: boolean): QueuedTrial {
+export async function findStoredManifest(redis: Redis, sweepId: string): Promise<SweepManifest | undefined> {
+  const text = await redis.get(sweepKey(sweepId));
+  return text ? (JSON.parse(text) as SweepManifest) : undefined;
+}
+
+/** Why the sweep was cancelled (`sweep cancel`, --fail-fast), or null. Keys set before reasons were kept hold a date. */
+export async function cancelReason(redis: Redis, sweepId: string): Promise<string | null> {
+  const value = await redis.get(cancelKey(sweepId));
+  return value === null ? null : isCancelReason(value) ? value : CANCELLED;
+}
+
+function overlay(record: TrialRecord, job: Job<TrialJobData, TrialJobResult> | undefined, state: string, cancelled: string | null): QueuedTrial {
   const progress = job && typeof job.progress === 'object' ? (job.progress as unknown as TrialJobProgress) : undefined;
   const ran = progress
-    ? { runId: progress.runId, runDir: progress.runDir, startedAt: progress.startedAt, attempts: (job?.attemptsMade ?? 0) + (job?.finishedOn ? 0 : 1) }
+    ? {
+        runId: progress.runId,
+        runDir: progress.runDir,
+        startedAt: progress.startedAt,
+        attempts: (job?.attemptsMade ?? 0) + (job?.finishedOn ? 0 : 1),
+        ...(progress.objective ? { objective: progress.objective } : {}),
+      }
     : {};
   const ended = job?.finishedOn
     ? { endedAt: new Date(job.finishedOn).toISOString(), wallSeconds: job.processedOn ? (job.finishedOn - job.processedOn) / 1000 : null }
@@ -43,6 +63,8 @@ function overlay(record: TrialRecord, job: Job<TrialJobData, TrialJobResult> | u
       epochsDone: result.epochsDone,
       runId: result.runId,
       runDir: result.runDir,
+      objective: result.objective ?? null,
+      pruned: result.pruned ?? null,
     };
     return { record: r, state: result.status, where: null };
   }
@@ -54,11 +76,12 @@ function overlay(record: TrialRecord, job: Job<TrialJobData, TrialJobResult> | u
     };
   }
   // A trial that failed before the cancel stays failed; the cancel stops (or removes) the others.
-  if (state === 'failed' && job?.failedReason !== CANCELLED) {
+  if (state === 'failed' && !isCancelReason(job?.failedReason)) {
     return { record: { ...record, ...ran, ...ended, status: 'failed', error: job?.failedReason ?? 'failed' }, state: 'failed', where: null };
   }
   if (state === 'failed' || (cancelled && state !== 'active')) {
-    return { record: { ...record, ...ran, ...ended, status: 'stopped', error: CANCELLED }, state: 'cancelled', where: null };
+    const reason = state === 'failed' ? job!.failedReason : cancelled!;
+    return { record: { ...record, ...ran, ...ended, status: 'stopped', error: reason }, state: 'cancelled', where: null };
   }
   return { record: { ...record, ...ran, status: 'pending' }, state: state === 'active' ? 'running' : 'queued', where: null };
 }
@@ -68,8 +91,8 @@ export async function readSweepState(
   queue: Queue<TrialJobData, TrialJobResult>,
   redis: Redis,
   manifest: SweepManifest,
-): Promise<{ trials: QueuedTrial[]; cancelled: boolean }> {
-  const cancelled = (await redis.exists(cancelKey(manifest.sweepId))) === 1;
+): Promise<{ trials: QueuedTrial[]; cancelled: string | null }> {
+  const cancelled = await cancelReason(redis, manifest.sweepId);
   const trials = await Promise.all(
     manifest.trials.map(async (record) => {
       const job = await queue.getJob(record.configHash);

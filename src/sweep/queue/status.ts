@@ -1,6 +1,6 @@
 // `dcgan-run sweep status <sweep-id> --queue ...`: a sweep's trials from the queue, from any machine: each one's
 // state (queued, running where, finished, failed, pruned, cancelled), then the summary table.
-import { summaryText } from '../summary.ts';
+import { prunedNote, summaryText } from '../summary.ts';
 import { connect, openQueue } from './connection.ts';
 import { readSweepState, storedManifest } from './state.ts';
 
@@ -12,7 +12,13 @@ export async function sweepStatus(sweepId: string, url: string): Promise<string>
     const { trials, cancelled } = await readSweepState(queue, redis, manifest);
     const rows = [
       ['trial', 'state', 'where', 'attempts', 'error'],
-      ...trials.map(({ record, state, where }) => [record.name, state, where ?? '', String(record.attempts), (record.error ?? '').split('\n')[0]]),
+      ...trials.map(({ record, state, where }) => [
+        record.name,
+        state,
+        where ?? '',
+        String(record.attempts),
+        (record.error ?? prunedNote(record, manifest)).split('\n')[0],
+      ]),
     ];
     const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
     const lines = rows.map((row) =>
@@ -22,7 +28,7 @@ export async function sweepStatus(sweepId: string, url: string): Promise<string>
         .trimEnd(),
     );
     manifest.trials = trials.map((t) => t.record);
-    return `sweep ${sweepId} (${manifest.experiment})${cancelled ? ', cancelled' : ''}\n${lines.join('\n')}\n\n${summaryText(manifest)}`;
+    return `sweep ${sweepId} (${manifest.experiment})${cancelled ? `, ${cancelled}` : ''}\n${lines.join('\n')}\n\n${summaryText(manifest)}`;
   } finally {
     await queue.close().catch(() => {});
     await redis.quit().catch(() => {});

@@ -8,10 +8,12 @@ import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { newRunId } from '../../track/run-dir.ts';
 import { readRunState } from '../../track/run-state.ts';
 import { resumableRun } from '../runner.ts';
+import { objectiveValue } from '../search/sweep-search.ts';
 import { startTrialProcess, type TrialProcess } from '../trial-process.ts';
-import { cancelKey, connect, QUEUE_NAME } from './connection.ts';
-import type { TrialJobData, TrialJobProgress, TrialJobResult } from './jobs.ts';
-import { CANCELLED } from './state.ts';
+import { connect, QUEUE_NAME } from './connection.ts';
+import type { TrialJobData, TrialJobProgress, TrialJobResult, TrialObjective } from './jobs.ts';
+import { decideInQueue } from './rungs.ts';
+import { cancelReason } from './state.ts';
 
 export interface QueueWorkerOptions {
   url: string;
@@ -67,6 +69,17 @@ export class QueueWorker {
     const resume = found && readRunState(found).status === 'stopped' ? found : undefined;
     const runId = resume ? previous!.runId : newRunId();
     const runDir = resume ?? resolve(data.config.tracking.runsDir, data.config.name, runId);
+    const progress: TrialJobProgress = {
+      host: hostname(),
+      workerPid: process.pid,
+      pid: null,
+      runId,
+      runDir,
+      startedAt: new Date().toISOString(),
+      attempt: job.attemptsMade,
+      resumed: resume !== undefined,
+    };
+    const outcome: TrialObjective = {};
     const child = startTrialProcess(
       {
         type: 'start',
@@ -79,28 +92,21 @@ export class QueueWorker {
         resumeRunDir: resume,
       },
       (line) => this.options.log(`${prefix} ${line}`),
+      process.env,
+      data.search?.objective ? (epoch, values) => this.evaluated(job, progress, outcome, epoch, values) : undefined,
     );
     this.active.add(child);
-    const progress: TrialJobProgress = {
-      host: hostname(),
-      workerPid: process.pid,
-      pid: child.pid ?? null,
-      runId,
-      runDir,
-      startedAt: new Date().toISOString(),
-      attempt: job.attemptsMade,
-      resumed: resume !== undefined,
-    };
+    progress.pid = child.pid ?? null;
     this.options.log(
       `${prefix} ${resume ? 'resumed from its checkpoint' : 'started'}: run ${runId}${job.attemptsMade > 0 ? ` (attempt ${job.attemptsMade + 1})` : ''}`,
     );
-    let cancelled = false;
+    let cancelled: string | null = null;
     const watch = setInterval(() => {
-      void this.redis.exists(cancelKey(data.sweepId)).then(
-        (set) => {
-          if (set && !cancelled) {
-            cancelled = true;
-            this.options.log(`${prefix} the sweep was cancelled: stopping the trial`);
+      void cancelReason(this.redis, data.sweepId).then(
+        (reason) => {
+          if (reason && !cancelled) {
+            cancelled = reason;
+            this.options.log(`${prefix} the sweep was ${reason}: stopping the trial`);
             child.stop();
           }
         },
@@ -111,13 +117,15 @@ export class QueueWorker {
       await job.updateProgress(progress);
       if (this.stopping) child.stop();
       const reply = await child.result;
-      if (cancelled) throw new UnrecoverableError(CANCELLED);
+      if (cancelled) throw new UnrecoverableError(cancelled);
       if (reply.type === 'error') throw reply.userError ? new UnrecoverableError(reply.message) : new Error(reply.message);
       const { summary } = reply;
       if (summary.status === 'failed') throw new UnrecoverableError(summary.error ?? 'failed');
       if (reply.pruned || summary.status === 'finished') {
-        this.options.log(`${prefix} ${reply.pruned ? 'pruned' : 'finished'}: ${summary.epochsDone} epochs in ${summary.wallSeconds.toFixed(1)} s`);
+        const pruned = reply.pruned && outcome.pruned ? ` at epoch ${outcome.pruned.epoch} (rung ${outcome.pruned.rung})` : '';
+        this.options.log(`${prefix} ${reply.pruned ? 'pruned' : 'finished'}${pruned}: ${summary.epochsDone} epochs in ${summary.wallSeconds.toFixed(1)} s`);
         return {
+          ...outcome,
           status: reply.pruned ? 'pruned' : 'finished',
           metrics: reply.metrics,
           epochsDone: summary.epochsDone,
@@ -137,5 +145,31 @@ export class QueueWorker {
       clearInterval(watch);
       this.active.delete(child);
     }
+  }
+
+  /**
+   * A trial's evaluation: its objective goes to the job's progress (`sweep status`, tpe's history); with
+   * sweep.earlyStop, the decision is made against the sweep's rung data in Redis (rungs.ts).
+   */
+  private async evaluated(
+    job: Job<TrialJobData, TrialJobResult>,
+    progress: TrialJobProgress,
+    outcome: TrialObjective,
+    epoch: number,
+    values: Record<string, number>,
+  ): Promise<boolean> {
+    const { search, sweepId, trialName, config } = job.data;
+    const value = objectiveValue(search!, values);
+    if (value === undefined) return false;
+    outcome.objective = { epoch, value };
+    let prune = false;
+    if (search!.earlyStop) {
+      const decision = await decideInQueue(this.redis, sweepId, trialName, epoch, value, search!, config.train.epochs);
+      prune = decision.prune;
+      if (prune) outcome.pruned = { rung: decision.rung!, epoch, value };
+    }
+    progress.objective = outcome.objective;
+    await job.updateProgress(progress).catch(() => {});
+    return prune;
   }
 }

@@ -1,26 +1,80 @@
 // A sweep's adaptive parts on its directory: tpe's trials, suggested one at a time from the trials so far
 // (running ones as constant liars), and early stopping's decisions on the trials' evaluations, with the rung
-// state in rungs.json so that a resumed sweep keeps them.
+// state in rungs.json so that a resumed sweep keeps them. The pieces both a local sweep and a queued one use
+// (src/sweep/queue/) are the exported functions: the objective of an evaluation, the pruning decision on rung
+// data, and the next suggestion from a list of trial records.
 import { existsSync, readFileSync } from 'node:fs';
-import type { Experiment } from '../../config/experiment.generated.ts';
+import type { Experiment, Sweep } from '../../config/experiment.generated.ts';
 import type { Origins } from '../../config/origins.ts';
 import { writeFileAtomic } from '../../io/atomic.ts';
 import { deriveSeed, Rng } from '../../random/rng.ts';
 import { makeTrial, type Trial } from '../../config/sweep-expand.ts';
 import type { SweepDirectory, TrialRecord } from '../../track/sweep-manifest.ts';
-import { ashaDecide, type AshaSettings, type Rungs } from './asha.ts';
+import { ashaDecide, type AshaDecision, type AshaSettings, type Rungs } from './asha.ts';
 import { searchSpace, toExternal, toInternal } from './space.ts';
 import { suggest, TPE_DEFAULTS, type TrialObservation } from './tpe.ts';
 
 const RUNGS = 'rungs.json';
 
-/** How TPE sees a trial of the manifest; undefined for those it leaves out (failed, not started, no objective). */
-function observation(record: TrialRecord, values: number[]): TrialObservation | undefined {
+/**
+ * How TPE sees a trial record; undefined for those it leaves out (failed, stopped, not started, no objective).
+ * `pendingRuns`: a pending trial counts as running (a queued sweep's trials wait in the queue once suggested).
+ */
+function observation(record: TrialRecord, values: number[], pendingRuns: boolean): TrialObservation | undefined {
   const number = record.index;
-  if (record.status === 'running') return { number, values, state: 'running' };
+  if (record.status === 'running' || (pendingRuns && record.status === 'pending')) return { number, values, state: 'running' };
   if (record.status === 'pruned') return { number, values, state: 'pruned', step: record.objective?.epoch, value: record.objective?.value };
   if (record.status === 'finished' && typeof record.objective?.value === 'number') return { number, values, state: 'complete', value: record.objective.value };
   return undefined;
+}
+
+/** sweep.objective's value in an evaluation's values (NaN for the null that JSON makes of it); undefined when absent. */
+export function objectiveValue(sweep: Pick<Sweep, 'objective'>, values: Record<string, number | null>): number | undefined {
+  const reported = sweep.objective ? values[sweep.objective.metric] : undefined;
+  return reported === undefined ? undefined : (reported ?? NaN);
+}
+
+export const ashaSettings = (earlyStop: NonNullable<Sweep['earlyStop']>): AshaSettings => ({
+  minEpochs: earlyStop.minEpochs,
+  reductionFactor: earlyStop.reductionFactor,
+  minEarlyStoppingRate: earlyStop.minEarlyStoppingRate,
+});
+
+/**
+ * The early-stopping decision on `trial` reporting `value` at `epoch`, recorded in `rungs` (asha.ts); never a
+ * prune at the trial's last epoch (`epochs`), where nothing is left to save.
+ */
+export function pruneDecision(
+  rungs: Rungs,
+  trial: string,
+  epoch: number,
+  value: number,
+  sweep: Pick<Sweep, 'objective' | 'earlyStop'>,
+  epochs: number,
+): AshaDecision {
+  const { prune, rung } = ashaDecide(rungs, trial, epoch, value, ashaSettings(sweep.earlyStop!), sweep.objective!.mode);
+  return { prune: prune && rung !== null && epoch < epochs, rung };
+}
+
+/**
+ * tpe's trial number `index` from the trials so far: seeded by the config's seed and the index, so the same history
+ * gives the same suggestion. `pendingRuns`: pending trials count as running (constant liars), as in a queue.
+ */
+export function suggestTrial(config: Experiment, origins: Origins | undefined, records: TrialRecord[], index: number, pendingRuns = false): Trial {
+  const sweep = config.sweep!;
+  const space = searchSpace(sweep);
+  const history = records.flatMap(
+    (record) =>
+      observation(
+        record,
+        space.map((param) => toInternal(param, record.values[param.path])),
+        pendingRuns,
+      ) ?? [],
+  );
+  const rng = new Rng(deriveSeed(config.seed, `sweep/tpe/${index}`));
+  const internal = suggest(space, history, sweep.objective!.mode, rng, { ...TPE_DEFAULTS, ...sweep.tpe });
+  const values = Object.fromEntries(space.map((param, j) => [param.path, toExternal(param, internal[j])]));
+  return makeTrial(config, index, values, origins);
 }
 
 export class SweepSearch {
@@ -58,21 +112,8 @@ export class SweepSearch {
 
   /** tpe's next trial, added to the manifest: seeded by its index, so a sweep run one trial at a time repeats. */
   nextTrial(): Trial {
-    const sweep = this.config.sweep!;
     const directory = this.directory!;
-    const space = searchSpace(sweep);
-    const history = directory.manifest.trials.flatMap(
-      (record) =>
-        observation(
-          record,
-          space.map((param) => toInternal(param, record.values[param.path])),
-        ) ?? [],
-    );
-    const index = directory.manifest.trials.length;
-    const rng = new Rng(deriveSeed(this.config.seed, `sweep/tpe/${index}`));
-    const internal = suggest(space, history, sweep.objective!.mode, rng, { ...TPE_DEFAULTS, ...sweep.tpe });
-    const values = Object.fromEntries(space.map((param, j) => [param.path, toExternal(param, internal[j])]));
-    const trial = makeTrial(this.config, index, values, this.origins);
+    const trial = suggestTrial(this.config, this.origins, directory.manifest.trials, directory.manifest.trials.length);
     directory.addTrial(trial);
     return trial;
   }
@@ -82,23 +123,16 @@ export class SweepSearch {
    * its last epoch, where nothing is left to save). Evaluations without the objective's metric are ignored.
    */
   evaluated(trial: Trial, epoch: number, values: Record<string, number>): boolean {
-    const { objective, earlyStop } = this.config.sweep!;
-    const reported: number | null | undefined = objective ? values[objective.metric] : undefined;
-    if (reported === undefined) return false;
-    // NaN crosses the IPC channel's JSON as null.
-    const value = reported ?? NaN;
+    const sweep = this.config.sweep!;
+    const value = objectiveValue(sweep, values);
+    if (value === undefined) return false;
     const directory = this.directory!;
     directory.update(trial.name, { objective: { epoch, value } });
-    if (!earlyStop) return false;
-    const settings: AshaSettings = {
-      minEpochs: earlyStop.minEpochs,
-      reductionFactor: earlyStop.reductionFactor,
-      minEarlyStoppingRate: earlyStop.minEarlyStoppingRate,
-    };
-    const { prune, rung } = ashaDecide(this.rungs, trial.name, epoch, value, settings, objective!.mode);
+    if (!sweep.earlyStop) return false;
+    const { prune, rung } = pruneDecision(this.rungs, trial.name, epoch, value, sweep, trial.config.train.epochs);
     writeFileAtomic(directory.file(RUNGS), `${JSON.stringify(this.rungs, null, 2)}\n`);
-    if (!prune || rung === null || epoch >= trial.config.train.epochs) return false;
-    directory.update(trial.name, { pruned: { rung, epoch, value } });
+    if (!prune) return false;
+    directory.update(trial.name, { pruned: { rung: rung!, epoch, value } });
     return true;
   }
 }
