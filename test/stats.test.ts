@@ -128,6 +128,13 @@ describe('summaries and tests', () => {
     close(r2.high, 7.80814130845618, 1e-10, 'high2');
   });
 
+  test('constant samples: t = +-inf with p = 0, or NaN for no difference (as scipy)', () => {
+    assert.deepEqual([welchTTest([1, 1, 1], [2, 2, 2]).t, welchTTest([1, 1, 1], [2, 2, 2]).p], [-Infinity, 0]);
+    assert.ok(Number.isNaN(welchTTest([1, 1, 1], [1, 1, 1]).p));
+    assert.deepEqual([pairedTTest([1, 2, 3], [0, 1, 2]).t, pairedTTest([1, 2, 3], [0, 1, 2]).p], [Infinity, 0]);
+    assert.ok(Number.isNaN(pairedTTest([1, 2, 3], [1, 2, 3]).p));
+  });
+
   test('the exact sign-flip test (scipy.stats.permutation_test, permutation_type=samples)', () => {
     const r = signFlipTest(x, y);
     assert.deepEqual(r, { p: 0.125, exact: true, count: 32, minP: 0.0625 });

@@ -98,6 +98,8 @@ export function welchTTest(x: readonly number[], y: readonly number[], level = 0
   const se = Math.sqrt(vx + vy);
   const diff = mean(x) - mean(y);
   const t = diff / se;
+  // Both samples constant: no variance to test against (scipy gives t = +-inf, p = 0, or NaN for equal means).
+  if (se === 0) return { diff, t, df: NaN, p: diff === 0 ? NaN : 0, low: diff, high: diff };
   const df = (vx + vy) ** 2 / (vx ** 2 / (x.length - 1) + vy ** 2 / (y.length - 1));
   const half = studentTQuantile((1 + level) / 2, df) * se;
   return { diff, t, df, p: twoSidedP(t, df), low: diff - half, high: diff + half };
