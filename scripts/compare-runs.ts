@@ -1,5 +1,7 @@
 // Tables for docs/results.md from single runs trained side by side: per run its steps, epochs and wall time,
 // every train.eval evaluation against the wall time it came at, and an optional final `dcgan-run eval` file.
+// Each metric is followed by its real-vs-real floor and, for distances (fd, kid, swd, class_tv), by the ratio to
+// that floor ("x floor"; left out where the floor is <= 0). For seeds and statistics, see scripts/results.ts.
 // Markdown on stdout; with --grids DIR, each run's last sample grid is copied there as <label>.png.
 //
 //   node --import tsx scripts/compare-runs.ts <label>=<run-dir> ... [--metrics swd,precision,recall] [--final eval-epoch-0012.json] [--grids docs/results/pokemon]
@@ -18,10 +20,20 @@ const runs = positionals.map((arg) => {
   return { label, dir };
 });
 const wanted = options.metrics.split(',').filter(Boolean);
-/** Metric columns: the wanted names (the patch metrics' average over pyramid levels), then each one's real-vs-real floor. */
+const DISTANCE = /^(fd|kid|swd|class_tv|class_max_gap)\//;
+const RATIO = ' x floor';
+/** Metric columns: the wanted names (the patch metrics' average over pyramid levels), then each one's real-vs-real floor and, for distances, the ratio to it. */
 const columnsOf = (values: Record<string, number>) => {
   const names = Object.keys(values).filter((name) => wanted.some((w) => name.startsWith(`${w}/`)) && (!name.includes('/patch') || name.endsWith('/avg')));
-  return names.flatMap((name) => [name, `real_vs_real/${name}`].filter((n) => n in values));
+  return names.flatMap((name) =>
+    [name, `real_vs_real/${name}`, ...(DISTANCE.test(name) ? [`${name}${RATIO}`] : [])].filter((n) => n in values || n.endsWith(RATIO)),
+  );
+};
+const valueOf = (values: Record<string, number>, column: string) => {
+  if (!column.endsWith(RATIO)) return values[column];
+  const name = column.slice(0, -RATIO.length);
+  const floor = values[`real_vs_real/${name}`];
+  return floor !== undefined && floor > 0 && values[name] !== undefined ? values[name] / floor : undefined;
 };
 const fmt = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(3));
 
@@ -45,12 +57,12 @@ for (const { label, dir } of runs) {
   console.log(`|---|---|---|${columns.map(() => '---').join('|')}|`);
   for (const e of evals) {
     const step = steps.filter((s) => s.epoch <= e.epoch).at(-1)?.step ?? 0;
-    console.log(`| ${e.epoch} | ${step} | ${((e.time - started) / 60000).toFixed(1)} | ${columns.map((c) => fmt(e.values[c])).join(' | ')} |`);
+    console.log(`| ${e.epoch} | ${step} | ${((e.time - started) / 60000).toFixed(1)} | ${columns.map((c) => fmt(valueOf(e.values, c))).join(' | ')} |`);
   }
   const finals = readdirSync(dir).filter((name) => /^eval-.*\.json$/.test(name));
   for (const name of finals) {
     const final = JSON.parse(readFileSync(join(dir, name), 'utf8')) as { checkpoint: string; values: Record<string, number> };
-    console.log(`| ${final.checkpoint} (dcgan-run eval) | | | ${columns.map((c) => fmt(final.values[c])).join(' | ')} |`);
+    console.log(`| ${final.checkpoint} (dcgan-run eval) | | | ${columns.map((c) => fmt(valueOf(final.values, c))).join(' | ')} |`);
   }
 }
 

@@ -292,6 +292,27 @@ describe('scripts/results.ts', () => {
     }
   });
 
+  test('scripts/compare-runs.ts puts each distance beside its floor and its ratio to it', async () => {
+    const [first, second] = manifest.trials;
+    const child = spawn(
+      process.execPath,
+      ['--import', import.meta.resolve('tsx'), join(PROJECT_ROOT, 'scripts/compare-runs.ts'), `a=${first!.runDir}`, `b=${second!.runDir}`, '--metrics', 'fd'],
+      { cwd: dir, env, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    assert.equal(await new Promise((resolve) => child.on('close', resolve)), 0);
+    assert.match(stdout, new RegExp(`^\\| epoch \\| step \\| wall \\(min\\) \\| ${FD} \\| real_vs_real/${FD} \\| ${FD} x floor \\|$`, 'm'));
+    const values = readMetrics(first!.runDir!).find((r) => r.type === 'eval' && r.epoch === 2)!;
+    const v = values.type === 'eval' ? values.values : {};
+    const row = stdout.split('\n').find((line) => line.startsWith('| 2 |'))!;
+    assert.deepEqual(row.slice(2, -2).split(' | ').slice(3, 6), [
+      v[FD]!.toFixed(3),
+      v[`${BASELINE_PREFIX}${FD}`]!.toFixed(3),
+      (v[FD]! / v[`${BASELINE_PREFIX}${FD}`]!).toFixed(3),
+    ]);
+  });
+
   test('the older command lines still work; a wrong baseline or group is a clear error', async () => {
     const old = await results([sweepDir, '--group', ACTIVATION, '--metrics', 'fd,class_share', '--floors', 'fd,class_share']);
     assert.equal(old.code, 0, old.stderr);
