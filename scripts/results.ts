@@ -146,6 +146,10 @@ function loadTrials(): Trial[] {
       fail(`${dir}: neither a sweep directory (manifest.json) nor a run directory (config.yaml)`);
     }
   }
+  // Trials of several sweeps can share a name: the run folder tells them apart (the raw data is keyed by name).
+  const counts = new Map<string, number>();
+  for (const t of trials) counts.set(t.trial, (counts.get(t.trial) ?? 0) + 1);
+  for (const t of trials) if (counts.get(t.trial)! > 1) t.trial = `${t.trial} (${basename(t.runDir!)})`;
   return trials;
 }
 

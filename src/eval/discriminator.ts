@@ -11,7 +11,9 @@
 // D runs as in training: in training mode, on batches of the training batch size (batch norm normalises each
 // batch by its own statistics, as the training step does), real and generated images in batches of their own.
 // Training mode moves batch norm's moving statistics and spectral norm's power iteration: every non-trainable
-// weight is restored afterwards, so a measurement leaves the run exactly as it was.
+// weight is restored afterwards, so a measurement leaves the run exactly as it was. Two differences from a
+// training step remain: D sees the images without train.augment's DiffAugment, and the generated images come
+// from the evaluated generator (the weight average, where train.ema keeps one).
 import * as tf from '@tensorflow/tfjs';
 import type { ImageSet } from './images.ts';
 
