@@ -49,19 +49,52 @@ export function sampleGrids(runDir: string): { step: number; path: string }[] {
 export const CHECKPOINT_POINTERS = ['checkpoints/latest.json', 'checkpoints/best.json'];
 
 /**
+ * What resuming a run needs beside its checkpoint, sent with each checkpoint before the pointer: a run whose
+ * directory is lost (a queued sweep's worker machine) can be resumed from MLflow. Read after the checkpoint was
+ * written, they are never older than it (resuming cuts metrics.jsonl back to the checkpoint).
+ */
+export const RESUME_FILES = ['config.yaml', RUN_INFO_FILE, 'metrics.jsonl', 'summary.json'];
+
+/**
+ * checkpoints/latest.json naming checkpoint `folder`, as the trainer writes it (src/train/checkpoint.ts). While
+ * training, the local pointer may already name a newer checkpoint than the one just uploaded: the server gets
+ * the one naming what it has, so that a reader of the server's pointer always finds its checkpoint whole.
+ */
+export function latestPointer(runDir: string, folder: string): Buffer {
+  const { epoch, step } = JSON.parse(readFileSync(join(runDir, 'checkpoints', folder, 'state.json'), 'utf8')) as { epoch: number; step: number };
+  return Buffer.from(JSON.stringify({ checkpoint: folder, epoch, step }));
+}
+
+/**
+ * While the run trains: checkpoint `folder` is on the server; then the files resuming needs, then the pointers
+ * (latest.json naming `folder`, best.json as it is). Without `folder` (checkpoints/best), no latest.json.
+ */
+export async function sendCheckpointPointers(uploader: RunUploader, runDir: string, folder?: string): Promise<void> {
+  for (const file of RESUME_FILES) {
+    if (existsSync(join(runDir, file))) await uploader.sendArtifact(join(runDir, file), file);
+  }
+  if (folder) await uploader.sendMade('checkpoints/latest.json', latestPointer(runDir, folder));
+  if (existsSync(join(runDir, 'checkpoints', 'best.json'))) await uploader.sendArtifact(join(runDir, 'checkpoints', 'best.json'), 'checkpoints/best.json');
+}
+
+/**
  * The run's files: every checkpoint with its pointers, in the order the trainer writes them; with `final`, also the
  * files a run writes last and its report folder. A run directory downloaded from MLflow then works with sample, eval and resume.
  */
 export async function sendRunFiles(uploader: RunUploader, runDir: string, { final }: { final: boolean }): Promise<void> {
   const checkpoints = join(runDir, 'checkpoints');
+  // While training, the checkpoint latest.json names before this pass: it goes up in the pass (newer ones may appear meanwhile).
+  const pointer = existsSync(join(checkpoints, 'latest.json'))
+    ? (JSON.parse(readFileSync(join(checkpoints, 'latest.json'), 'utf8')) as { checkpoint: string })
+    : undefined;
   for (const name of existsSync(checkpoints) ? readdirSync(checkpoints).sort() : []) {
     if (/^(epoch-\d+(-step-\d+)?|best)$/.test(name) && statSync(join(checkpoints, name)).isDirectory()) {
       await uploader.sendArtifact(join(checkpoints, name), `checkpoints/${name}`);
     }
   }
+  if (!final) return sendCheckpointPointers(uploader, runDir, pointer?.checkpoint);
   // The HTML report (train.report, or `dcgan-run report` before a sync) comes last: it is written after the run ends.
-  const files = final ? [...CHECKPOINT_POINTERS, 'config.yaml', 'losses.png', 'metrics.jsonl', RUN_INFO_FILE, 'summary.json', 'report'] : CHECKPOINT_POINTERS;
-  for (const path of files) {
+  for (const path of [...CHECKPOINT_POINTERS, 'config.yaml', 'losses.png', 'metrics.jsonl', RUN_INFO_FILE, 'summary.json', 'report']) {
     if (existsSync(join(runDir, path))) await uploader.sendArtifact(join(runDir, path), path);
   }
 }

@@ -3,12 +3,10 @@
 // large upload never holds up the metrics. The run directory is the spool: when the server goes away the tracker
 // drops what is queued, probes the server with growing pauses, and once it answers sends everything from where
 // the server's own data says it stopped. At the end a final pass (what `sync` does) comes before the status.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import PQueue from 'p-queue';
 import type { MlflowClient } from './mlflow/index.ts';
 import { metricPoints } from './metric-names.ts';
-import { CHECKPOINT_POINTERS, sendRunFiles, sendRunRecords, sendRunStatus, warningTags } from './mlflow-catch-up.ts';
+import { sendCheckpointPointers, sendRunFiles, sendRunRecords, sendRunStatus, warningTags } from './mlflow-catch-up.ts';
 import { mlflowExperimentName } from './mlflow-connect.ts';
 import { RunUploader } from './mlflow-uploader.ts';
 import { readMetricLines, readRunSummary } from './run-dir.ts';
@@ -144,9 +142,8 @@ export class MlflowTracker implements Tracker {
     this.addFiles(async () => {
       await this.uploader!.sendArtifact(localPath, artifactPath);
       if (!artifactPath.startsWith('checkpoints/')) return;
-      for (const pointer of CHECKPOINT_POINTERS) {
-        if (existsSync(join(this.runDir, pointer))) await this.uploader!.sendArtifact(join(this.runDir, pointer), pointer);
-      }
+      const folder = artifactPath.slice('checkpoints/'.length);
+      await sendCheckpointPointers(this.uploader!, this.runDir, folder === 'best' ? undefined : folder);
     });
   }
 

@@ -213,8 +213,9 @@ export class RunUploader {
     await this.client.updateRun(this.state.runId, { status: 'RUNNING' });
     this.state.status = null;
     // After a crash the server can hold steps trained after the checkpoint: trained again, they give the same
-    // values, so the steps it has are not sent a second time.
-    this.skipStepsOnServer = this.state.metricLines > metricLines;
+    // values, so the steps it has are not sent a second time. So too when the state counts fewer lines than were
+    // kept (it lags the server, or it is new: a run resumed on another machine from its MLflow checkpoint).
+    this.skipStepsOnServer = this.state.metricLines !== metricLines;
     this.state.metricLines = Math.min(this.state.metricLines, metricLines);
     this.save();
   }

@@ -1,7 +1,9 @@
 // `dcgan-run worker --queue redis://...`: takes trials from the queue, `concurrency` at a time, and runs each in
 // its own process exactly as a local sweep does (src/sweep/trial-process.ts), so this process's event loop stays
 // free and BullMQ renews each job's lock. A trial whose previous worker was lost (a stalled job) goes on from
-// its checkpoint when its run directory is reachable here; a UserError or a diverged run is not retried.
+// its checkpoint when its run directory is reachable here, else from its latest checkpoint in MLflow
+// (mlflow-resume.ts) when it has one; a UserError or a diverged run is not retried.
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
@@ -12,6 +14,7 @@ import { objectiveValue } from '../search/sweep-search.ts';
 import { startTrialProcess, type TrialProcess } from '../trial-process.ts';
 import { connect, QUEUE_NAME } from './connection.ts';
 import type { TrialJobData, TrialJobProgress, TrialJobResult, TrialObjective } from './jobs.ts';
+import { downloadCheckpoint } from './mlflow-resume.ts';
 import { decideInQueue } from './rungs.ts';
 import { cancelReason } from './state.ts';
 
@@ -66,7 +69,23 @@ export class QueueWorker {
     // (its process, on this host, is waited for). A failed attempt starts over.
     const interrupted = previous !== undefined && previous.attempt === job.attemptsMade;
     const found = interrupted ? await resumableRun(previous.runDir, previous.host === hostname() ? previous.pid : null) : undefined;
-    const resume = found && readRunState(found).status === 'stopped' ? found : undefined;
+    let resume = found && readRunState(found).status === 'stopped' ? found : undefined;
+    let from = resume ? 'its checkpoint' : '';
+    // Its run directory is not reachable here (another machine's disk): its latest checkpoint from MLflow, if any.
+    if (interrupted && !resume && !existsSync(previous.runDir)) {
+      const target = resolve(data.config.tracking.runsDir, data.config.name, previous.runId);
+      const downloaded = await downloadCheckpoint(data.config, previous.runId, target).catch((error: unknown) => ({
+        reason: error instanceof Error ? error.message : String(error),
+      }));
+      if ('reason' in downloaded) {
+        this.options.log(
+          `${prefix} its run directory ${previous.runDir} (on ${previous.host}) is not reachable here, nor a checkpoint in MLflow (${downloaded.reason}): starting over`,
+        );
+      } else {
+        resume = downloaded.runDir;
+        from = `checkpoint ${downloaded.checkpoint} downloaded from MLflow run ${downloaded.mlflowRunId} (its run directory ${previous.runDir} on ${previous.host} is not reachable here)`;
+      }
+    }
     const runId = resume ? previous!.runId : newRunId();
     const runDir = resume ?? resolve(data.config.tracking.runsDir, data.config.name, runId);
     const progress: TrialJobProgress = {
@@ -98,7 +117,7 @@ export class QueueWorker {
     this.active.add(child);
     progress.pid = child.pid ?? null;
     this.options.log(
-      `${prefix} ${resume ? 'resumed from its checkpoint' : 'started'}: run ${runId}${job.attemptsMade > 0 ? ` (attempt ${job.attemptsMade + 1})` : ''}`,
+      `${prefix} ${resume ? `resumed from ${from}` : 'started'}: run ${runId}${job.attemptsMade > 0 ? ` (attempt ${job.attemptsMade + 1})` : ''}`,
     );
     let cancelled: string | null = null;
     const watch = setInterval(() => {
