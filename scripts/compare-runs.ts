@@ -9,6 +9,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from '
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readMetrics, readRunSummary } from '../src/track/run-dir.ts';
+import { DISTANCE } from './results/metric-kinds.ts';
 
 const { values: options, positionals } = parseArgs({
   allowPositionals: true,
@@ -20,7 +21,6 @@ const runs = positionals.map((arg) => {
   return { label, dir };
 });
 const wanted = options.metrics.split(',').filter(Boolean);
-const DISTANCE = /^(fd|kid|swd|class_tv|class_max_gap)\//;
 const RATIO = ' x floor';
 /** Metric columns: the wanted names (the patch metrics' average over pyramid levels), then each one's real-vs-real floor and, for distances, the ratio to it. */
 const columnsOf = (values: Record<string, number>) => {
