@@ -42,7 +42,7 @@ const readSummary = (runDir: string) => JSON.parse(readFileSync(join(runDir, 'su
 
 test(
   "a lost worker's trial whose run directory is not reachable resumes on another worker from its checkpoint in MLflow, in the same MLflow run",
-  { skip, timeout: 240_000 },
+  { skip, timeout: 300_000 },
   async () => {
     const name = `queue-mlflow-${Date.now()}`;
     const epochs = 20;

@@ -1,11 +1,15 @@
 // Bounded retries through the Redis queue, with Debian's redis-server and a real worker: a trial whose own process
 // dies (SIGKILL, found by the owner pid in its run directory's summary.json; the worker lives on) is retried from
 // the start and ends finished exactly once; one whose process dies on every attempt ends failed after
-// sweep.retries + 1 attempts, with the reason.
-import { after, afterEach, before, test } from 'node:test';
+// sweep.retries + 1 attempts, with the reason. A worker that loses a job's lock (stopped) does not make its
+// trial run twice: the worker that takes the job keeps the result of the run that finished meanwhile.
+import { after, afterEach, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { QUEUE_NAME } from '../src/sweep/queue/connection.ts';
 import type { RunSummary } from '../src/track/run-types.ts';
 import type { TrialRecord } from '../src/track/sweep-manifest.ts';
 import { needs } from './support/requirements.ts';
@@ -19,6 +23,12 @@ const processes: CliProcess[] = [];
 
 before(async () => {
   if (!skip) redis = await startRedisServer();
+});
+beforeEach(async () => {
+  if (skip) return;
+  const client = new Redis(redis.url);
+  await client.flushall();
+  await client.quit();
 });
 afterEach(async () => {
   for (const child of processes.splice(0)) {
@@ -37,7 +47,7 @@ const KILLED = "the trial's worker process was killed by SIGKILL without reporti
 
 test(
   "a trial's process killed once is retried and finishes exactly once; one killed on every attempt fails after sweep.retries + 1 attempts",
-  { skip, timeout: 180_000 },
+  { skip, timeout: 300_000 },
   async () => {
     const name = 'queue-retries';
     const { file, dir } = tinyExperiment({
@@ -47,7 +57,7 @@ test(
       sweep: { retries: 1, parameters: { seed: [1, 2] } },
     });
     // One worker running both trials at once.
-    const worker = startCli(['worker', '--queue', redis.url, '--concurrency', '2', '--lock-seconds', '2'], { cwd: dir });
+    const worker = startCli(['worker', '--queue', redis.url, '--concurrency', '2'], { cwd: dir });
     processes.push(worker);
     const coordinator = startCli(['run', file, '--queue', redis.url], { cwd: dir });
     processes.push(coordinator);
@@ -110,5 +120,65 @@ test(
     assert.equal(status.code, 0, status.stderr);
     assert.match(status.stdout, new RegExp(`^${retried.name}\\s+finished\\s+2\\s*$`, 'm'));
     assert.match(status.stdout, new RegExp(`^${failed.name}\\s+failed\\s+2\\s+${KILLED}; its last output:$`, 'm'));
+  },
+);
+
+test(
+  "a worker too busy to renew its job's lock (SIGSTOP) loses the job; the worker that takes it waits for the trial's process and keeps its result: the trial runs once",
+  { skip, timeout: 180_000 },
+  async () => {
+    const name = 'queue-lock-lost';
+    const { file, dir } = tinyExperiment({
+      name,
+      train: { epochs: 8, samples: { count: 4, every: 1000 }, checkpoint: { every: 1 }, logEvery: 1, backend: 'cpu', report: false },
+      tracking: { runsDir: 'runs' },
+      sweep: { parameters: { seed: [3] } },
+    });
+    const pool = [0, 1].map(() => startCli(['worker', '--queue', redis.url, '--lock-seconds', '2'], { cwd: dir }));
+    processes.push(...pool);
+    const coordinator = startCli(['run', file, '--queue', redis.url], { cwd: dir });
+    processes.push(coordinator);
+    const runs = join(dir, 'runs');
+    const logs = () => `${coordinator.output()}\n--- workers\n${pool.map((w) => w.output()).join('\n')}`;
+    const trial = await waitFor(
+      'the trial training',
+      () => {
+        const t = readManifest(onlySweepDir(runs, name)!).trials[0];
+        return t.status === 'running' && t.runDir !== null && existsSync(join(t.runDir, 'metrics.jsonl')) ? t : undefined;
+      },
+      90_000,
+      logs,
+    );
+    const busy = pool.find((w) => w.child.pid === parentPid(readSummary(trial.runDir!).owner!.pid))!;
+    const other = pool.find((w) => w !== busy)!;
+    busy.child.kill('SIGSTOP');
+    // Its lock expires; the other worker's stall check puts the job back and takes it, and waits for the trial's
+    // process, which has ended by then or soon (a zombie until its stopped parent, woken now, reaps it).
+    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const queue = new Queue(QUEUE_NAME, { connection });
+    try {
+      for (
+        const deadline = Date.now() + 60_000;
+        ((await queue.getJob(trial.configHash))?.stalledCounter ?? 0) < 1;
+        await new Promise((r) => setTimeout(r, 200))
+      )
+        assert.ok(Date.now() < deadline, `the job did not stall\n${logs()}`);
+    } finally {
+      busy.child.kill('SIGCONT');
+      await queue.close();
+      await connection.quit();
+    }
+    const result = await coordinator.done;
+    assert.match(
+      other.output(),
+      new RegExp(`\\] its previous run ${trial.runDir} finished after the job's lock was lost: its result stands \\(not run again\\)`),
+      logs(),
+    );
+    assert.equal(result.code, 0, logs());
+    const record = readManifest(onlySweepDir(runs, name)!).trials[0];
+    assert.deepEqual([record.status, record.runDir, record.metrics?.epoch], ['finished', trial.runDir, 8], logs());
+    assert.equal(readdirSync(join(runs, name)).filter((entry) => !entry.startsWith('sweep-')).length, 1, 'one run');
+    assert.equal(readSummary(trial.runDir!).status, 'finished');
+    assert.deepEqual(await queueJobCounts(redis.url), { waiting: 0, active: 0, completed: 1, failed: 0, delayed: 0 });
   },
 );

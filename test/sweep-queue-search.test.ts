@@ -50,7 +50,8 @@ after(async () => {
 });
 
 const startWorker = (dir: string, ...extra: string[]) => {
-  const worker = startCli(['worker', '--queue', redis.url, '--lock-seconds', '2', ...extra], { cwd: dir });
+  // No worker is lost here: the default lock (30 s), so that a loaded machine's late lock renewal is no stall.
+  const worker = startCli(['worker', '--queue', redis.url, ...extra], { cwd: dir });
   processes.push(worker);
   return worker;
 };
@@ -119,7 +120,7 @@ test(
 
 test(
   'asha through the queue: 2 workers prune trials (status pruned, not retried) in sweep status and the summary; a rerun after a Redis restart keeps every decision',
-  { skip, timeout: 240_000 },
+  { skip, timeout: 300_000 },
   async () => {
     const name = 'queue-asha';
     const epochs = 3;
@@ -191,13 +192,13 @@ test(
     const after = new Redis(redis.url);
     assert.deepEqual(await readQueueRungs(after, manifest.sweepId), before);
     await after.quit();
-    assert.equal(readdirSync(join(dir, 'runs', name)).filter((entry) => !entry.startsWith('sweep-')).length, 6, 'one run per trial');
+    assert.equal(readdirSync(join(dir, 'runs', name)).filter((entry) => !entry.startsWith('sweep-')).length, 6, `one run per trial\n${logs()}`);
   },
 );
 
 test(
   'tpe through the queue: at most sweep.parallel trials in flight; with the coordinator killed the workers finish what is queued and nothing new is suggested; run again, it goes on without duplicates',
-  { skip, timeout: 240_000 },
+  { skip, timeout: 300_000 },
   async () => {
     const name = 'queue-tpe';
     const { file, dir, config } = tinyExperiment({
@@ -221,7 +222,7 @@ test(
     const sweepDir = await waitFor(
       'a third trial suggested',
       () => readManifest(onlySweepDir(runs, name)!).trials.length >= 3 && onlySweepDir(runs, name),
-      120_000,
+      180_000,
       first.output,
     );
     first.child.kill('SIGKILL');
@@ -229,10 +230,13 @@ test(
     const sweepId = readManifest(sweepDir).sweepId;
     const suggested = (await storedManifest(sweepId)).trials.length;
     assert.ok(suggested >= 3 && suggested < 5, `${suggested} suggested`);
-    // The workers go on with what is queued; nothing new is suggested while the coordinator is gone.
-    for (const deadline = Date.now() + 120_000; ; await new Promise((r) => setTimeout(r, 250))) {
+    // The workers go on with what is queued; nothing new is suggested while the coordinator is gone. (The last trial
+    // suggested may be stored in the queue's manifest but not enqueued yet, if the kill came in between.)
+    let completed = 0;
+    for (const deadline = Date.now() + 180_000; ; await new Promise((r) => setTimeout(r, 250))) {
       const counts = await queueJobCounts(redis.url);
-      if (counts.waiting + counts.active + counts.delayed === 0 && counts.completed === suggested) break;
+      completed = counts.completed;
+      if (counts.waiting + counts.active + counts.delayed === 0 && completed >= suggested - 1) break;
       assert.ok(Date.now() < deadline, `the queued trials did not end: ${JSON.stringify(counts)}`);
     }
     await new Promise((r) => setTimeout(r, 1500));
@@ -244,7 +248,7 @@ test(
     assert.match(
       second.stderr,
       new RegExp(
-        `5 tpe trials on \\S+, suggested as earlier ones end, 2 queued or running at most \\(${suggested} suggested before, 0 of them enqueued now\\)`,
+        `5 tpe trials on \\S+, suggested as earlier ones end, 2 queued or running at most \\(${suggested} suggested before, ${suggested - completed} of them enqueued now\\)`,
       ),
     );
     const manifest = readManifest(sweepDir);
@@ -281,7 +285,7 @@ test(
 
 test(
   '--fail-fast through the queue: the first failed trial cancels the sweep; queued trials are removed, the running one stops with a checkpoint',
-  { skip, timeout: 120_000 },
+  { skip, timeout: 180_000 },
   async () => {
     const name = 'queue-fail-fast';
     const { file, dir } = tinyExperiment({

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { newRunId } from '../../track/run-dir.ts';
+import { newRunId, readMetrics } from '../../track/run-dir.ts';
 import { readRunState } from '../../track/run-state.ts';
 import { resumableRun } from '../runner.ts';
 import { objectiveValue } from '../search/sweep-search.ts';
@@ -69,6 +69,11 @@ export class QueueWorker {
     // (its process, on this host, is waited for). A failed attempt starts over.
     const interrupted = previous !== undefined && previous.attempt === job.attemptsMade;
     const found = interrupted ? await resumableRun(previous.runDir, previous.host === hostname() ? previous.pid : null) : undefined;
+    // Its process finished the trial after the job's lock was lost (a worker too busy to renew it): the result stands.
+    if (found && readRunState(found).status === 'finished') {
+      this.options.log(`${prefix} its previous run ${found} finished after the job's lock was lost: its result stands (not run again)`);
+      return this.finishedResult(job, found, previous!.runId);
+    }
     let resume = found && readRunState(found).status === 'stopped' ? found : undefined;
     let from = resume ? 'its checkpoint' : '';
     // Its run directory is not reachable here (another machine's disk): its latest checkpoint from MLflow, if any.
@@ -164,6 +169,25 @@ export class QueueWorker {
       clearInterval(watch);
       this.active.delete(child);
     }
+  }
+
+  /** The job's result from a run directory whose run finished (metrics.jsonl's last epoch and evaluation). */
+  private finishedResult(job: Job<TrialJobData, TrialJobResult>, runDir: string, runId: string): TrialJobResult {
+    const { summary } = readRunState(runDir);
+    const records = readMetrics(runDir);
+    const last = records.findLast((m) => m.type === 'epoch');
+    const evaluation = records.findLast((m) => m.type === 'eval');
+    const value = job.data.search && evaluation ? objectiveValue(job.data.search, evaluation.values) : undefined;
+    return {
+      status: 'finished',
+      metrics: last ? { epoch: last.epoch, lossD: last.lossD, lossG: last.lossG, dReal: last.dReal, dFake: last.dFake } : null,
+      epochsDone: summary.epochsDone,
+      runId,
+      runDir: resolve(runDir),
+      host: hostname(),
+      summary: { epochs: summary.epochs, epochsDone: summary.epochsDone, wallSeconds: summary.wallSeconds },
+      ...(value !== undefined ? { objective: { epoch: evaluation!.epoch, value } } : {}),
+    };
   }
 
   /**
