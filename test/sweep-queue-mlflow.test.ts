@@ -53,7 +53,8 @@ test(
       sweep: { parameters: { seed: [5] } },
     });
     const client = new MlflowClient({ trackingUri: mlflow.uri, maxRetries: 2, backoffFactorMs: 100, backoffJitterMs: 0, timeoutMs: 30_000 });
-    const first = startCli(['worker', '--queue', redis.url, '--lock-seconds', '2'], { cwd: dir });
+    // A lock of 5 s: a loaded machine's late renewal is no stall; once this worker is killed, the job stalls within 5 s.
+    const first = startCli(['worker', '--queue', redis.url, '--lock-seconds', '5'], { cwd: dir });
     processes.push(first);
     const coordinator = startCli(['run', file, '--queue', redis.url], { cwd: dir });
     processes.push(coordinator);
