@@ -136,21 +136,24 @@ test('a UserError is not retried; sweep status shows the trials; sweep cancel re
   assert.equal(queued.code, 0, queued.stderr);
   assert.equal((queued.stdout.match(/ queued /g) ?? []).length, 4, queued.stdout);
 
-  // One worker, concurrency 1: the first two trials (a good one, a missing folder) run; then the sweep is cancelled.
+  // One worker, concurrency 1: the first two trials (a good one, a missing folder) run; the worker is stopped as
+  // soon as it reports the failure (the next trial, if it started, goes back to the queue), then the sweep is cancelled.
   const worker = startWorker(dir);
+  const logs = () => `${coordinator.output()}\n${worker.output()}`;
+  await waitFor('the missing-folder trial failed', () => /^\[001-seed=11,root=\S+\] FAILED \(attempt 1\)/m.test(worker.output()), 60_000, logs);
+  worker.child.kill('SIGTERM');
+  await worker.done;
   const failed = await waitFor(
-    'the missing-folder trial failed',
+    'the failure in the manifest',
     () => {
       const trial = readManifest(sweepDir).trials[1];
       return trial.status === 'failed' && trial;
     },
-    60_000,
-    () => `${coordinator.output()}\n${worker.output()}`,
+    30_000,
+    logs,
   );
   assert.equal(failed.error, 'data.source.root: the folder /nonexistent/sprites does not exist');
   assert.equal(failed.attempts, 1, 'a UserError is not retried');
-  worker.child.kill('SIGTERM');
-  await worker.done;
   const cancel = await runCli(['sweep', 'cancel', sweepId, '--queue', redis.url], { cwd: dir });
   assert.equal(cancel.code, 0, cancel.stderr);
   assert.match(cancel.stdout, /cancelled: \d queued trial\(s\) removed/);
