@@ -612,7 +612,7 @@ export interface Sweep {
    */
   maxTrials: number;
   /**
-   * Trials run at once, each in its own process.
+   * Trials run at once, each in its own process. Over a queue (--queue) with strategy tpe: the most trials the coordinator keeps queued or running (the workers' --concurrency sets how many each runs).
    */
   parallel: number;
   /**
