@@ -82,7 +82,7 @@ test(
   async () => {
     const sweep = {
       objective: { metric: METRIC, mode: 'min' as const },
-      earlyStop: { kind: 'asha' as const, minEpochs: 1, reductionFactor: 3, minEarlyStoppingRate: 0 },
+      earlyStop: { kind: 'asha' as const, minEpochs: 1, reductionFactor: 3, minEarlyStoppingRate: 0, promote: false },
     };
     const clients = Array.from({ length: 12 }, () => new Redis(redis.url, { maxRetriesPerRequest: null }));
     try {

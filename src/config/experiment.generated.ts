@@ -676,6 +676,10 @@ export interface Sweep {
      * Skips the first rungs: no trial is stopped before minEpochs * reductionFactor^minEarlyStoppingRate epochs.
      */
     minEarlyStoppingRate: number;
+    /**
+     * Promotion as in asynchronous successive halving (Li et al. 2018): a pruned trial that the values recorded at its rung since put within the rung's top 1/reductionFactor is resumed from its checkpoint when a trial slot is free and no other trial waits, and goes on to the next rung. false: a pruned trial is final (Optuna's SuccessiveHalvingPruner). Not with --queue.
+     */
+    promote: boolean;
   };
   /**
    * tpe's settings (Optuna's defaults).

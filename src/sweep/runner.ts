@@ -114,6 +114,8 @@ export class SweepRunner {
   /** tpe's suggestions and early stopping, when the sweep has either. */
   private readonly search: SweepSearch | undefined;
   private directory: SweepDirectory | undefined;
+  /** The sweep's trials by name (tpe's as they are made): what a promoted trial runs again. */
+  private readonly known = new Map<string, Trial>();
   private parent: ParentRun | undefined;
   private stopping: 'interrupt' | 'fail-fast' | undefined;
   private killed = false;
@@ -147,7 +149,8 @@ export class SweepRunner {
     }
     directory.save();
     const made = this.search?.madeTrials() ?? { trials: [], toSuggest: 0 };
-    // A pruned trial keeps its decision: a resumed sweep does not run it again.
+    for (const trial of [...this.trials, ...made.trials]) this.known.set(trial.name, trial);
+    // A pruned trial keeps its decision: a resumed sweep does not run it again (unless it is promoted, below).
     const todo = [...this.trials, ...made.trials].filter((trial) => !['finished', 'pruned'].includes(directory.trial(trial.name).status));
     const { parallel, strategy } = this.config.sweep!;
     this.log(
@@ -185,13 +188,19 @@ export class SweepRunner {
         void this.queue
           .add(async () => {
             this.queued.delete(placeholder);
-            if (!this.stopping) await this.runTrial(this.search!.nextTrial());
+            if (this.stopping) return;
+            const trial = this.search!.nextTrial();
+            this.known.set(trial.name, trial);
+            await this.runTrial(trial);
           })
           .catch((error: unknown) =>
             this.warn(`the sweep could not suggest a trial: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
           );
       }
+      this.promoteWhileFree(false);
       await this.queue.onIdle();
+      // At the end: a promoted trial's rung values can make another one promotable.
+      while (this.promoteWhileFree(false) > 0) await this.queue.onIdle();
       // Trials stopped by a second Ctrl-C leave the queue at once; their processes are gone.
     } finally {
       clearInterval(ticker);
@@ -199,17 +208,43 @@ export class SweepRunner {
     return this.finish();
   }
 
-  private async runTrial(trial: Trial): Promise<void> {
+  /**
+   * sweep.earlyStop.promote: while a trial slot is free and no trial waits, promotes the best pruned trial the
+   * rungs now rank within its rung's top share and queues it (resumed from its checkpoint). `ending`: called by a
+   * trial's task as it ends (its slot counts as free). Returns how many it promoted.
+   */
+  private promoteWhileFree(ending: boolean): number {
+    let promoted = 0;
+    while (this.search && !this.stopping && this.queue.size === 0 && this.queue.pending - (ending ? 1 : 0) < this.config.sweep!.parallel) {
+      const name = this.search.promote();
+      if (!name) break;
+      const trial = this.known.get(name);
+      if (!trial) throw new Error(`promoted trial ${name} is not one of the sweep's`);
+      const record = this.directory!.trial(name);
+      const at = record.promoted!.at(-1)!;
+      this.log(`[${name}] promoted at epoch ${at.epoch} (rung ${at.rung}): within the rung's top share now`);
+      promoted += 1;
+      this.queued.add(name);
+      void this.queue.add(() => this.runTrial(trial, true)).catch((error: unknown) => this.trialCrashed(trial, error));
+    }
+    return promoted;
+  }
+
+  private async runTrial(trial: Trial, promoted = false): Promise<void> {
     const directory = this.directory!;
     if (this.stopping) return;
     this.queued.delete(trial.name);
     const previous = directory.trial(trial.name);
-    // An interrupted trial goes on from its checkpoint; a failed one (or one with no checkpoint) starts over.
-    const resume = previous.status === 'stopped' ? await resumableRun(previous.runDir, previous.pid) : undefined;
+    // An interrupted trial goes on from its checkpoint, as does a promoted one (it stopped at its rung with one);
+    // a failed one (or one with no checkpoint) starts over.
+    const resume = previous.status === 'stopped' || promoted ? await resumableRun(previous.runDir, previous.pid) : undefined;
     const runId = resume ? previous.runId! : newRunId();
     const earlier =
       previous.runId && !resume
-        ? [...(previous.earlierRuns ?? []), { runId: previous.runId, runDir: previous.runDir, status: previous.status, error: previous.error }]
+        ? [
+            ...(previous.earlierRuns ?? []),
+            { runId: previous.runId, runDir: previous.runDir, status: promoted ? ('pruned' as const) : previous.status, error: previous.error },
+          ]
         : previous.earlierRuns;
     const record = directory.update(trial.name, {
       ...(earlier ? { earlierRuns: earlier } : {}),
@@ -280,6 +315,7 @@ export class SweepRunner {
       }
     }
     this.progressLine();
+    this.promoteWhileFree(true);
   }
 
   /** Stops the sweep: no new trials; running ones stop after their step, with a checkpoint, and are marked stopped. */

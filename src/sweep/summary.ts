@@ -217,6 +217,9 @@ export function summaryText(manifest: SweepManifest, key?: SortKey): string {
   const lines = [sortNote(manifest, key), format(shown[0]), format(widths.map((w) => '-'.repeat(w))), ...shown.slice(1).map(format)];
   const failures = manifest.trials.filter((t) => t.error);
   if (failures.length > 0) lines.push('', `${failures.length === 1 ? 'Error' : 'Errors'}:`, ...failures.map((t) => `  ${t.name} (${t.status}): ${t.error}`));
+  // sweep.earlyStop.promote: the trials that went on after being pruned (the tables' last column says it too).
+  const promoted = manifest.trials.filter((t) => (t.promoted ?? []).length > 0);
+  if (promoted.length > 0) lines.push('', 'Promoted:', ...promoted.map((t) => `  ${t.name} (${t.status}): ${prunedNote(t, manifest)}`));
   return redactCredentials(`${lines.join('\n')}\n`);
 }
 
@@ -235,6 +238,11 @@ export function sweepComplete(manifest: SweepManifest): boolean {
 /** Why a pruned trial stopped, for the tables' last column. */
 export function prunedNote(trial: TrialRecord, manifest: SweepManifest): string {
   const { pruned } = trial;
-  if (!pruned) return '';
-  return `pruned at epoch ${pruned.epoch} (rung ${pruned.rung}): ${manifest.objective?.metric ?? 'objective'} ${formatMetric(pruned.value, 4, 'NaN')} not in the rung's top share`;
+  // sweep.earlyStop.promote: where the trial was promoted (it had been pruned there) before it went on.
+  const promoted = (trial.promoted ?? []).map((at) => `promoted at epoch ${at.epoch}`);
+  if (!pruned) return promoted.join('; ');
+  return [
+    ...promoted,
+    `pruned at epoch ${pruned.epoch} (rung ${pruned.rung}): ${manifest.objective?.metric ?? 'objective'} ${formatMetric(pruned.value, 4, 'NaN')} not in the rung's top share`,
+  ].join('; ');
 }

@@ -15,7 +15,7 @@ import type { Trial } from '../config/sweep-expand.ts';
 
 export const MANIFEST_VERSION = 1;
 
-/** pruned: stopped by sweep.earlyStop at an evaluation, with a checkpoint; not run again on resume. */
+/** pruned: stopped by sweep.earlyStop at an evaluation, with a checkpoint; not run again on resume (unless promoted). */
 export type TrialStatus = 'pending' | 'running' | 'finished' | 'failed' | 'stopped' | 'pruned';
 
 /** The last epoch's means, from the trial's metrics.jsonl. */
@@ -49,6 +49,8 @@ export interface TrialRecord {
   objective?: { epoch: number; value: number } | null;
   /** Where sweep.earlyStop stopped it: the rung, its epoch and the objective there. */
   pruned?: { rung: number; epoch: number; value: number } | null;
+  /** sweep.earlyStop.promote: each time the trial, stopped at a rung, was promoted and went on (rung, epoch, value). */
+  promoted?: { rung: number; epoch: number; value: number }[];
   /** The runs of earlier attempts (failed, stopped, interrupted), oldest first. */
   earlierRuns?: { runId: string; runDir: string | null; status: TrialStatus; error: string | null }[];
 }

@@ -4,8 +4,11 @@
 // tpe's trials are suggested here as earlier ones end: at most sweep.parallel of them queued or running at once,
 // each suggested from the results in the queue (those queued or running as constant liars), and stored in the
 // queue's copy of the manifest before it is enqueued, so a restarted coordinator goes on from the queue's state.
-// With --fail-fast, the first failed trial cancels the rest (as `sweep cancel` does).
+// With --fail-fast, the first failed trial cancels the rest (as `sweep cancel` does). sweep.earlyStop.promote is
+// refused: a queued sweep's pruned trials are final.
+import { ConfigError } from '../../config/diagnostics.ts';
 import type { LoadedExperiment } from '../../config/load-experiment.ts';
+import { toPointer } from '../../config/pointer.ts';
 import { expandSweep, makeTrial, type Trial } from '../../config/sweep-expand.ts';
 import { mlflowTarget } from '../../track/mlflow-connect.ts';
 import type { SweepDirectory } from '../../track/sweep-manifest.ts';
@@ -58,6 +61,14 @@ export class QueueSweep {
     const log = this.options.quiet ? () => {} : warn;
     const print = this.options.print ?? ((text: string) => process.stdout.write(text));
     const startedAt = Date.now();
+    if (sweep.earlyStop?.promote)
+      throw new ConfigError([
+        {
+          origin: composed.origins.ofValue(toPointer(['sweep', 'earlyStop', 'promote'])),
+          message:
+            'sweep.earlyStop.promote is not supported with --queue (a queued sweep never promotes a pruned trial): run the sweep without --queue, or set promote: false',
+        },
+      ]);
     const tpe = sweep.strategy === 'tpe';
     const directory = openSweepDirectory(config, expandSweep(config, composed.origins), this.options);
     directory.claim();

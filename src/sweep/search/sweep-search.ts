@@ -10,7 +10,7 @@ import { writeFileAtomic } from '../../io/atomic.ts';
 import { deriveSeed, Rng } from '../../random/rng.ts';
 import { makeTrial, type Trial } from '../../config/sweep-expand.ts';
 import type { SweepDirectory, TrialRecord } from '../../track/sweep-manifest.ts';
-import { ashaDecide, type AshaDecision, type AshaSettings, type Rungs } from './asha.ts';
+import { ashaDecide, nextPromotion, type AshaDecision, type AshaSettings, type Rungs } from './asha.ts';
 import { searchSpace, toExternal, toInternal } from './space.ts';
 import { suggest, TPE_DEFAULTS, type TrialObservation } from './tpe.ts';
 
@@ -116,6 +116,29 @@ export class SweepSearch {
     const trial = suggestTrial(this.config, this.origins, directory.manifest.trials, directory.manifest.trials.length);
     directory.addTrial(trial);
     return trial;
+  }
+
+  /**
+   * sweep.earlyStop.promote: the pruned trial the rungs now rank within its rung's top 1/reductionFactor (the best
+   * such one; asha.ts's nextPromotion), marked promoted in the manifest (status running, its `promoted` record,
+   * the pruned record cleared) so that it is resumed from its checkpoint; undefined when none qualifies.
+   */
+  promote(): string | undefined {
+    const sweep = this.config.sweep!;
+    if (!sweep.earlyStop?.promote) return undefined;
+    const directory = this.directory!;
+    const stopped = directory.manifest.trials.flatMap((record) =>
+      record.status === 'pruned' && record.pruned ? [{ trial: record.name, rung: record.pruned.rung }] : [],
+    );
+    const chosen = nextPromotion(this.rungs, stopped, sweep.earlyStop.reductionFactor, sweep.objective!.mode);
+    if (!chosen) return undefined;
+    const record = directory.trial(chosen.trial);
+    directory.update(chosen.trial, {
+      status: 'running',
+      pruned: null,
+      promoted: [...(record.promoted ?? []), { rung: chosen.rung, epoch: record.pruned!.epoch, value: chosen.value }],
+    });
+    return chosen.trial;
   }
 
   /**
