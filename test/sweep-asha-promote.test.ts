@@ -141,21 +141,3 @@ test('promote: a trial pruned against a strong early trial is promoted once weak
   );
   assert.doesNotMatch(again.stderr, /promoted at/);
 });
-
-test('promote is refused with --queue, at the key, before anything is queued', async () => {
-  const { file, dir } = tinyExperiment({
-    name: 'asha-promote-queue',
-    train: { epochs: 2, samples: { count: 4 }, logEvery: 1, backend: 'cpu', report: false, eval: { samples: 10, metrics: ['patches'] } },
-    tracking: { runsDir: 'runs' },
-    sweep: {
-      objective: { metric: METRIC, mode: 'min' },
-      earlyStop: { kind: 'asha', minEpochs: 1, promote: true },
-      parameters: { [LR]: [0.05, 0.1] },
-    },
-  });
-  const result = await runCli(['run', file, '--queue', 'redis://127.0.0.1:1'], { cwd: dir });
-  assert.equal(result.code, 2, result.stderr);
-  assert.match(result.stderr, /tiny\.yaml:\d+:\d+: sweep\.earlyStop\.promote is not supported with --queue/);
-  assert.match(result.stderr, /promote: true/);
-  assert.equal(onlySweepDir(join(dir, 'runs'), 'asha-promote-queue'), undefined);
-});

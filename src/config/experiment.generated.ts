@@ -677,7 +677,7 @@ export interface Sweep {
      */
     minEarlyStoppingRate: number;
     /**
-     * Promotion as in asynchronous successive halving (Li et al. 2018): a pruned trial that the values recorded at its rung since put within the rung's top 1/reductionFactor is resumed from its checkpoint when a trial slot is free and no other trial waits, and goes on to the next rung. false: a pruned trial is final (Optuna's SuccessiveHalvingPruner). Not with --queue.
+     * Promotion as in asynchronous successive halving (Li et al. 2018): a pruned trial that the values recorded at its rung since put within the rung's top 1/reductionFactor is resumed from its checkpoint when a trial slot is free and no other trial waits, and goes on to the next rung. false: a pruned trial is final (Optuna's SuccessiveHalvingPruner). With --queue, the coordinator promotes from the rung data in Redis whenever no job waits, and a worker resumes the trial.
      */
     promote: boolean;
   };

@@ -5,7 +5,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { SweepManifest } from '../../track/sweep-manifest.ts';
 import { cancelKey, connect, openQueue } from './connection.ts';
-import type { TrialJobData, TrialJobResult } from './jobs.ts';
+import { recordJobId, type TrialJobData, type TrialJobResult } from './jobs.ts';
 import { CANCELLED, storedManifest } from './state.ts';
 
 export async function cancelSweep(sweepId: string, url: string): Promise<{ removed: number; running: number }> {
@@ -30,7 +30,7 @@ export async function cancelTrials(
   let removed = 0;
   let running = 0;
   for (const record of manifest.trials) {
-    const job = await queue.getJob(record.configHash);
+    const job = await queue.getJob(recordJobId(record));
     const state = job ? await job.getState() : 'missing';
     if (state === 'active') running += 1;
     else if (job && ['waiting', 'delayed', 'prioritized', 'paused'].includes(state)) {

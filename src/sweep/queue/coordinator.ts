@@ -4,21 +4,23 @@
 // tpe's trials are suggested here as earlier ones end: at most sweep.parallel of them queued or running at once,
 // each suggested from the results in the queue (those queued or running as constant liars), and stored in the
 // queue's copy of the manifest before it is enqueued, so a restarted coordinator goes on from the queue's state.
-// With --fail-fast, the first failed trial cancels the rest (as `sweep cancel` does). sweep.earlyStop.promote is
-// refused: a queued sweep's pruned trials are final.
-import { ConfigError } from '../../config/diagnostics.ts';
+// With --fail-fast, the first failed trial cancels the rest (as `sweep cancel` does). With sweep.earlyStop.promote,
+// whenever no job waits, the best pruned trial that the rung data in Redis (the workers' key) now ranks within
+// its rung's top share (asha.ts's nextPromotion) is promoted: recorded in the queue's copy of the manifest (so a
+// restarted coordinator does not promote it again), then enqueued as a job of its own that resumes its run.
 import type { LoadedExperiment } from '../../config/load-experiment.ts';
-import { toPointer } from '../../config/pointer.ts';
 import { expandSweep, makeTrial, type Trial } from '../../config/sweep-expand.ts';
 import { mlflowTarget } from '../../track/mlflow-connect.ts';
 import type { SweepDirectory } from '../../track/sweep-manifest.ts';
 import { ParentRun } from '../mlflow-parent.ts';
 import { formatDuration, openSweepDirectory, writeSummaryFiles, type SweepOptions, type SweepOutcome } from '../runner.ts';
+import { nextPromotion } from '../search/asha.ts';
 import { suggestTrial } from '../search/sweep-search.ts';
 import { statusCounts, summaryText, sweepComplete } from '../summary.ts';
 import { cancelTrials } from './cancel.ts';
 import { connect, openQueue } from './connection.ts';
 import { addTrialJobs, enqueueTrials, storeManifest, type TrialJobData } from './jobs.ts';
+import { readQueueRungs } from './rungs.ts';
 import { findStoredManifest, readSweepState, settled, type QueuedTrial } from './state.ts';
 
 export interface QueueSweepOptions extends SweepOptions {
@@ -38,6 +40,16 @@ async function adoptStoredTrials(directory: SweepDirectory, stored: Awaited<Retu
   const byIndex = new Map(local.map((record) => [record.index, record]));
   for (const record of stored.trials) byIndex.set(record.index, { ...record, status: 'pending' });
   directory.manifest.trials = [...byIndex.values()].sort((a, b) => a.index - b.index);
+  directory.save();
+}
+
+/** sweep.earlyStop.promote: the promotions the queue's copy of the manifest records (a restarted coordinator's). */
+function adoptPromotions(directory: SweepDirectory, stored: Awaited<ReturnType<typeof findStoredManifest>>): void {
+  for (const record of stored?.trials ?? []) {
+    const local = directory.manifest.trials.find((t) => t.name === record.name);
+    if (local && (record.promoted?.length ?? 0) > (local.promoted?.length ?? 0))
+      Object.assign(local, { promoted: record.promoted, pruned: null, runId: record.runId, runDir: record.runDir });
+  }
   directory.save();
 }
 
@@ -61,14 +73,6 @@ export class QueueSweep {
     const log = this.options.quiet ? () => {} : warn;
     const print = this.options.print ?? ((text: string) => process.stdout.write(text));
     const startedAt = Date.now();
-    if (sweep.earlyStop?.promote)
-      throw new ConfigError([
-        {
-          origin: composed.origins.ofValue(toPointer(['sweep', 'earlyStop', 'promote'])),
-          message:
-            'sweep.earlyStop.promote is not supported with --queue (a queued sweep never promotes a pruned trial): run the sweep without --queue, or set promote: false',
-        },
-      ]);
     const tpe = sweep.strategy === 'tpe';
     const directory = openSweepDirectory(config, expandSweep(config, composed.origins), this.options);
     directory.claim();
@@ -76,7 +80,9 @@ export class QueueSweep {
     const redis = connect(this.options.queueUrl, (error) => warn(`queue: ${error.message} (retrying)`));
     const queue = openQueue(redis);
     try {
-      if (tpe) await adoptStoredTrials(directory, await findStoredManifest(redis, directory.id));
+      const stored = await findStoredManifest(redis, directory.id);
+      if (tpe) await adoptStoredTrials(directory, stored);
+      adoptPromotions(directory, stored);
       const trials: Trial[] = manifest.trials.map((record) => makeTrial(config, record.index, record.values, composed.origins));
       const target = mlflowTarget(config, this.options.env);
       const parent = target ? await ParentRun.open(config, directory, target, { log, warn }, this.options.env) : undefined;
@@ -117,6 +123,24 @@ export class QueueSweep {
             warn(
               `--fail-fast: ${failed.record.name} failed; cancelling the sweep (${removed} queued trial(s) removed, ${running} running stop after their step)`,
             );
+            continue;
+          }
+        }
+        // sweep.earlyStop.promote: whenever no job waits, the best pruned trial the rungs now rank within the top share.
+        if (sweep.earlyStop?.promote && !cancelled && this.following && !states.some((t) => t.state === 'queued')) {
+          const { rungs } = await readQueueRungs(redis, directory.id);
+          const stopped = states.flatMap(({ record, state }) =>
+            state === 'pruned' && record.pruned ? [{ trial: record.name, rung: record.pruned.rung }] : [],
+          );
+          const chosen = nextPromotion(rungs, stopped, sweep.earlyStop.reductionFactor, sweep.objective!.mode);
+          if (chosen) {
+            const record = directory.trial(chosen.trial);
+            const at = { rung: chosen.rung, epoch: record.pruned!.epoch, value: chosen.value };
+            directory.update(chosen.trial, { status: 'pending', pruned: null, promoted: [...(record.promoted ?? []), at] });
+            // Stored before it is enqueued: a coordinator restarted in between enqueues it (once), never promotes again.
+            await storeManifest(redis, manifest);
+            await addTrialJobs(queue, manifest, [makeTrial(config, record.index, record.values, composed.origins)], job, sweep.retries);
+            log(`[${chosen.trial}] promoted at epoch ${at.epoch} (rung ${at.rung}): within the rung's top share now; enqueued to resume its run`);
             continue;
           }
         }

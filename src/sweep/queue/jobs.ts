@@ -6,7 +6,7 @@ import type { Experiment, Sweep } from '../../config/experiment.generated.ts';
 import type { Trial } from '../../config/sweep-expand.ts';
 import type { RunSummary } from '../../track/run-types.ts';
 import { trialConfigHash } from '../../track/sweep-hash.ts';
-import type { FinalMetrics, SweepManifest } from '../../track/sweep-manifest.ts';
+import type { FinalMetrics, SweepManifest, TrialRecord } from '../../track/sweep-manifest.ts';
 import { cancelKey, sweepKey } from './connection.ts';
 
 export interface TrialJobData {
@@ -18,6 +18,8 @@ export interface TrialJobData {
   quiet: boolean;
   /** sweep.objective and sweep.earlyStop: the worker reports the objective and decides on pruning (rungs.ts). */
   search?: Pick<Sweep, 'objective' | 'earlyStop'>;
+  /** sweep.earlyStop.promote: the pruned run this promoted job resumes from its checkpoint (as a lost worker's). */
+  promotedFrom?: { runId: string; runDir: string; host?: string };
 }
 
 /** The objective at a trial's latest evaluation, and where early stopping pruned it. */
@@ -60,6 +62,17 @@ export async function storeManifest(redis: Redis, manifest: SweepManifest): Prom
 export const trialJobId = (trial: Trial): string => trialConfigHash(trial.config);
 
 /**
+ * The job of a trial's latest run: its fingerprint, or after its n-th promotion (sweep.earlyStop.promote)
+ * `<fingerprint>-promoted-<n>`. A distinct id rather than removing the completed job: the pruned job's result stays
+ * in the queue as the record of that run, and adding the promoted job again (a coordinator restarted between
+ * storing the promotion and enqueueing it) adds nothing, as for any trial. (BullMQ refuses ':' in custom ids.)
+ */
+export const recordJobId = (record: Pick<TrialRecord, 'configHash' | 'promoted'>): string => {
+  const promotions = record.promoted?.length ?? 0;
+  return promotions === 0 ? record.configHash : `${record.configHash}-promoted-${promotions}`;
+};
+
+/**
  * Adds the trials not in the queue yet (a job id already there, waiting, running or finished, is left as it is) and
  * stores the sweep's manifest for `sweep status`. Returns how many jobs were new.
  */
@@ -77,7 +90,8 @@ export async function enqueueTrials(
   await redis.del(cancelKey(manifest.sweepId));
   const before = await Promise.all(
     trials.map(async (trial) => {
-      const job = await queue.getJob(trialJobId(trial));
+      const record = manifest.trials.find((r) => r.name === trial.name);
+      const job = await queue.getJob(record ? recordJobId(record) : trialJobId(trial));
       if (job && (await job.getState()) === 'failed') await job.retry('failed');
       return job !== undefined;
     }),
@@ -86,7 +100,10 @@ export async function enqueueTrials(
   return before.filter((known) => !known).length;
 }
 
-/** Adds a job for each trial under its fingerprint (a job id already in the queue is left as it is). */
+/**
+ * Adds a job for each trial under its fingerprint (a job id already in the queue is left as it is); a promoted
+ * trial's under its promoted id (recordJobId), resuming its pruned run.
+ */
 export async function addTrialJobs(
   queue: Queue<TrialJobData, TrialJobResult>,
   manifest: SweepManifest,
@@ -95,10 +112,26 @@ export async function addTrialJobs(
   retries: number,
 ): Promise<void> {
   await queue.addBulk(
-    trials.map((trial) => ({
-      name: trial.name,
-      data: { ...job, sweepId: manifest.sweepId, trialName: trial.name, config: trial.config },
-      opts: { jobId: trialJobId(trial), attempts: retries + 1, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: false, removeOnFail: false },
-    })),
+    trials.map((trial) => {
+      const record = manifest.trials.find((r) => r.name === trial.name);
+      const promoted = record?.promoted?.length && record.runId && record.runDir ? record : undefined;
+      return {
+        name: trial.name,
+        data: {
+          ...job,
+          sweepId: manifest.sweepId,
+          trialName: trial.name,
+          config: trial.config,
+          ...(promoted ? { promotedFrom: { runId: promoted.runId!, runDir: promoted.runDir! } } : {}),
+        },
+        opts: {
+          jobId: promoted ? recordJobId(promoted) : trialJobId(trial),
+          attempts: retries + 1,
+          backoff: { type: 'fixed', delay: 1000 },
+          removeOnComplete: false,
+          removeOnFail: false,
+        },
+      };
+    }),
   );
 }

@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import { UserError } from '../../errors.ts';
 import type { SweepManifest, TrialRecord } from '../../track/sweep-manifest.ts';
 import { cancelKey, sweepKey } from './connection.ts';
-import type { TrialJobData, TrialJobProgress, TrialJobResult } from './jobs.ts';
+import { recordJobId, type TrialJobData, type TrialJobProgress, type TrialJobResult } from './jobs.ts';
 
 export const CANCELLED = 'cancelled by dcgan-run sweep cancel';
 
@@ -45,7 +45,8 @@ function overlay(record: TrialRecord, job: Job<TrialJobData, TrialJobResult> | u
         runId: progress.runId,
         runDir: progress.runDir,
         startedAt: progress.startedAt,
-        attempts: (job?.attemptsMade ?? 0) + (job?.finishedOn ? 0 : 1),
+        // A promoted trial's earlier runs were jobs of their own (jobs.ts's recordJobId).
+        attempts: (job?.attemptsMade ?? 0) + (job?.finishedOn ? 0 : 1) + (record.promoted?.length ?? 0),
         ...(progress.objective ? { objective: progress.objective } : {}),
       }
     : {};
@@ -86,7 +87,7 @@ function overlay(record: TrialRecord, job: Job<TrialJobData, TrialJobResult> | u
   return { record: { ...record, ...ran, status: 'pending' }, state: state === 'active' ? 'running' : 'queued', where: null };
 }
 
-/** Every trial of the sweep, from its job (id: the trial's configHash, its fingerprint; a job gone from the queue counts as queued, or cancelled after a cancel). */
+/** Every trial of the sweep, from its latest job (id: the trial's configHash, its fingerprint, or its promoted job's; a job gone from the queue counts as queued, or cancelled after a cancel). */
 export async function readSweepState(
   queue: Queue<TrialJobData, TrialJobResult>,
   redis: Redis,
@@ -95,7 +96,7 @@ export async function readSweepState(
   const cancelled = await cancelReason(redis, manifest.sweepId);
   const trials = await Promise.all(
     manifest.trials.map(async (record) => {
-      const job = await queue.getJob(record.configHash);
+      const job = await queue.getJob(recordJobId(record));
       const state = job ? await job.getState() : 'missing';
       return overlay(record, job, state, cancelled);
     }),

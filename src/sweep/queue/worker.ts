@@ -2,7 +2,8 @@
 // its own process exactly as a local sweep does (src/sweep/trial-process.ts), so this process's event loop stays
 // free and BullMQ renews each job's lock. A trial whose previous worker was lost (a stalled job) goes on from
 // its checkpoint when its run directory is reachable here, else from its latest checkpoint in MLflow
-// (mlflow-resume.ts) when it has one; a UserError or a diverged run is not retried.
+// (mlflow-resume.ts) when it has one, and so does a promoted trial (sweep.earlyStop.promote: a job of its own,
+// jobs.ts's recordJobId, naming the pruned run); a UserError or a diverged run is not retried.
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
@@ -68,30 +69,37 @@ export class QueueWorker {
     // The same attempt started before: its worker was lost or stopped, so its run goes on from the checkpoint
     // (its process, on this host, is waited for). A failed attempt starts over.
     const interrupted = previous !== undefined && previous.attempt === job.attemptsMade;
-    const found = interrupted ? await resumableRun(previous.runDir, previous.host === hostname() ? previous.pid : null) : undefined;
+    // A promoted trial (sweep.earlyStop.promote) goes on from the checkpoint where it was pruned, found as an
+    // interrupted one's is: its run directory if it is reachable here, else its latest checkpoint in MLflow.
+    const earlier = interrupted
+      ? previous
+      : data.promotedFrom
+        ? { ...data.promotedFrom, host: data.promotedFrom.host ?? 'another machine', pid: null }
+        : undefined;
+    const found = earlier ? await resumableRun(earlier.runDir, earlier.host === hostname() ? earlier.pid : null) : undefined;
     // Its process finished the trial after the job's lock was lost (a worker too busy to renew it): the result stands.
-    if (found && readRunState(found).status === 'finished') {
+    if (interrupted && found && readRunState(found).status === 'finished') {
       this.options.log(`${prefix} its previous run ${found} finished after the job's lock was lost: its result stands (not run again)`);
-      return this.finishedResult(job, found, previous!.runId);
+      return this.finishedResult(job, found, previous.runId);
     }
     let resume = found && readRunState(found).status === 'stopped' ? found : undefined;
-    let from = resume ? 'its checkpoint' : '';
+    let from = resume ? `its checkpoint${interrupted ? '' : ' (promoted)'}` : '';
     // Its run directory is not reachable here (another machine's disk): its latest checkpoint from MLflow, if any.
-    if (interrupted && !resume && !existsSync(previous.runDir)) {
-      const target = resolve(data.config.tracking.runsDir, data.config.name, previous.runId);
-      const downloaded = await downloadCheckpoint(data.config, previous.runId, target).catch((error: unknown) => ({
+    if (earlier && !resume && !existsSync(earlier.runDir)) {
+      const target = resolve(data.config.tracking.runsDir, data.config.name, earlier.runId);
+      const downloaded = await downloadCheckpoint(data.config, earlier.runId, target).catch((error: unknown) => ({
         reason: error instanceof Error ? error.message : String(error),
       }));
       if ('reason' in downloaded) {
         this.options.log(
-          `${prefix} its run directory ${previous.runDir} (on ${previous.host}) is not reachable here, nor a checkpoint in MLflow (${downloaded.reason}): starting over`,
+          `${prefix} its run directory ${earlier.runDir} (on ${earlier.host}) is not reachable here, nor a checkpoint in MLflow (${downloaded.reason}): starting over`,
         );
       } else {
         resume = downloaded.runDir;
-        from = `checkpoint ${downloaded.checkpoint} downloaded from MLflow run ${downloaded.mlflowRunId} (its run directory ${previous.runDir} on ${previous.host} is not reachable here)`;
+        from = `checkpoint ${downloaded.checkpoint} downloaded from MLflow run ${downloaded.mlflowRunId} (its run directory ${earlier.runDir} on ${earlier.host} is not reachable here)`;
       }
     }
-    const runId = resume ? previous!.runId : newRunId();
+    const runId = resume ? earlier!.runId : newRunId();
     const runDir = resume ?? resolve(data.config.tracking.runsDir, data.config.name, runId);
     const progress: TrialJobProgress = {
       host: hostname(),
