@@ -33,9 +33,7 @@ function metricSection(name: string, { trials, arms, at, baseline, notes }: Sect
   out.push(
     `${directionOf(name)}.` +
       (hasFloor ? ` Floor: ${BASELINE_PREFIX}${name}, the same measure on a second real sample of the same size (per trial; mean over the arm here).` : '') +
-      (distance
-        ? " x floor: each trial's value divided by its own floor, then summarised (left out where a floor is <= 0, as KID's unbiased one can be)."
-        : '') +
+      (distance ? " x floor: each trial's value divided by its own floor, then summarised (left out where a floor is <= 0)." : '') +
       " 95% CI: Student t interval of the mean over the arm's seeds.",
     '',
   );
