@@ -14,7 +14,7 @@ import type { RunSummary } from '../src/track/run-types.ts';
 import { needs } from './support/requirements.ts';
 import { startMlflowServer, type MlflowTestServer } from './support/mlflow-server.ts';
 import { queueJobCounts, redisMissing, startRedisServer, type RedisTestServer } from './support/redis-server.ts';
-import { onlySweepDir, readManifest, startCli, waitFor, type CliProcess } from './support/sweep-cli.ts';
+import { onlySweepDir, readManifest, startCli, waitFor, endProcesses, type CliProcess } from './support/sweep-cli.ts';
 import { tinyExperiment } from './support/tiny-config.ts';
 
 const skip = needs('redis', redisMissing());
@@ -26,13 +26,7 @@ before(async () => {
   if (skip) return;
   [redis, mlflow] = await Promise.all([startRedisServer(), startMlflowServer()]);
 });
-afterEach(async () => {
-  for (const child of processes.splice(0)) {
-    if (child.child.exitCode === null) child.child.kill('SIGTERM');
-    await Promise.race([child.done, new Promise((r) => setTimeout(r, 10_000))]);
-    if (child.child.exitCode === null) child.child.kill('SIGKILL');
-  }
-});
+afterEach(() => endProcesses(processes));
 after(async () => {
   await redis?.stop();
   await mlflow?.stop();

@@ -13,7 +13,7 @@ import { readQueueRungs } from '../src/sweep/queue/rungs.ts';
 import type { SweepManifest } from '../src/track/sweep-manifest.ts';
 import { needs } from './support/requirements.ts';
 import { queueJobCounts, redisMissing, startRedisServer, type RedisTestServer } from './support/redis-server.ts';
-import { onlySweepDir, readManifest, runCli, startCli, type CliProcess } from './support/sweep-cli.ts';
+import { endProcesses, onlySweepDir, readManifest, runCli, startCli, type CliProcess } from './support/sweep-cli.ts';
 import { tinyExperiment } from './support/tiny-config.ts';
 
 const skip = needs('redis', redisMissing());
@@ -24,11 +24,7 @@ before(async () => {
   if (!skip) redis = await startRedisServer();
 });
 after(async () => {
-  if (worker && worker.child.exitCode === null) {
-    worker.child.kill('SIGTERM');
-    await Promise.race([worker.done, new Promise((r) => setTimeout(r, 10_000))]);
-    if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
-  }
+  if (worker) await endProcesses([worker]);
   await redis?.stop();
 });
 

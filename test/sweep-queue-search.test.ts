@@ -16,8 +16,8 @@ import type { Rungs } from '../src/sweep/search/asha.ts';
 import type { SweepManifest } from '../src/track/sweep-manifest.ts';
 import type { RunSummary } from '../src/track/run-types.ts';
 import { needs } from './support/requirements.ts';
-import { queueJobCounts, redisMissing, startRedisServer, type RedisTestServer } from './support/redis-server.ts';
-import { onlySweepDir, readManifest, runCli, startCli, waitFor, type CliProcess } from './support/sweep-cli.ts';
+import { flushRedis, queueJobCounts, redisMissing, startRedisServer, type RedisTestServer } from './support/redis-server.ts';
+import { onlySweepDir, readManifest, runCli, startCli, waitFor, endProcesses, type CliProcess } from './support/sweep-cli.ts';
 import { POKEMON_ROOT, tinyExperiment } from './support/tiny-config.ts';
 
 const skip = needs('redis', redisMissing());
@@ -32,19 +32,10 @@ before(async () => {
   if (!skip) redis = await startRedisServer();
 });
 beforeEach(async () => {
-  if (skip) return;
-  const client = new Redis(redis.url);
-  await client.flushall();
-  await client.quit();
+  if (!skip) await flushRedis(redis.url);
 });
 /** Each test's workers and coordinators end with it: SIGTERM (running trials go back to the queue), then SIGKILL. */
-afterEach(async () => {
-  for (const child of processes.splice(0)) {
-    if (child.child.exitCode === null) child.child.kill('SIGTERM');
-    await Promise.race([child.done, new Promise((r) => setTimeout(r, 10_000))]);
-    if (child.child.exitCode === null) child.child.kill('SIGKILL');
-  }
-});
+afterEach(() => endProcesses(processes));
 after(async () => {
   await redis?.stop();
 });

@@ -6,13 +6,10 @@ import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { QUEUE_NAME } from '../src/sweep/queue/connection.ts';
 import type { RunSummary } from '../src/track/run-types.ts';
 import { needs } from './support/requirements.ts';
-import { redisMissing, startRedisServer, type RedisTestServer } from './support/redis-server.ts';
-import { onlySweepDir, readManifest, runCli, startCli, waitFor, type CliProcess } from './support/sweep-cli.ts';
+import { queueJobCounts, redisMissing, startRedisServer, type RedisTestServer } from './support/redis-server.ts';
+import { onlySweepDir, readManifest, runCli, startCli, waitFor, endProcesses, type CliProcess } from './support/sweep-cli.ts';
 import { POKEMON_ROOT, tinyExperiment } from './support/tiny-config.ts';
 
 const skip = needs('redis', redisMissing());
@@ -23,13 +20,7 @@ before(async () => {
   if (!skip) redis = await startRedisServer();
 });
 /** Each test's workers end with it: SIGTERM (running trials go back to the queue), then SIGKILL. */
-afterEach(async () => {
-  for (const worker of workers.splice(0)) {
-    if (worker.child.exitCode === null) worker.child.kill('SIGTERM');
-    await Promise.race([worker.done, new Promise((r) => setTimeout(r, 10_000))]);
-    if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
-  }
-});
+afterEach(() => endProcesses(workers));
 after(async () => {
   await redis?.stop();
 });
@@ -39,19 +30,6 @@ const startWorker = (dir: string) => {
   workers.push(worker);
   return worker;
 };
-
-/** The jobs of the queue by state. */
-async function jobCounts(): Promise<Record<string, number>> {
-  const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-  const queue = new Queue(QUEUE_NAME, { connection });
-  try {
-    const { waiting, active, completed, failed, delayed } = await queue.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed');
-    return { waiting, active, completed, failed, delayed };
-  } finally {
-    await queue.close();
-    await connection.quit();
-  }
-}
 
 const parentPid = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
 
@@ -107,14 +85,14 @@ test(
     // Exactly once: one run directory per trial, each finished (no second start of any trial).
     const runDirs = readdirSync(join(runs, name)).filter((entry) => !entry.startsWith('sweep-'));
     assert.equal(runDirs.length, manifest.trials.length, runDirs.join(', '));
-    assert.deepEqual(await jobCounts(), { waiting: 0, active: 0, completed: 6, failed: 0, delayed: 0 });
+    assert.deepEqual(await queueJobCounts(redis.url), { waiting: 0, active: 0, completed: 6, failed: 0, delayed: 0 });
 
     // Enqueueing again adds nothing and starts nothing: the results are the queue's.
     const again = await runCli(['run', file, '--queue', redis.url], { cwd: dir });
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stderr, /\(0 enqueued now, 6 already there\)/);
     assert.equal(readdirSync(join(runs, name)).filter((entry) => !entry.startsWith('sweep-')).length, 6);
-    assert.deepEqual(await jobCounts(), { waiting: 0, active: 0, completed: 6, failed: 0, delayed: 0 });
+    assert.deepEqual(await queueJobCounts(redis.url), { waiting: 0, active: 0, completed: 6, failed: 0, delayed: 0 });
     for (const worker of pool) if (worker !== killed) worker.child.kill('SIGTERM');
   },
 );

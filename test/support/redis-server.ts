@@ -82,3 +82,11 @@ export async function queueJobCounts(url: string): Promise<Record<string, number
     await connection.quit();
   }
 }
+
+/** Empties the Redis server at `url` (each queue test starts from an empty queue). */
+export async function flushRedis(url: string): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const client = new Redis(url);
+  await client.flushall();
+  await client.quit();
+}

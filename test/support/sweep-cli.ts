@@ -74,3 +74,12 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | fals
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** Ends CLI processes a test started: SIGTERM (a worker puts its running trials back in the queue), then SIGKILL after 10 s. */
+export async function endProcesses(processes: CliProcess[]): Promise<void> {
+  for (const process of processes.splice(0)) {
+    if (process.child.exitCode === null) process.child.kill('SIGTERM');
+    await Promise.race([process.done, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+    if (process.child.exitCode === null) process.child.kill('SIGKILL');
+  }
+}
