@@ -3,6 +3,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UserError } from '../../src/errors.ts';
+import { csvField } from '../../src/io/csv-field.ts';
 import { compactLosses, compactMetrics, LOSSES, metricNames, type Loss, type Trial } from './trials.ts';
 
 type RawRow = {
@@ -59,7 +60,6 @@ export function writeRawJsonl(file: string, trials: Trial[]): void {
 /** Every metric and floor a column, after the losses. */
 export function writeRawCsv(file: string, trials: Trial[]): void {
   const allMetricNames = metricNames(trials).sort();
-  const field = (text: string) => (/[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text);
   const n = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '' : String(x));
   const header = ['trial', 'status', 'seed', 'params', 'epoch', 'step', ...LOSSES, ...allMetricNames];
   const lines = trials.flatMap((t) =>
@@ -74,10 +74,10 @@ export function writeRawCsv(file: string, trials: Trial[]): void {
         ...LOSSES.map((k) => n(r.losses?.[k])),
         ...allMetricNames.map((k) => n(r.metrics?.[k])),
       ]
-        .map(field)
+        .map(csvField)
         .join(','),
     ),
   );
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, `${[header.map(field).join(','), ...lines].join('\n')}\n`);
+  writeFileSync(file, `${[header.map(csvField).join(','), ...lines].join('\n')}\n`);
 }

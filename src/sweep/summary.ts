@@ -1,6 +1,7 @@
 // The sweep's results table: every trial's swept values and last-epoch metrics, best first by a stated key.
 import { redactCredentials } from '../track/redact.ts';
 import type { FinalMetrics, SweepManifest, TrialRecord } from '../track/sweep-manifest.ts';
+import { csvField } from '../io/csv-field.ts';
 
 export interface SortKey {
   /** The column name in the tables. */
@@ -151,8 +152,6 @@ function table(manifest: SweepManifest, asked: SortKey | undefined): Table {
   ]);
   return { header, rows, numeric: ['rank', ...metrics, ...objective] };
 }
-
-const csvField = (field: string): string => (/[",\n\r]/.test(field) ? `"${field.replaceAll('"', '""')}"` : field);
 
 export function summaryCsv(manifest: SweepManifest, key?: SortKey): string {
   const { header, rows } = table(manifest, key);
