@@ -1,17 +1,21 @@
 // The stable-GAN options of the training step against their definitions: the losses of train.loss, the
 // generator's weight average (train.ema) and the run-health warnings.
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { buildGenerator } from '../src/model/build.ts';
 import { makeAdam } from '../src/train/step.ts';
-import { GeneratorAverage } from '../src/train/ema.ts';
+import { GeneratorAverage, type EmaSettings } from '../src/train/ema.ts';
+import { FusedBatchNorm } from '../src/model/layers.ts';
+import { loadLayersModel } from '../src/model/io.ts';
+import { deriveSeed, Rng } from '../src/random/rng.ts';
 import { meanPairwiseDistance, spreadRatio, TrainingHealth } from '../src/train/health.ts';
 import { discriminatorLoss, generatorLoss } from '../src/train/losses.ts';
 import { mnistModel } from './parity/fixtures.ts';
 import { createProgress } from '../src/train/progress.ts';
 import { train } from '../src/train/trainer.ts';
-import { tinyExperiment } from './support/tiny-config.ts';
+import { STABLE, tinyExperiment } from './support/tiny-config.ts';
 
 await tf.setBackend('cpu');
 
@@ -56,7 +60,7 @@ describe('train.ema', () => {
 
   it('starts as a copy, then averages trainable weights as beta * average + (1 - beta) * live and copies batch-norm statistics', () => {
     const generator = buildGenerator(model, 1, 1);
-    const average = GeneratorAverage.start(generator, buildGenerator(model, 1, 2), { beta: 0.9, startStep: 0 });
+    const average = GeneratorAverage.start(generator, buildGenerator(model, 1, 2), { beta: 0.9, startStep: 0, statistics: 8 });
     assert.deepEqual(weights(average.model), weights(generator));
 
     const before = weights(average.model);
@@ -79,7 +83,7 @@ describe('train.ema', () => {
 
   it('copies the weights unaveraged up to startStep', () => {
     const generator = buildGenerator(model, 1, 1);
-    const average = GeneratorAverage.start(generator, buildGenerator(model, 1, 2), { beta: 0.999, startStep: 2 });
+    const average = GeneratorAverage.start(generator, buildGenerator(model, 1, 2), { beta: 0.999, startStep: 2, statistics: 8 });
     generator.setWeights(buildGenerator(model, 1, 3).getWeights());
     average.update(generator, 2);
     assert.deepEqual(weights(average.model), weights(generator));
@@ -88,6 +92,92 @@ describe('train.ema', () => {
     assert.equal(tf.memory().numTensors, numTensors, 'no tensor leaks');
     generator.dispose();
     average.dispose();
+  });
+});
+
+describe('train.ema.statistics', () => {
+  const model = mnistModel({ latentDim: 4, generator: { blocks: 2, baseChannels: 4 } });
+  const norms = (m: tf.LayersModel) => m.layers.filter((layer) => layer instanceof FusedBatchNorm);
+  /** Each batch norm's moving mean and variance. */
+  const statistics = (m: tf.LayersModel) =>
+    norms(m).map((layer) =>
+      layer
+        .getWeights()
+        .slice(2)
+        .map((w) => Array.from(w.dataSync())),
+    );
+  /** An average whose weights differ from the live generator's, with the live generator's statistics copied into it. */
+  function averaged(settings: { statistics: number }) {
+    const generator = buildGenerator(model, 1, 1);
+    const average = GeneratorAverage.start(generator, buildGenerator(model, 1, 2), { beta: 0.5, startStep: 0, ...settings });
+    generator.setWeights(buildGenerator(model, 1, 3).getWeights());
+    average.update(generator, 1);
+    return { generator, average };
+  }
+
+  it("makes the average's moving statistics the mean of its own batch means and biased variances over the noise batches", () => {
+    const { generator, average } = averaged({ statistics: 3 });
+    // The same weights in a separate network: each batch norm's input, for the same noise batches, in training mode.
+    const probe = buildGenerator(model, 1, 4);
+    probe.setWeights(average.model.getWeights());
+    const inputs = norms(probe).map((layer) => tf.model({ inputs: probe.inputs, outputs: layer.input as tf.SymbolicTensor }));
+    const rng = new Rng(11);
+    const sums = inputs.map(() => ({ mean: [] as number[], variance: [] as number[] }));
+    for (let k = 0; k < 3; k++) {
+      const noise = tf.tensor2d(rng.normals(5 * 4), [5, 4]);
+      inputs.forEach((input, i) =>
+        tf.tidy(() => {
+          const { mean, variance } = tf.moments(input.apply(noise, { training: true }) as tf.Tensor4D, [0, 1, 2]);
+          const add = (into: number[], values: Float32Array | Int32Array | Uint8Array) => values.forEach((v, j) => (into[j] = (into[j] ?? 0) + v / 3));
+          add(sums[i]!.mean, mean.dataSync());
+          add(sums[i]!.variance, variance.dataSync());
+        }),
+      );
+      noise.dispose();
+    }
+    average.recomputeStatistics(11, 5);
+    const got = statistics(average.model);
+    assert.equal(got.length, 2, "both of G's batch norms");
+    got.forEach(([mean, variance], i) => {
+      const close = (a: number[], b: number[], what: string) =>
+        a.forEach((v, j) => assert.ok(Math.abs(v - b[j]!) <= 1e-5 * Math.max(1, Math.abs(b[j]!)), `${what} ${i}[${j}]: ${v} vs ${b[j]}`));
+      close(mean!, sums[i]!.mean, 'mean');
+      close(variance!, sums[i]!.variance, 'variance');
+    });
+    assert.notDeepEqual(got, statistics(generator), "no longer the live generator's");
+    assert.deepEqual(
+      norms(average.model).map((layer) => (layer as unknown as { momentum: number }).momentum),
+      [0.9, 0.9],
+      'momentum restored',
+    );
+    const numTensors = tf.memory().numTensors;
+    average.recomputeStatistics(11, 5);
+    assert.equal(tf.memory().numTensors, numTensors, 'no tensor leaks');
+    assert.deepEqual(statistics(average.model), got, 'the same seed gives the same statistics');
+    generator.dispose();
+    average.dispose();
+    probe.dispose();
+  });
+
+  it("with statistics: 0 keeps the live generator's statistics", () => {
+    const { generator, average } = averaged({ statistics: 0 });
+    average.recomputeStatistics(11, 5);
+    assert.deepEqual(statistics(average.model), statistics(generator));
+    generator.dispose();
+    average.dispose();
+  });
+
+  it('a real run saves the average with the statistics recomputed at the step of the checkpoint', async () => {
+    const { config, file } = tinyExperiment({}, [...STABLE, 'train.ema={beta: 0.5, statistics: 2}']);
+    const { runDir, summary } = await train(config, { configFile: file, progress: createProgress({ quiet: true }) });
+    const checkpoint = join(runDir, 'checkpoints', 'epoch-0002');
+    const [saved, live] = [await loadLayersModel(join(checkpoint, 'generator-ema')), await loadLayersModel(join(checkpoint, 'generator'))];
+    const recomputed = GeneratorAverage.start(saved, buildGenerator(config.model, 3, 1), config.train.ema as EmaSettings);
+    recomputed.recomputeStatistics(deriveSeed(config.seed, `ema-statistics:${summary.steps}`), config.data.batchSize);
+    assert.deepEqual(statistics(saved), statistics(recomputed.model));
+    assert.notDeepEqual(statistics(saved), statistics(live));
+    [saved, live].forEach((m) => m.dispose());
+    recomputed.dispose();
   });
 });
 

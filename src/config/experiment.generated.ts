@@ -448,9 +448,9 @@ export interface Train {
    */
   augment: false | {policy: ('color' | 'translation' | 'cutout')[]; probability: number};
   /**
-   * Exponential moving average of the generator's weights (Yazici et al. 2019, "The Unusual Effectiveness of Averaging in GAN Training"; Karras et al. 2018): after each generator update ema = beta * ema + (1 - beta) * weights (batch-norm moving statistics copied). The average draws the sample grids, `sample`, `eval` and keepBest, and is saved in checkpoints (generator-ema/); it smooths the oscillation that makes single-iterate samples flicker. Caveat: with batch norm in G the averaged weights meet the live network's moving statistics; on Fashion-MNIST (fashion-mnist.yaml, beta 0.999) the average drew worse samples than the live network for the first 4 epochs (FD 38.7 against 15.5, docs/results.md), so prefer a short average (beta 0.99) or check it with train.eval. An object of settings, or false: off (the lesson).
+   * Exponential moving average of the generator's weights (Yazici et al. 2019, "The Unusual Effectiveness of Averaging in GAN Training"; Karras et al. 2018): after each generator update ema = beta * ema + (1 - beta) * weights. The average draws the sample grids, `sample`, `eval` and keepBest, and is saved in checkpoints (generator-ema/); it smooths the oscillation that makes single-iterate samples flicker. With batch norm in G the averaged weights need batch-norm statistics of their own (see statistics). An object of settings, or false: off (the lesson).
    */
-  ema: false | {beta: number; startStep: number};
+  ema: false | {beta: number; startStep: number; statistics: number};
   /**
    * The Adam optimizer of each network (the lesson: learning rate 0.005, beta1 0.5 for both). Separate settings allow the two time-scale update rule (TTUR, Heusel et al. 2017: a larger learning rate for D than for G), the usual companion of spectral norm; the DCGAN paper's 2e-4 for both is the safe start on small data.
    */

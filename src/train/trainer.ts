@@ -11,6 +11,7 @@ import { batchShape, batchesPerEpoch, epochBatches, loadDataset, type ImageDatas
 import { bestMetric, createEvaluator, isBetter, type Evaluator } from '../eval/evaluate.ts';
 import { cacheFolder } from '../io/cache-folder.ts';
 import { buildDiscriminator, buildGenerator } from '../model/build.ts';
+import { deriveSeed } from '../random/rng.ts';
 import { lineChartPng } from '../render/loss-plot.ts';
 import { writeRunReport } from '../report/run-report.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
@@ -354,6 +355,7 @@ async function trainEpoch(t: Training, epoch: number, skip: number): Promise<Epo
 
 /** Stopped within an epoch: a checkpoint of this step; the epoch's line, grid and evaluation wait for its end. */
 async function stopWithinEpoch(t: Training, epoch: number, done: number): Promise<void> {
+  recomputeAverageStatistics(t);
   await checkpoint(t, epoch, done);
   Object.assign(t.summary, { steps: t.step, position: { epoch, stepInEpoch: done, stepsPerEpoch: t.batchesPerEpoch }, wallSeconds: t.wallSeconds() });
   t.run.writeSummary(t.summary);
@@ -376,7 +378,11 @@ async function endEpoch(t: Training, epoch: number, steps: EpochSteps, last: boo
   const wins = t.health.checkEpoch(epoch, { lossD, dReal, dFake });
   if (wins) warn(t, wins);
 
-  if (epoch % config.train.samples.every === 0 || last) await logGrid(t, epoch);
+  const drawing = epoch % config.train.samples.every === 0 || last;
+  const evaluating = t.evaluator !== undefined && (epoch % config.train.eval!.every === 0 || last);
+  const saving = epoch % config.train.checkpoint.every === 0 || last;
+  if (drawing || evaluating || saving) recomputeAverageStatistics(t);
+  if (drawing) await logGrid(t, epoch);
   t.run.writeLossPlot(
     await lineChartPng(
       [
@@ -386,8 +392,9 @@ async function endEpoch(t: Training, epoch: number, steps: EpochSteps, last: boo
       { x: 'epoch', y: 'loss' },
     ),
   );
-  if (t.evaluator && (epoch % config.train.eval!.every === 0 || last)) await evaluate(t, epoch, steps.done);
-  if (epoch % config.train.checkpoint.every === 0 || last || t.stopAtEpochEnd) await checkpoint(t, epoch, steps.done);
+  if (evaluating) await evaluate(t, epoch, steps.done);
+  // An evaluation that asks to stop at this epoch's end (a pruned sweep trial) gets its checkpoint now.
+  if (saving || t.stopAtEpochEnd) await checkpoint(t, epoch, steps.done);
   const complete = steps.done === t.batchesPerEpoch;
   Object.assign(summary, {
     epochsDone: complete ? epoch : epoch - 1,
@@ -397,6 +404,11 @@ async function endEpoch(t: Training, epoch: number, steps: EpochSteps, last: boo
     wallSeconds: t.wallSeconds(),
   });
   t.run.writeSummary(summary);
+}
+
+/** Before the weight average is drawn from, evaluated or saved: batch-norm statistics of its own, seeded by the step. */
+function recomputeAverageStatistics(t: Training): void {
+  t.nets.average?.recomputeStatistics(deriveSeed(t.config.seed, `ema-statistics:${t.step}`), t.config.data.batchSize);
 }
 
 /** The grid of the fixed noise after `epoch` (0: untrained), checked for collapse after training started. */
