@@ -2,8 +2,9 @@
 // was never interrupted; checkpoints and the summary say where in the epoch it stopped.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { availableBackends } from '../src/backend/select.ts';
 import { loadExperiment } from '../src/config/load-experiment.ts';
 import { UserError } from '../src/errors.ts';
@@ -11,7 +12,7 @@ import { latestCheckpoint } from '../src/track/run-checkpoints.ts';
 import type { Progress } from '../src/train/progress.ts';
 import { prepareResume } from '../src/train/resume.ts';
 import { train } from '../src/train/trainer.ts';
-import { readMetrics } from '../src/track/run-dir.ts';
+import { readMetrics, readRunConfig } from '../src/track/run-dir.ts';
 import type { RunSummary } from '../src/track/run-types.ts';
 import { runCli } from './support/sweep-cli.ts';
 import { STABLE, tinyExperiment } from './support/tiny-config.ts';
@@ -156,4 +157,21 @@ test('the resume command and run --resume: refused changes exit 2 naming the key
     [1, 2, 3, 4, 5, 6],
   );
   assert.deepEqual(readdirSync(join(dir, 'runs', 'tiny')), [runDir.split('/').at(-1)], 'no second run directory');
+});
+
+test('a run written before a schema key existed resumes, the key taking its default', async () => {
+  const { file, dir } = tinyExperiment({}, []);
+  const first = await runCli(['run', file, '--quiet', '--set', 'train.epochs=1', '--set', 'train.ema={beta: 0.5}'], { cwd: dir });
+  assert.equal(first.code, 0, first.stderr);
+  const runDir = join(dir, 'runs', 'tiny', readdirSync(join(dir, 'runs', 'tiny'))[0]!);
+  // As an older dcgan-run wrote it: train.ema without its later key `statistics`.
+  const written = parse(readFileSync(join(runDir, 'config.yaml'), 'utf8')) as { train: { ema: Record<string, unknown> } };
+  assert.equal(written.train.ema.statistics, 8);
+  delete written.train.ema.statistics;
+  writeFileSync(join(runDir, 'config.yaml'), stringify(written));
+
+  assert.equal((readRunConfig(runDir).train.ema as { statistics: number }).statistics, 8);
+  const resumed = await runCli(['resume', runDir, '--set', 'train.epochs=2'], { cwd: dir });
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stderr, /finished: 2\/2 epochs in /);
 });

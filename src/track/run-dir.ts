@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parse, stringify } from 'yaml';
 import type { Experiment } from '../config/experiment.generated.ts';
+import { checkAgainstSchema } from '../config/schema.ts';
 import { UserError } from '../errors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { redactCredentials } from './redact.ts';
@@ -90,7 +91,11 @@ export function readMetricLines(runDir: string): MetricRecord[] {
 export function readRunConfig(runDir: string): Experiment {
   const path = join(runDir, 'config.yaml');
   if (!existsSync(path)) throw new UserError(`${runDir}: not a run directory (no config.yaml)`);
-  return parse(readFileSync(path, 'utf8')) as Experiment;
+  const config = parse(readFileSync(path, 'utf8')) as Experiment;
+  // Keys added to the schema since the run was written take their defaults, as the run's config would now
+  // (resume compares it with one loaded today). It was valid when written: what no longer validates is left as is.
+  checkAgainstSchema(config);
+  return config;
 }
 
 export function readRunSummary(runDir: string): RunSummary {
