@@ -1,10 +1,10 @@
 // Tables for docs/results.md from single runs trained side by side: per run its steps, epochs and wall time,
-// every train.eval evaluation against the wall time it came at, and an optional final `dcgan-run eval` file.
+// every train.eval evaluation against the wall time it came at, then each `dcgan-run eval` file in the run directory.
 // Each metric is followed by its real-vs-real floor and, for distances (fd, kid, swd, class_tv), by the ratio to
 // that floor ("x floor"; left out where the floor is <= 0). For seeds and statistics, see scripts/results.ts.
 // Markdown on stdout; with --grids DIR, each run's last sample grid is copied there as <label>.png.
 //
-//   node --import tsx scripts/compare-runs.ts <label>=<run-dir> ... [--metrics swd,precision,recall] [--final eval-epoch-0012.json] [--grids docs/results/pokemon]
+//   node --import tsx scripts/compare-runs.ts <label>=<run-dir> ... [--metrics swd,precision,recall] [--grids docs/results/pokemon]
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
