@@ -42,7 +42,7 @@ const warmup = Number(values.warmup);
 
 /**
  * --options: each stable-GAN option alone on the config, set by its schema keys. Spectral norm goes without D's
- * batch norm, as the recipes use it (configs/pokemon-stable.yaml).
+ * batch norm, as SN-GAN uses it.
  */
 const OPTIONS: Record<string, string[]> = {
   spectralNorm: ['model.discriminator.spectralNorm=true', 'model.discriminator.batchNorm=false'],

@@ -18,7 +18,7 @@ export interface EpochMeans {
 
 const REMEDIES =
   'likely remedies: lower learning rates (the DCGAN paper uses 2e-4), train.augment (DiffAugment), ' +
-  'model.discriminator.spectralNorm with train.loss: hinge, or train.r1; configs/pokemon-stable.yaml combines them';
+  'model.discriminator.spectralNorm with train.loss: hinge, or train.r1; configs/pokemon-stable.yaml uses the first two';
 
 /** Generated images whose spread is below this share of real images' spread count as collapsed. */
 export const COLLAPSE_RATIO = 0.25;
