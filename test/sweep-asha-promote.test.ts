@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { readMetrics } from '../src/track/run-dir.ts';
 import { join } from 'node:path';
 import { nextPromotion, promotableAt, type Rungs } from '../src/sweep/search/asha.ts';
 import { onlySweepDir, readManifest, runCli } from './support/sweep-cli.ts';
@@ -118,13 +119,10 @@ test('promote: a trial pruned against a strong early trial is promoted once weak
   assert.match(first.stderr, new RegExp(`^\\[${promoted.name}\\] promoted at epoch 1 \\(rung 0\\)`, 'm'));
   assert.match(first.stderr, new RegExp(`^\\[${promoted.name}\\] resumed from its checkpoint: run ${promoted.runId}`, 'm'));
   // Each epoch once in its run directory: epoch 1 from the first session, epoch 2 after the promotion.
-  const epochLines = readFileSync(join(promoted.runDir!, 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as Record<string, unknown>)
-    .filter((line) => line.type === 'epoch');
   assert.deepEqual(
-    epochLines.map((line) => line.epoch),
+    readMetrics(promoted.runDir!)
+      .filter((record) => record.type === 'epoch')
+      .map((record) => record.epoch),
     [1, 2],
   );
   const csv = readFileSync(join(sweepDir, 'summary.csv'), 'utf8');

@@ -5,7 +5,7 @@
 // directory, and finishes; `sweep status` shows it; the coordinator run again promotes nothing.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readMetrics } from '../src/track/run-dir.ts';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { sweepKey } from '../src/sweep/queue/connection.ts';
@@ -75,13 +75,10 @@ test(
     assert.match(worker.output(), new RegExp(`\\[${promoted.name}\\] pruned at epoch 1 \\(rung 0\\)`));
     assert.match(worker.output(), new RegExp(`\\[${promoted.name}\\] resumed from its checkpoint \\(promoted\\): run ${promoted.runId}`), logs());
     // The same run directory, each epoch once: epoch 1 before the pruning, epoch 2 after the promotion.
-    const epochLines = readFileSync(join(promoted.runDir!, 'metrics.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as Record<string, unknown>)
-      .filter((line) => line.type === 'epoch');
     assert.deepEqual(
-      epochLines.map((line) => line.epoch),
+      readMetrics(promoted.runDir!)
+        .filter((record) => record.type === 'epoch')
+        .map((record) => record.epoch),
       [1, 2],
     );
     // Its later report went through the Redis rungs: rung 1 (epoch 2) recorded for it.
