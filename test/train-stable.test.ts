@@ -1,7 +1,9 @@
 // The stable-GAN options of the training step against their definitions: the losses of train.loss, the
 // generator's weight average (train.ema) and the run-health warnings.
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { buildGenerator } from '../src/model/build.ts';
@@ -10,7 +12,7 @@ import { GeneratorAverage, type EmaSettings } from '../src/train/ema.ts';
 import { FusedBatchNorm } from '../src/model/layers.ts';
 import { loadLayersModel } from '../src/model/io.ts';
 import { deriveSeed, Rng } from '../src/random/rng.ts';
-import { meanPairwiseDistance, spreadRatio, TrainingHealth } from '../src/train/health.ts';
+import { colourSpreadRatio, meanPairwiseDistance, sampleSpread, spreadRatio, TrainingHealth } from '../src/train/health.ts';
 import { discriminatorLoss, generatorLoss } from '../src/train/losses.ts';
 import { mnistModel } from './parity/fixtures.ts';
 import { createProgress } from '../src/train/progress.ts';
@@ -200,7 +202,7 @@ describe('run-health warnings', () => {
     assert.equal(health.checkEpoch(7, won), undefined, 'reported once');
   });
 
-  it('warns in a real run that learning rate 10 with init std 10 lets D win (the run finishes, losses finite)', async () => {
+  it('warns in a real run that learning rate 10 with init std 10 lets D win and draws saturated noise (the run finishes, losses finite)', async () => {
     const { config, file } = tinyExperiment({}, [
       'train.epochs=8',
       'train.optimizers.generator.learningRate=10',
@@ -210,9 +212,17 @@ describe('run-health warnings', () => {
     const lines: string[] = [];
     const { summary } = await train(config, { configFile: file, progress: { startEpoch() {}, step() {}, endEpoch() {}, log: (l) => lines.push(l) } });
     assert.equal(summary.status, 'finished');
+    // G's tanh saturates: every image is noise of the 8 corner colours, varied pixel by pixel, alike in colours.
     assert.deepEqual(
-      summary.warnings?.map((w) => w.kind),
-      ['discriminatorWins'],
+      summary.warnings?.map((w) => [w.kind, w.epoch]),
+      [
+        ['modeCollapse', 4],
+        ['discriminatorWins', 6],
+      ],
+    );
+    assert.match(
+      summary.warnings![0]!.message,
+      /drawn in nearly the same colours in 2 grids in a row \(their spread is \d+% of real images' in pixels, \d+% in/,
     );
     assert.ok(
       lines.some((l) => l.startsWith('warning: the discriminator has won outright for 3 epochs')),
@@ -236,12 +246,104 @@ describe('run-health warnings', () => {
     const ratio = spreadRatio(copies, real, 3, size);
     assert.ok(ratio < 0.02, String(ratio));
     assert.equal(spreadRatio(real, real, 3, size), 1);
+    const spread = { pixels: ratio, colours: 1 };
     const health = new TrainingHealth('bce', 2);
-    assert.equal(health.checkSamples(2, ratio), undefined, 'an untrained generator draws near-copies too: not judged in the warm-up');
-    assert.equal(health.checkSamples(3, ratio), undefined);
-    const warning = health.checkSamples(4, ratio);
+    assert.equal(health.checkSamples(2, spread), undefined, 'an untrained generator draws near-copies too: not judged in the warm-up');
+    assert.equal(health.checkSamples(3, spread), undefined);
+    const warning = health.checkSamples(4, spread);
     assert.equal(warning?.kind, 'modeCollapse');
-    assert.match(warning!.message, /nearly identical in 2 grids in a row \(their spread is 1% of real images'\)/);
+    assert.match(warning!.message, /nearly identical in 2 grids in a row \(their spread is 1% of real images' in pixels, 100% in foreground colours\)/);
+    assert.equal(health.checkSamples(5, spread), undefined, 'reported once');
+  });
+
+  it('counts one colour scheme in different sizes and places as collapsed: the spread of foreground colour histograms', () => {
+    // 6x6 RGB images on white; the background is the mean colour of the real images' 2-pixel frame.
+    const shape = { height: 6, width: 6, channels: 3 };
+    const image = (colour: number[], pixels: [number, number][]) => {
+      const values = new Float32Array(6 * 6 * 3).fill(1);
+      for (const [y, x] of pixels) values.set(colour, (y * 6 + x) * 3);
+      return values;
+    };
+    const concat = (...images: Float32Array[]) => Float32Array.from(images.flatMap((i) => [...i]));
+    const [red, green, blue] = [
+      [1, 0, 0],
+      [0, 1, 0],
+      [0, 0, 1],
+    ];
+    const real = concat(image(red!, [[2, 2]]), image(green!, [[2, 3]]), image(blue!, [[3, 3]]));
+    // Real: three one-hot histograms over 4^3 bins, each pair sqrt(2 / 64) apart.
+    assert.equal(colourSpreadRatio(real, real, 3, shape), 1);
+    // Generated: red figures of 1, 2 and 4 pixels in other places: the same histogram, so no colour spread at all,
+    // while their pixels are spread more than a third as much as the real images'.
+    const reds = concat(
+      image(red!, [[2, 2]]),
+      image(red!, [
+        [3, 2],
+        [3, 3],
+      ]),
+      image(red!, [
+        [2, 2],
+        [2, 3],
+        [3, 2],
+        [3, 3],
+      ]),
+    );
+    const spread = sampleSpread(reds, real, 3, shape);
+    assert.equal(spread.colours, 0);
+    assert.ok(spread.pixels > 0.3, String(spread.pixels));
+    // Shades within a quarter of the range fall in one bin: two of the three pairs differ.
+    const shades = concat(image([0.9, 0, 0], [[2, 2]]), image([1, 0.2, 0.1], [[2, 3]]), image([0, 0, 1], [[3, 3]]));
+    assert.ok(Math.abs(colourSpreadRatio(shades, real, 3, shape) - 2 / 3) < 1e-6);
+    // An image that is all background has an empty histogram: sqrt(1 / 64) from each one-hot one.
+    const blank = concat(image(red!, []), image(green!, [[2, 3]]), image(blue!, [[3, 3]]));
+    assert.ok(Math.abs(colourSpreadRatio(blank, real, 3, shape) - (2 * Math.sqrt(1 / 64) + Math.sqrt(2 / 64)) / 3 / Math.sqrt(2 / 64)) < 1e-6);
+    const health = new TrainingHealth('bce', 0, { epochs: 1, grids: 1 });
+    assert.match(
+      health.checkSamples(1, spread)!.message,
+      /drawn in nearly the same colours in 1 grids in a row \(their spread is \d+% of real images' in pixels, 0% in foreground colours/,
+    );
+  });
+
+  it("flags the first recipe's grid of near-copies and not the revised recipe's varied one, against real sprites", async () => {
+    // docs/results.md: the first stable recipe's seed 2 after 30 epochs drew 21 brown-grey blobs of different sizes
+    // (the pixel measure alone missed them); the revised recipe after 14 epochs draws figures of many colours.
+    const sprites = join(import.meta.dirname, '../node_modules/pokesprite-images/pokemon-gen8/regular');
+    const files = readdirSync(sprites)
+      .filter((f) => f.endsWith('.png'))
+      .sort();
+    const count = 21;
+    const size = 64 * 64 * 3;
+    const real = new Float32Array(count * size);
+    for (let n = 0; n < count; n++) {
+      const file = files[Math.floor((n * files.length) / count)]!;
+      const pixels = await sharp(join(sprites, file)).flatten({ background: '#ffffff' }).resize(64, 64, { fit: 'fill', kernel: 'linear' }).raw().toBuffer();
+      real.set(
+        Float32Array.from(pixels, (v) => v / 255),
+        n * size,
+      );
+    }
+    const grid = async (name: string) => {
+      const { data, info } = await sharp(join(import.meta.dirname, '../docs/results/recipes', name))
+        .removeAlpha()
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      const images = new Float32Array(count * size);
+      for (let n = 0; n < count; n++) {
+        const top = 2 + Math.floor(n / 7) * 66;
+        const left = 2 + (n % 7) * 66;
+        for (let y = 0; y < 64; y++)
+          for (let x = 0; x < 64 * 3; x++) images[n * size + y * 64 * 3 + x] = data[(top + y) * info.width * 3 + left * 3 + x]! / 255;
+      }
+      return sampleSpread(images, real, count, { height: 64, width: 64, channels: 3 });
+    };
+    const collapsed = await grid('stable-seed2-epoch30.png');
+    const varied = await grid('revised-seed2-epoch14.png');
+    assert.ok(collapsed.pixels > 0.4, `the pixel measure alone misses it: ${collapsed.pixels}`);
+    assert.ok(collapsed.colours < 0.4, `colours ${collapsed.colours}`);
+    assert.ok(varied.pixels > 0.6 && varied.colours > 0.6, JSON.stringify(varied));
+    const health = (spread: typeof varied) => new TrainingHealth('bce', 0, { epochs: 1, grids: 1 }).checkSamples(1, spread)?.kind;
+    assert.equal(health(collapsed), 'modeCollapse');
+    assert.equal(health(varied), undefined);
   });
 });
 

@@ -17,11 +17,25 @@ export interface EpochMeans {
 }
 
 const REMEDIES =
-  'likely remedies: lower learning rates (the DCGAN paper uses 2e-4), train.augment (DiffAugment), ' +
-  'model.discriminator.spectralNorm with train.loss: hinge, or train.r1; configs/pokemon-stable.yaml uses the first two';
+  'likely remedies: lower learning rates (the DCGAN paper uses 2e-4), train.augment (DiffAugment), batch-norm epsilon 1e-5 ' +
+  "instead of the lesson's 0.8, train.r1, or model.discriminator.spectralNorm with train.loss: hinge; configs/pokemon-stable.yaml uses the first three";
 
-/** Generated images whose spread is below this share of real images' spread count as collapsed. */
+/** Generated images whose pixel spread is below this share of real images' count as collapsed. */
 export const COLLAPSE_RATIO = 0.25;
+/**
+ * The same for the spread of their foreground colours. Generators that collapse on sprites keep drawing blobs of
+ * different sizes and places in one colour scheme, which pixel distances count as varied: the first stable recipe's
+ * near-copies after 30 epochs had 56% of real images' pixel spread and 34% of their colour spread (docs/results.md).
+ */
+export const COLOUR_COLLAPSE_RATIO = 0.4;
+
+/** How varied the fixed-noise grid is, each as a share of the same measure on as many real images. */
+export interface SampleSpread {
+  /** Mean pairwise pixel distance (`spreadRatio`). */
+  pixels: number;
+  /** Mean pairwise distance of foreground colour histograms (`colourSpreadRatio`). */
+  colours: number;
+}
 
 export class TrainingHealth {
   private readonly streaks = new Map<WarningKind, number>();
@@ -50,17 +64,19 @@ export class TrainingHealth {
     );
   }
 
-  /** After each sample grid: `ratio` is the grid's spread over real images' spread (see `spreadRatio`). */
-  checkSamples(epoch: number, ratio: number): TrainingWarning | undefined {
+  /** After each sample grid, with its spread against real images' (`sampleSpread`). */
+  checkSamples(epoch: number, spread: SampleSpread): TrainingWarning | undefined {
     if (epoch <= this.warmupEpochs) return undefined;
+    const percent = (ratio: number) => `${(ratio * 100).toFixed(0)}%`;
+    const alike = spread.pixels < COLLAPSE_RATIO ? 'nearly identical' : 'drawn in nearly the same colours';
     return this.observe(
       'modeCollapse',
-      ratio < COLLAPSE_RATIO,
+      spread.pixels < COLLAPSE_RATIO || spread.colours < COLOUR_COLLAPSE_RATIO,
       this.patience.grids,
       epoch,
       (n) =>
-        `mode collapse: the fixed-noise samples have been nearly identical in ${n} grids in a row ` +
-        `(their spread is ${(ratio * 100).toFixed(0)}% of real images'); ${REMEDIES}`,
+        `mode collapse: the fixed-noise samples have been ${alike} in ${n} grids in a row ` +
+        `(their spread is ${percent(spread.pixels)} of real images' in pixels, ${percent(spread.colours)} in foreground colours); ${REMEDIES}`,
     );
   }
 
@@ -98,4 +114,77 @@ export function meanPairwiseDistance(images: ArrayLike<number>, count: number, s
 export function spreadRatio(generated: ArrayLike<number>, real: ArrayLike<number>, count: number, size: number): number {
   const realSpread = meanPairwiseDistance(real, count, size);
   return realSpread > 0 ? meanPairwiseDistance(generated, count, size) / realSpread : 1;
+}
+
+export interface ImageShape {
+  height: number;
+  width: number;
+  channels: number;
+}
+
+/** Bins per channel of the colour histograms: coarse, so that shades of one colour fall together. */
+const COLOUR_BINS = 4;
+/** A pixel is foreground when one of its channels differs from the background colour by more than this. */
+const FOREGROUND_DISTANCE = 0.1;
+/** The frame whose mean colour is the background. */
+const BORDER = 2;
+
+/**
+ * Spread of the generated images' foreground colours over that of real ones: per image, the histogram of the
+ * colours of its pixels that differ from the background (the mean colour of the real images' outer frame), so
+ * that a figure's size and place do not count; then the mean pairwise distance of those histograms. Images as
+ * `count` NHWC images in [0, 1].
+ */
+export function colourSpreadRatio(generated: ArrayLike<number>, real: ArrayLike<number>, count: number, shape: ImageShape): number {
+  const background = borderColour(real, count, shape);
+  const bins = COLOUR_BINS ** shape.channels;
+  const realSpread = meanPairwiseDistance(foregroundHistograms(real, count, shape, background), count, bins);
+  return realSpread > 0 ? meanPairwiseDistance(foregroundHistograms(generated, count, shape, background), count, bins) / realSpread : 1;
+}
+
+/** Both spreads of `count` generated images against as many real ones. */
+export function sampleSpread(generated: ArrayLike<number>, real: ArrayLike<number>, count: number, shape: ImageShape): SampleSpread {
+  const { height, width, channels } = shape;
+  return { pixels: spreadRatio(generated, real, count, height * width * channels), colours: colourSpreadRatio(generated, real, count, shape) };
+}
+
+function borderColour(images: ArrayLike<number>, count: number, { height, width, channels }: ImageShape): Float64Array {
+  const sum = new Float64Array(channels);
+  let pixels = 0;
+  for (let n = 0; n < count; n++) {
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        if (y >= BORDER && y < height - BORDER && x >= BORDER && x < width - BORDER) continue;
+        for (let c = 0; c < channels; c++) sum[c] += images[((n * height + y) * width + x) * channels + c]!;
+        pixels++;
+      }
+    }
+  }
+  return sum.map((v) => v / pixels);
+}
+
+/** Per image, the share of its foreground pixels in each colour bin; all zeros for an image that is all background. */
+function foregroundHistograms(images: ArrayLike<number>, count: number, { height, width, channels }: ImageShape, background: Float64Array): Float32Array {
+  const bins = COLOUR_BINS ** channels;
+  const histograms = new Float32Array(count * bins);
+  const pixels = height * width;
+  for (let n = 0; n < count; n++) {
+    const histogram = histograms.subarray(n * bins, (n + 1) * bins);
+    let foreground = 0;
+    for (let p = 0; p < pixels; p++) {
+      const at = (n * pixels + p) * channels;
+      let bin = 0;
+      let distance = 0;
+      for (let c = 0; c < channels; c++) {
+        const value = images[at + c]!;
+        distance = Math.max(distance, Math.abs(value - background[c]!));
+        bin = bin * COLOUR_BINS + Math.min(COLOUR_BINS - 1, Math.floor(value * COLOUR_BINS));
+      }
+      if (distance <= FOREGROUND_DISTANCE) continue;
+      histogram[bin] += 1;
+      foreground++;
+    }
+    if (foreground > 0) for (let b = 0; b < bins; b++) histogram[b] /= foreground;
+  }
+  return histograms;
 }

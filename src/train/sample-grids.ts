@@ -6,7 +6,7 @@ import { epochBatches } from '../data/dataset.ts';
 import type { ImageDataset, Shape } from '../data/types.ts';
 import { deriveSeed, Rng } from '../random/rng.ts';
 import { imageGridPng, pixelScale, type PixelScale } from '../render/grid.ts';
-import { spreadRatio } from './health.ts';
+import { sampleSpread, type SampleSpread } from './health.ts';
 
 export class SampleGrids {
   private readonly noise: tf.Tensor2D;
@@ -26,14 +26,14 @@ export class SampleGrids {
   }
 
   /** The grid `generator` draws from the fixed noise: a PNG, and the spread of its images relative to real ones. */
-  async draw(generator: tf.LayersModel): Promise<{ png: Buffer; spread: number }> {
+  async draw(generator: tf.LayersModel): Promise<{ png: Buffer; spread: SampleSpread }> {
     const { count } = this.config.train.samples;
     const { height, width, channels } = this.shape;
     const images = tf.tidy(() => generator.apply(this.noise, { training: false }) as tf.Tensor4D);
     const values = (await images.data()) as Float32Array;
     images.dispose();
     const png = await imageGridPng(values, { count, height, width, channels }, this.scale, Math.min(7, count));
-    const spread = spreadRatio(toPixels(values, this.scale), this.reference.pixels, this.reference.count, height * width * channels);
+    const spread = sampleSpread(toPixels(values, this.scale), this.reference.pixels, this.reference.count, { height, width, channels });
     return { png, spread };
   }
 
