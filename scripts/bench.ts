@@ -51,6 +51,7 @@ const OPTIONS: Record<string, string[]> = {
   r1: ['train.r1=10'],
   'wgan-gp': ['train.loss=wgan-gp'],
   ema: ['train.ema={beta: 0.999}'],
+  upsample: ['model.generator.upsample=nearest'],
 };
 
 interface Figure {
@@ -154,7 +155,7 @@ function torchSpec({ model, train: options, data }: Experiment): { spec: object 
       latentDim: model.latentDim,
       imageSize: model.imageSize,
       imageChannels: outputShape(data).channels,
-      generator: { channels: generatorChannels(g), firstKernel: startSize(model.imageSize, g.blocks), batchNorm: g.batchNorm },
+      generator: { channels: generatorChannels(g), firstKernel: startSize(model.imageSize, g.blocks), batchNorm: g.batchNorm, upsample: g.upsample },
       discriminator: {
         channels: discriminatorChannels(d),
         finalKernel: startSize(model.imageSize, d.blocks),

@@ -3,7 +3,7 @@
 Usage: bench_torch.py <spec> <batch> <steps> <warmup> <threads> [impls]
 <spec> is JSON from scripts/bench.ts (torchSpec): the nets' shapes and the step's options, from an experiment config:
   {"latentDim", "imageSize", "imageChannels",
-   "generator": {"channels", "firstKernel", "batchNorm": {"momentum", "epsilon"}},
+   "generator": {"channels", "firstKernel", "batchNorm": {"momentum", "epsilon"}, "upsample": "transposed" | "nearest"},
    "discriminator": {"channels", "finalKernel", "alpha", "spectralNorm", "batchNorm": false | {"momentum", "epsilon", "firstBlock"}},
    "adam": {"generator": [lr, beta1, beta2, eps], "discriminator": [...]},
    "loss": "bce" | "hinge" | "wgan-gp", "gradientPenalty", "r1", "augment": null | {"policy", "probability"}, "ema": null | beta}
@@ -25,6 +25,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'test', 'parity
 from diff_augment import diff_augment  # noqa: E402
 from lesson_dcgan import net_D, net_G  # noqa: E402
 from penalties import logits, r1, wgan_gp  # noqa: E402
+from upsample_generator import Generator as ResizeConvGenerator  # noqa: E402
 
 
 def blas():
@@ -44,9 +45,15 @@ def set_batch_norm(bn, settings):
 
 def build(spec):
     """The lesson's nets shaped as the config's, with dcgan-run's discriminator variants: a block without batch
-    norm has a convolution bias, as has the final convolution when D has no batch norm at all."""
+    norm has a convolution bias, as has the final convolution when D has no batch norm at all; G with
+    upsample: nearest is test/parity/upsample_generator.py's."""
     g, d = spec['generator'], spec['discriminator']
-    G = net_G(spec['latentDim'], g['channels'], spec['imageChannels'], g['firstKernel'])
+    if g['upsample'] == 'nearest':
+        bn = g['batchNorm']
+        meta = {'latentDim': spec['latentDim'], 'channels': g['channels'], 'imageChannels': spec['imageChannels'], 'firstKernel': g['firstKernel']}
+        G = ResizeConvGenerator({**meta, 'epsilon': bn['epsilon'], 'torchMomentum': 1 - bn['momentum']}, 'nearest')
+    else:
+        G = net_G(spec['latentDim'], g['channels'], spec['imageChannels'], g['firstKernel'])
     D = net_D(spec['imageChannels'], d['channels'], d['finalKernel'])
     for module in G.modules():
         if isinstance(module, nn.BatchNorm2d):

@@ -36,6 +36,8 @@ async function importTensorflowBinding(): Promise<void> {
 }
 
 async function register(name: BackendName): Promise<boolean> {
+  // tfjs registers the cpu backend on import; its faulty kernels are replaced before first use.
+  if (name === 'cpu') (await import('./cpu-kernels.ts')).registerCpuKernels();
   if (tf.findBackend(name)) return true;
   try {
     if (name === 'tensorflow') {

@@ -363,9 +363,13 @@ export interface Generator {
    */
   channels?: [number, ...number[]];
   /**
-   * Kernel side of the stride-2 layers (4 with padding 1 doubles exactly, as in the lesson).
+   * Kernel side of the stride-2 layers (4 with padding 1 doubles exactly, as in the lesson). Not used by `upsample: nearest`, whose convolutions are 3x3.
    */
   kernelSize: number;
+  /**
+   * How the blocks after the first and the output layer double the side. transposed (the lesson): a transposed convolution with kernelSize, stride 2, padding 1. nearest: each pixel repeated 2x2 (nearest-neighbour upsampling, as PyTorch's nn.Upsample(scale_factor=2)), then a 3x3 convolution with stride 1 and padding 1 (Odena, Dumoulin and Olah 2016, "Deconvolution and Checkerboard Artifacts"): a stride-2 transposed convolution covers alternate output pixels with different numbers of kernel taps, which draws the checkerboard texture small-data DCGANs show; resize-then-convolve covers every pixel alike. The first block (1x1 -> startSize) stays a transposed convolution.
+   */
+  upsample: 'transposed' | 'nearest';
   activation: Activation;
   batchNorm: GeneratorBatchNorm;
   /**

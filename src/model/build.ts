@@ -25,8 +25,8 @@ interface BatchNormSettings {
 /**
  * Generator: input z of shape [latentDim] (a batch is [batch, latentDim]), reshaped to 1x1xlatentDim;
  * block 1 is a transposed conv with kernel startSize, stride 1, 'valid' (1x1 -> startSize, the lesson's
- * k4 s1 p0 when startSize is 4); blocks 2..n are transposed convs with kernelSize, stride 2, 'same'
- * (k4 s2 p1); then a stride-2 transposed conv to imageChannels and the output activation.
+ * k4 s1 p0 when startSize is 4); blocks 2..n double the side (`doubling`), then one more doubling to
+ * imageChannels and the output activation.
  * Output: [batch, imageSize, imageSize, imageChannels].
  */
 export function buildGenerator(model: Model, imageChannels: ImageChannels, seed: number): tf.LayersModel {
@@ -39,33 +39,38 @@ export function buildGenerator(model: Model, imageChannels: ImageChannels, seed:
   let x = tf.layers.reshape({ targetShape: [1, 1, model.latentDim], name: 'g_reshape' }).apply(input) as tf.SymbolicTensor;
   channels.forEach((filters, i) => {
     const name = `g_block${i + 1}`;
-    const first = i === 0;
-    x = tf.layers
-      .conv2dTranspose({
-        filters,
-        kernelSize: first ? start : g.kernelSize,
-        strides: first ? 1 : 2,
-        padding: first ? 'valid' : 'same',
-        ...convWeights(init, `${name}_convT`, bn === null),
-      })
-      .apply(x) as tf.SymbolicTensor;
+    x =
+      i === 0
+        ? (tf.layers
+            .conv2dTranspose({ filters, kernelSize: start, strides: 1, padding: 'valid', ...convWeights(init, `${name}_convT`, bn === null) })
+            .apply(x) as tf.SymbolicTensor)
+        : doubling(g, init, name, filters, bn === null, x);
     if (bn) x = batchNorm(init, `${name}_bn`, bn).apply(x) as tf.SymbolicTensor;
     x = activation(g.activation, `${name}_act`).apply(x) as tf.SymbolicTensor;
   });
-  x = tf.layers
-    .conv2dTranspose({
-      filters: imageChannels,
-      kernelSize: g.kernelSize,
-      strides: 2,
-      padding: 'same',
-      // The lesson's output layer has no bias; a bias is added only when the network has no batch norm at all.
-      ...convWeights(init, 'g_out_convT', bn === null),
-    })
-    .apply(x) as tf.SymbolicTensor;
+  // The lesson's output layer has no bias; a bias is added only when the network has no batch norm at all.
+  x = doubling(g, init, 'g_out', imageChannels, bn === null, x);
   if (g.output !== 'linear') {
     x = tf.layers.activation({ activation: g.output, name: 'g_out_act' }).apply(x) as tf.SymbolicTensor;
   }
   return tf.model({ inputs: input, outputs: x, name: 'generator' });
+}
+
+/**
+ * The generator's side doubling (schema: model.generator.upsample): a transposed conv with kernelSize, stride 2,
+ * 'same' (k4 s2 p1, named <name>_convT), or nearest-neighbour 2x upsampling (<name>_up) then a 3x3 conv, stride 1,
+ * 'same' (padding 1, <name>_conv).
+ */
+function doubling(g: Model['generator'], init: Init, name: string, filters: number, useBias: boolean, x: tf.SymbolicTensor): tf.SymbolicTensor {
+  if (g.upsample === 'transposed') {
+    return tf.layers
+      .conv2dTranspose({ filters, kernelSize: g.kernelSize, strides: 2, padding: 'same', ...convWeights(init, `${name}_convT`, useBias) })
+      .apply(x) as tf.SymbolicTensor;
+  }
+  const up = tf.layers.upSampling2d({ size: [2, 2], interpolation: 'nearest', name: `${name}_up` }).apply(x) as tf.SymbolicTensor;
+  return tf.layers
+    .conv2d({ filters, kernelSize: 3, strides: 1, padding: 'same', ...convWeights(init, `${name}_conv`, useBias) })
+    .apply(up) as tf.SymbolicTensor;
 }
 
 /**

@@ -19,6 +19,7 @@ export function lessonModel(overrides: ModelOverrides = {}): Model {
       blocks: 4,
       baseChannels: 64,
       kernelSize: 4,
+      upsample: 'transposed',
       activation: { kind: 'relu' },
       batchNorm: { momentum: 0.9, epsilon: 0.8 },
       output: 'tanh',

@@ -37,8 +37,9 @@ export function tinyExperiment(extra: Record<string, unknown> = {}, overrides: s
   return { ...loadExperiment(file, overrides), file, dir };
 }
 
-/** Every stable-GAN option at once, as overrides: hinge loss, spectral norm without batch norm in D, DiffAugment, EMA. */
+/** Every stable-GAN option at once, as overrides: hinge loss, spectral norm without batch norm in D, DiffAugment, EMA, resize-convolutions in G. */
 export const STABLE = [
+  'model.generator.upsample=nearest',
   'train.loss=hinge',
   'model.discriminator.spectralNorm=true',
   'model.discriminator.batchNorm=false',
