@@ -122,6 +122,15 @@ async function assertComplete(runId: string, runDir: string, configFile: string)
     .map((r) => ({ step: r.step, value: r.imagesPerSec, timestamp: r.time }));
   expected['throughput/epoch_images_per_sec'] = epochs.map((r) => ({ step: r.epoch, value: r.imagesPerSec, timestamp: r.time }));
   expected['throughput/epoch_seconds'] = epochs.map((r) => (r.type === 'epoch' ? { step: r.epoch, value: r.epochSeconds, timestamp: r.time } : assert.fail()));
+  // Every epoch draws a grid here (train.samples.every 1): its spreads against real images.
+  for (const [field, key] of [
+    ['pixels', 'epoch/sample_spread_pixels'],
+    ['colours', 'epoch/sample_spread_colours'],
+  ] as const) {
+    expected[key] = epochs.map((r) =>
+      r.type === 'epoch' && r.sampleSpread ? { step: r.epoch, value: r.sampleSpread[field], timestamp: r.time } : assert.fail(),
+    );
+  }
   for (const [key, points] of Object.entries(expected)) {
     const history = (await client.getMetricHistory(runId, key))
       .map((m) => ({ step: m.step, value: m.value, timestamp: m.timestamp }))

@@ -55,6 +55,9 @@ test('epoch lines: epoch/ means, throughput/ per epoch', () => {
       'throughput/epoch_seconds@2=3',
     ],
   );
+  // An epoch that drew a sample grid: its spreads against real images, under epoch/ too.
+  const drawn = metricPoints({ ...epoch, sampleSpread: { pixels: 0.8, colours: 0.3 } }, undefined).map((p) => `${p.key}@${p.step}=${p.value}`);
+  assert.deepEqual(drawn.slice(-2), ['epoch/sample_spread_pixels@2=0.8', 'epoch/sample_spread_colours@2=0.3']);
 });
 
 test('eval lines: quality/ and quality_floor/ keys, one section each; class shares go to the table', () => {

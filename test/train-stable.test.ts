@@ -17,6 +17,7 @@ import { discriminatorLoss, generatorLoss } from '../src/train/losses.ts';
 import { mnistModel } from './parity/fixtures.ts';
 import { createProgress } from '../src/train/progress.ts';
 import { train } from '../src/train/trainer.ts';
+import { readLossRecords } from '../src/track/run-dir.ts';
 import { STABLE, tinyExperiment } from './support/tiny-config.ts';
 
 await tf.setBackend('cpu');
@@ -210,7 +211,7 @@ describe('run-health warnings', () => {
       'model.init.std=10',
     ]);
     const lines: string[] = [];
-    const { summary } = await train(config, { configFile: file, progress: { startEpoch() {}, step() {}, endEpoch() {}, log: (l) => lines.push(l) } });
+    const { summary, runDir } = await train(config, { configFile: file, progress: { startEpoch() {}, step() {}, endEpoch() {}, log: (l) => lines.push(l) } });
     assert.equal(summary.status, 'finished');
     // G's tanh saturates: every image is noise of the 8 corner colours, varied pixel by pixel, alike in colours.
     assert.deepEqual(
@@ -220,10 +221,20 @@ describe('run-health warnings', () => {
         ['discriminatorWins', 6],
       ],
     );
-    assert.match(
-      summary.warnings![0]!.message,
-      /drawn in nearly the same colours in 2 grids in a row \(their spread is \d+% of real images' in pixels, \d+% in/,
+    const [, pixels, colours] =
+      /drawn in nearly the same colours in 2 grids in a row \(their spread is (\d+)% of real images' in pixels, (\d+)% in foreground colours/.exec(
+        summary.warnings![0]!.message,
+      )!;
+    // Every epoch's record carries its grid's spreads; the warning quotes epoch 4's.
+    const epochs = readLossRecords(runDir).filter((r) => r.type === 'epoch');
+    assert.deepEqual(
+      epochs.map((r) => r.epoch),
+      [1, 2, 3, 4, 5, 6, 7, 8],
     );
+    for (const r of epochs) assert.ok(r.sampleSpread && r.sampleSpread.pixels >= 0 && r.sampleSpread.colours >= 0, JSON.stringify(r));
+    const fourth = epochs[3]!.sampleSpread!;
+    assert.deepEqual([(fourth.pixels * 100).toFixed(0), (fourth.colours * 100).toFixed(0)], [pixels, colours]);
+    assert.ok(fourth.colours < 0.4);
     assert.ok(
       lines.some((l) => l.startsWith('warning: the discriminator has won outright for 3 epochs')),
       lines.join('\n'),

@@ -1,5 +1,5 @@
 // How metrics.jsonl lines appear in MLflow. The run page's Model metrics tab makes a chart section per
-// "/"-prefix, so every key has exactly one: losses/ (per step), epoch/ (per-epoch means), throughput/, and
+// "/"-prefix, so every key has exactly one: losses/ (per step), epoch/ (per-epoch means and the sample grid's spread), throughput/, and
 // quality/ (train.eval) with quality_floor/ beside it (the same metrics between two real samples).
 import { BASELINE_PREFIX } from '../eval/metrics.ts';
 import type { MetricInput } from './mlflow/index.ts';
@@ -51,6 +51,12 @@ export function metricPoints(record: MetricRecord, previous: MetricRecord | unde
     })),
     { key: 'throughput/epoch_images_per_sec', value: record.imagesPerSec, timestamp, step: record.epoch },
     { key: 'throughput/epoch_seconds', value: record.epochSeconds, timestamp, step: record.epoch },
+    ...(record.sampleSpread
+      ? [
+          { key: 'epoch/sample_spread_pixels', value: record.sampleSpread.pixels, timestamp, step: record.epoch },
+          { key: 'epoch/sample_spread_colours', value: record.sampleSpread.colours, timestamp, step: record.epoch },
+        ]
+      : []),
   ];
 }
 

@@ -19,6 +19,8 @@ export type MetricRecord =
       imagesPerSec: number;
       epochSeconds: number;
       time: number;
+      /** The epoch's sample grid against real images (src/train/health.ts), where one was drawn. */
+      sampleSpread?: { pixels: number; colours: number };
     }
   /** Sample-quality metrics (src/eval), by name, at an epoch's end. */
   | { type: 'eval'; step: number; epoch: number; values: Record<string, number>; time: number };

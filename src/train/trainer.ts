@@ -24,7 +24,7 @@ import { checkWritableFolder } from '../io/writable.ts';
 import { restoreCheckpoint, saveCheckpoint, type CheckpointPosition } from './checkpoint.ts';
 import { divergenceMessage, STEP_VALUES } from './divergence.ts';
 import { GeneratorAverage } from './ema.ts';
-import { TrainingHealth, type TrainingWarning } from './health.ts';
+import { type SampleSpread, TrainingHealth, type TrainingWarning } from './health.ts';
 import type { Progress } from './progress.ts';
 import { restoreStreams, streamStates, trainingRandomness, type TrainingRandomness } from './random-streams.ts';
 import { epochComplete, type ResumePoint } from './resume.ts';
@@ -185,7 +185,7 @@ export async function train(config: Experiment, options: TrainOptions): Promise<
   const stopHeartbeat = startHeartbeat(run);
   try {
     // What the untrained generator draws: step 0 of the samples, where MLflow's image card opens.
-    if (!resume) await logGrid(t, 0);
+    if (!resume) logGrid(t, 0, await t.grids.draw(t.nets.sampler));
     for (let epoch = firstEpoch; epoch <= config.train.epochs; epoch++) {
       const steps = await trainEpoch(t, epoch, epoch === firstEpoch ? stepsDoneInFirst : 0);
       if (steps.diverged) {
@@ -370,19 +370,21 @@ async function endEpoch(t: Training, epoch: number, steps: EpochSteps, last: boo
   const imagesPerSec = steps.images / steps.seconds;
   t.history.lossD.push(lossD);
   t.history.lossG.push(lossG);
-  record(t, [{ type: 'epoch', step: epoch, epoch, lossD, lossG, dReal, dFake, imagesPerSec, epochSeconds: steps.seconds, time: Date.now() }]);
+  const drawing = epoch % config.train.samples.every === 0 || last;
+  const evaluating = t.evaluator !== undefined && (epoch % config.train.eval!.every === 0 || last);
+  const saving = epoch % config.train.checkpoint.every === 0 || last;
+  if (drawing || evaluating || saving) recomputeAverageStatistics(t);
+  // The grid is drawn first: its spread against real images goes into the epoch's record.
+  const grid = drawing ? await t.grids.draw(t.nets.sampler) : undefined;
+  const spread = grid && { sampleSpread: grid.spread };
+  record(t, [{ type: 'epoch', step: epoch, epoch, lossD, lossG, dReal, dFake, imagesPerSec, epochSeconds: steps.seconds, time: Date.now(), ...spread }]);
   const cut = steps.done < t.batchesPerEpoch ? ` (train.maxSteps: ${steps.done}/${t.batchesPerEpoch} steps)` : '';
   t.progress.endEpoch(
     `epoch ${epoch}/${config.train.epochs}: loss D ${lossD.toFixed(4)}, loss G ${lossG.toFixed(4)}, ${imagesPerSec.toFixed(1)} images/s, ${steps.seconds.toFixed(1)} s${cut}`,
   );
   const wins = t.health.checkEpoch(epoch, { lossD, dReal, dFake });
   if (wins) warn(t, wins);
-
-  const drawing = epoch % config.train.samples.every === 0 || last;
-  const evaluating = t.evaluator !== undefined && (epoch % config.train.eval!.every === 0 || last);
-  const saving = epoch % config.train.checkpoint.every === 0 || last;
-  if (drawing || evaluating || saving) recomputeAverageStatistics(t);
-  if (drawing) await logGrid(t, epoch);
+  if (grid) logGrid(t, epoch, grid);
   t.run.writeLossPlot(
     await lineChartPng(
       [
@@ -412,8 +414,7 @@ function recomputeAverageStatistics(t: Training): void {
 }
 
 /** The grid of the fixed noise after `epoch` (0: untrained), checked for collapse after training started. */
-async function logGrid(t: Training, epoch: number): Promise<void> {
-  const { png, spread } = await t.grids.draw(t.nets.sampler);
+function logGrid(t: Training, epoch: number, { png, spread }: { png: Buffer; spread: SampleSpread }): void {
   if (epoch === 0) {
     t.run.writeUntrainedSample(png);
   } else {
