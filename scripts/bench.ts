@@ -39,6 +39,11 @@ const { values } = parseArgs({
 });
 const steps = Number(values.steps);
 const warmup = Number(values.warmup);
+// A step is timed from the previous step's end, so the first step of a run is never timed.
+if (!Number.isInteger(steps) || steps < 1 || !Number.isInteger(warmup) || warmup < 1) {
+  process.stderr.write(`--steps must be an integer >= 1 and --warmup >= 1 (the first step is not timed), not ${values.steps} and ${values.warmup}\n`);
+  process.exit(2);
+}
 
 /**
  * --options: each stable-GAN option alone on the config, set by its schema keys. Spectral norm goes without D's
