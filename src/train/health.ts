@@ -1,6 +1,7 @@
 // Signs that a GAN run has failed while it still trains, with what usually helps: the discriminator winning
 // outright (its loss near 0, the generator's gradient vanishing) and mode collapse (the fixed-noise grid's
-// images nearly identical). Each is reported once, after it has held for `patience` consecutive checks.
+// images nearly identical, or all in one colour scheme). Each is reported once, after it has held for `patience`
+// consecutive checks.
 import type { RunWarning } from '../track/run-types.ts';
 import type { LossKind } from './losses.ts';
 
