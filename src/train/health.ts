@@ -2,6 +2,7 @@
 // outright (its loss near 0, the generator's gradient vanishing) and mode collapse (the fixed-noise grid's
 // images nearly identical, or all in one colour scheme). Each is reported once, after it has held for `patience`
 // consecutive checks.
+import type { Shape } from '../data/types.ts';
 import type { RunWarning } from '../track/run-types.ts';
 import type { LossKind } from './losses.ts';
 
@@ -117,12 +118,6 @@ export function spreadRatio(generated: ArrayLike<number>, real: ArrayLike<number
   return realSpread > 0 ? meanPairwiseDistance(generated, count, size) / realSpread : 1;
 }
 
-export interface ImageShape {
-  height: number;
-  width: number;
-  channels: number;
-}
-
 /** Bins per channel of the colour histograms: coarse, so that shades of one colour fall together. */
 const COLOUR_BINS = 4;
 /** A pixel is foreground when one of its channels differs from the background colour by more than this. */
@@ -136,7 +131,7 @@ const BORDER = 2;
  * that a figure's size and place do not count; then the mean pairwise distance of those histograms. Images as
  * `count` NHWC images in [0, 1].
  */
-export function colourSpreadRatio(generated: ArrayLike<number>, real: ArrayLike<number>, count: number, shape: ImageShape): number {
+export function colourSpreadRatio(generated: ArrayLike<number>, real: ArrayLike<number>, count: number, shape: Shape): number {
   const background = borderColour(real, count, shape);
   const bins = COLOUR_BINS ** shape.channels;
   const realSpread = meanPairwiseDistance(foregroundHistograms(real, count, shape, background), count, bins);
@@ -144,12 +139,12 @@ export function colourSpreadRatio(generated: ArrayLike<number>, real: ArrayLike<
 }
 
 /** Both spreads of `count` generated images against as many real ones. */
-export function sampleSpread(generated: ArrayLike<number>, real: ArrayLike<number>, count: number, shape: ImageShape): SampleSpread {
+export function sampleSpread(generated: ArrayLike<number>, real: ArrayLike<number>, count: number, shape: Shape): SampleSpread {
   const { height, width, channels } = shape;
   return { pixels: spreadRatio(generated, real, count, height * width * channels), colours: colourSpreadRatio(generated, real, count, shape) };
 }
 
-function borderColour(images: ArrayLike<number>, count: number, { height, width, channels }: ImageShape): Float64Array {
+function borderColour(images: ArrayLike<number>, count: number, { height, width, channels }: Shape): Float64Array {
   const sum = new Float64Array(channels);
   let pixels = 0;
   for (let n = 0; n < count; n++) {
@@ -165,7 +160,7 @@ function borderColour(images: ArrayLike<number>, count: number, { height, width,
 }
 
 /** Per image, the share of its foreground pixels in each colour bin; all zeros for an image that is all background. */
-function foregroundHistograms(images: ArrayLike<number>, count: number, { height, width, channels }: ImageShape, background: Float64Array): Float32Array {
+function foregroundHistograms(images: ArrayLike<number>, count: number, { height, width, channels }: Shape, background: Float64Array): Float32Array {
   const bins = COLOUR_BINS ** channels;
   const histograms = new Float32Array(count * bins);
   const pixels = height * width;
