@@ -1,14 +1,26 @@
 // TensorFlow's fused training kernels under the tensorflow backend (src/backend/tensorflow-kernels.ts) against
 // the pure-JS cpu backend, which runs tfjs-core's compositions: batch norm's training pass and its gradient,
-// the ReLU and LeakyReLU gradients, then a whole DCGAN training step and the gradients of both losses.
+// the ReLU and LeakyReLU gradients, the bce loss, Adam as TensorFlow's ResourceApplyAdam
+// (src/backend/tensorflow-adam.ts), then a whole DCGAN training step and the gradients of both losses.
 // Skips when tfjs-node is not built (npm run setup:tensorflow); CI builds it.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../src/backend/select.ts';
+import { sigmoidCrossEntropyMean } from '../src/backend/fused-kernels.ts';
 import { FusedBatchNorm } from '../src/model/layers.ts';
-import { assertBatchNormMatchesCpu, assertGradientsMatchCpu, assertStepMatchesCpu, BATCH_NORM_CASES, train } from './support/backend-parity.ts';
-import { normals } from './support/numeric.ts';
+import { makeAdam } from '../src/train/step.ts';
+import { LESSON_ADAM } from './parity/fixtures.ts';
+import {
+  assertAdamMatchesCpu,
+  assertBatchNormMatchesCpu,
+  assertGradientsMatchCpu,
+  assertLossMatchesCpu,
+  assertStepMatchesCpu,
+  BATCH_NORM_CASES,
+  train,
+} from './support/backend-parity.ts';
+import { normals, relativeError } from './support/numeric.ts';
 import { needsBackend } from './support/requirements.ts';
 
 const skip = await needsBackend('tensorflow', 'tfjs-node not built: run npm run setup:tensorflow');
@@ -59,6 +71,35 @@ for (const [name, activation] of [
     assert.deepEqual(await run('tensorflow'), await run('cpu'));
   });
 }
+
+test("the bce loss on tensorflow (Softplus and Mean, Sigmoid for the gradient) matches tfjs-core's on cpu, large logits included", { skip }, async () => {
+  await assertLossMatchesCpu('tensorflow', 1e-6);
+});
+
+test("BiasCorrectedAdam on tensorflow (ResourceApplyAdam) gives its cpu path's values and tf.train.adam's saved state, across a resume", { skip }, async () => {
+  // The op's second moment averages with 1 - beta2 in float32, 1.3e-5 below 0.001 (src/backend/tensorflow-adam.ts
+  // corrects its bias for it): the saved v differs by that much, the updates do not.
+  await assertAdamMatchesCpu('tensorflow', 1e-6, 2e-5);
+});
+
+test('the loss and Adam on tensorflow run as TensorFlow ops, not as tfjs-core compositions', { skip }, async () => {
+  await useBackend('tensorflow');
+  const weight = tf.variable(tf.tensor2d(normals(12, 9), [3, 4]), true, `adam_kernels_${Math.random()}`);
+  const optimizer = makeAdam(LESSON_ADAM);
+  const step = () => {
+    optimizer.minimize(() => sigmoidCrossEntropyMean(weight, 1), false, [weight]);
+  };
+  step(); // creates the moments
+  const before = weight.dataSync().slice();
+  const profile = await tf.profile(step);
+  // The copy of the loss's input saved for its gradient, the loss, the gradient, and tfjs-core's beta^t bookkeeping: Adam's
+  // update itself is no tfjs kernel (tfjs-core's composition would add Sqrt, RealDiv, Add, Sub and more).
+  const kernels = profile.kernels.map((k) => k.name);
+  assert.deepEqual(kernels, ['Identity', 'dcgan/SigmoidCrossEntropyMean', 'dcgan/SigmoidCrossEntropyMeanGrad', 'Multiply', 'Multiply']);
+  assert.ok(relativeError(weight.dataSync(), before) > 1e-4, 'the weight did not move');
+  optimizer.dispose();
+  weight.dispose();
+});
 
 test('a DCGAN training step on tensorflow matches cpu: losses and every updated weight', { skip }, async (t) => {
   t.diagnostic(await assertStepMatchesCpu('tensorflow', 1e-4));

@@ -22,13 +22,13 @@ import { availableBackends, useBackend } from '../src/backend/select.ts';
 import { describeWebgpu, registerWebgpu, type WebgpuAdapter } from '../src/backend/webgpu.ts';
 import { buildDiscriminator, buildGenerator } from '../src/model/build.ts';
 import { FusedBatchNorm } from '../src/model/layers.ts';
-import { sigmoidCrossEntropyMean } from '../src/backend/fused-kernels.ts';
 import type { Progress } from '../src/train/progress.ts';
 import { makeAdam, trainStep } from '../src/train/step.ts';
 import { train } from '../src/train/trainer.ts';
 import { readLossRecords } from '../src/track/run-dir.ts';
 import { PROJECT_ROOT, tinyExperiment } from './support/tiny-config.ts';
 import { normals, relativeError, size } from './support/numeric.ts';
+import { assertAdamMatchesCpu, assertLossMatchesCpu, readAndDispose as read } from './support/backend-parity.ts';
 import { LESSON_ADAM, tinyModel } from './parity/fixtures.ts';
 import { assertBatchNormMatchesCpu, assertGradientsMatchCpu, assertStepMatchesCpu, BATCH_NORM_CASES } from './support/backend-parity.ts';
 import { needs } from './support/requirements.ts';
@@ -51,13 +51,6 @@ if (skip) console.log(`# ${skip}`);
 
 const silent: Progress = { startEpoch() {}, step() {}, endEpoch() {}, log() {} };
 type Backend = 'cpu' | 'webgpu';
-
-/** Reads tensors back asynchronously (webgpu has no usable dataSync in Node) and disposes them. */
-async function read(tensors: tf.Tensor[]): Promise<Float32Array[]> {
-  const out = await Promise.all(tensors.map(async (t) => (await t.data()) as Float32Array));
-  tf.dispose(tensors);
-  return out;
-}
 
 /** The shader keys of the webgpu programs that `run` dispatches, in order. */
 async function recordPrograms(run: () => Promise<void>): Promise<string[]> {
@@ -364,20 +357,7 @@ test('batch norm on webgpu is 3 dispatches forward and 3 backward, with no trans
 });
 
 test("the fused loss on webgpu matches tfjs-core's sigmoid cross-entropy on cpu, value and gradient, large logits included", { skip }, async () => {
-  const logits = Float32Array.from([...normals(61, 64).map((v) => 4 * v), 0, 30, -30, 90, -90]);
-  const run = async (backend: 'cpu' | 'webgpu', label: 0 | 1) => {
-    await useBackend(backend);
-    const x = tf.tensor4d(logits, [logits.length, 1, 1, 1]);
-    const { value, grad } = tf.valueAndGrad((z: tf.Tensor) => sigmoidCrossEntropyMean(z, label))(x);
-    tf.dispose(x);
-    return read([value, grad]);
-  };
-  for (const label of [0, 1] as const) {
-    const [expectedLoss, expectedGrad] = await run('cpu', label);
-    const [loss, grad] = await run('webgpu', label);
-    assert.ok(relativeError(loss!, expectedLoss!) <= 1e-6, `label ${label}: loss ${loss} vs ${expectedLoss}`);
-    assert.ok(relativeError(grad!, expectedGrad!) <= 1e-6, `label ${label}: gradient relative error ${relativeError(grad!, expectedGrad!)}`);
-  }
+  await assertLossMatchesCpu('webgpu', 1e-6);
 });
 
 test('convolution gradients on webgpu run as matrix products: im2col + matmul for filters, the tiled program for inputs', { skip }, async () => {
@@ -404,35 +384,8 @@ test('convolution gradients on webgpu run as matrix products: im2col + matmul fo
   assert.ok(!programs.some((key) => key.startsWith('conv2DDerInput_') || key.startsWith('conv2DDerFilter')), programs.join(' '));
 });
 
-test("BiasCorrectedAdam on webgpu (fused kernels) gives its cpu path's values and tf.train.adam's saved state", { skip }, async () => {
-  const shapes = [[4, 4, 3, 8], [8], [1]];
-  const run = async (backend: Backend, make: () => tf.Optimizer) => {
-    await useBackend(backend);
-    const variables = shapes.map((shape, i) =>
-      tf.variable(tf.tensor(normals(size(shape), 70 + i), shape), true, `adam_check_${backend}_${i}_${Math.random()}`),
-    );
-    const optimizer = make();
-    for (let step = 0; step < 3; step++) {
-      const grads = Object.fromEntries(variables.map((v, i) => [v.name, tf.tensor(normals(v.size, 80 + 10 * step + i), v.shape)]));
-      optimizer.applyGradients(grads);
-      tf.dispose(Object.values(grads));
-    }
-    const values = await read(variables.map((v) => v.clone()));
-    const saved = await optimizer.getWeights();
-    const state = { names: saved.map((w) => w.name.replace(/adam_check_\w+?_(\d)_[\d.]+/, 'v$1')), values: await read(saved.map((w) => w.tensor)) };
-    optimizer.dispose();
-    tf.dispose(variables);
-    return { values, state };
-  };
-  const expected = await run('cpu', () => makeAdam(LESSON_ADAM));
-  const stock = await run('cpu', () => tf.train.adam(LESSON_ADAM.learningRate, LESSON_ADAM.beta1, LESSON_ADAM.beta2, LESSON_ADAM.epsilon));
-  assert.deepEqual(expected.state.names, stock.state.names, "the saved state has tf.train.adam's layout");
-  const actual = await run('webgpu', () => makeAdam(LESSON_ADAM));
-  actual.values.forEach((v, i) => assert.ok(relativeError(v, expected.values[i]!) <= 1e-5, `variable ${i}: ${relativeError(v, expected.values[i]!)}`));
-  assert.deepEqual(actual.state.names, expected.state.names);
-  actual.state.values.forEach((v, i) =>
-    assert.ok(relativeError(v, expected.state.values[i]!) <= 1e-5, `${expected.state.names[i]}: ${relativeError(v, expected.state.values[i]!)}`),
-  );
+test("BiasCorrectedAdam on webgpu (fused kernels) gives its cpu path's values and tf.train.adam's saved state, across a resume", { skip }, async () => {
+  await assertAdamMatchesCpu('webgpu', 1e-5);
 });
 
 test("a tiny training run on webgpu gives the cpu backend's losses (1 epoch, within 1e-4)", { skip }, async (t) => {

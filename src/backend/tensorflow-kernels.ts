@@ -7,13 +7,21 @@ import * as tf from '@tensorflow/tfjs';
 import { FUSED, registerFusedGradients } from './fused-kernels.ts';
 
 /** The parts of tfjs-node's backend used to run a TensorFlow op by name (its own kernels do the same). */
-interface TensorflowBackend {
-  binding: { TF_FLOAT: number; TF_ATTR_FLOAT: number; TF_ATTR_STRING: number; TF_ATTR_BOOL: number; TF_ATTR_TYPE: number };
+export interface TensorflowBackend {
+  binding: {
+    TF_FLOAT: number;
+    TF_INT32: number;
+    TF_ATTR_FLOAT: number;
+    TF_ATTR_STRING: number;
+    TF_ATTR_BOOL: number;
+    TF_ATTR_TYPE: number;
+    TF_ATTR_SHAPE: number;
+  };
   executeSingleOutput(op: string, attrs: OpAttr[], inputs: tf.TensorInfo[]): tf.TensorInfo;
   executeMultipleOutputs(op: string, attrs: OpAttr[], inputs: tf.TensorInfo[], outputs: number): tf.TensorInfo[];
 }
 
-interface OpAttr {
+export interface OpAttr {
   name: string;
   type: number;
   value: unknown;
@@ -77,6 +85,37 @@ function batchNormTrainingGrad({ inputs, attrs, backend }: KernelArgs<'dy' | 'x'
   return [dx, dScale, dOffset];
 }
 
+/**
+ * Binary cross-entropy of sigmoid(z) against a constant label, averaged: softplus(z) for label 0 and softplus(-z) for
+ * label 1 (both equal max(z, 0) - z * label + log(1 + e^-|z|), tfjs's stable form), then the mean.
+ */
+function sigmoidCrossEntropyMean({ inputs: { logits }, attrs, backend }: KernelArgs<'logits'>): tf.TensorInfo {
+  const native = backend as TensorflowBackend;
+  return tf.tidy(() => {
+    const z = attrs.label === 1 ? native.executeSingleOutput('Neg', floatAttrs(native, 'T'), [logits]) : logits;
+    const losses = native.executeSingleOutput('Softplus', floatAttrs(native, 'T'), [z]);
+    const axes = tf.tensor1d(
+      logits.shape.map((_, i) => i),
+      'int32',
+    );
+    const keepDims = { name: 'keep_dims', type: native.binding.TF_ATTR_BOOL, value: false };
+    const indexType = { name: 'Tidx', type: native.binding.TF_ATTR_TYPE, value: native.binding.TF_INT32 };
+    return native.executeSingleOutput('Mean', [...floatAttrs(native, 'T'), indexType, keepDims], [losses, axes]) as tf.Tensor;
+  });
+}
+
+/** dy * (sigmoid(z) - label) / size, with sigmoid(z) - 1 as -sigmoid(-z). */
+function sigmoidCrossEntropyMeanGrad({ inputs: { dy, logits }, attrs, backend }: KernelArgs<'dy' | 'logits'>): tf.TensorInfo {
+  const native = backend as TensorflowBackend;
+  const T = floatAttrs(native, 'T');
+  return tf.tidy(() => {
+    const positive = attrs.label === 1;
+    const probabilities = native.executeSingleOutput('Sigmoid', T, [positive ? native.executeSingleOutput('Neg', T, [logits]) : logits]);
+    const scale = native.executeSingleOutput('Mul', T, [dy, tf.scalar((positive ? -1 : 1) / tf.util.sizeFromShape(logits.shape))]);
+    return native.executeSingleOutput('Mul', T, [probabilities, scale]) as tf.Tensor;
+  });
+}
+
 let registered = false;
 
 /** Registers the kernels for the tensorflow backend and the gradients that use them; idempotent. */
@@ -85,6 +124,8 @@ export function registerTensorflowKernels(): void {
   registered = true;
   tf.registerKernel({ kernelName: FUSED.batchNormTraining, backendName: 'tensorflow', kernelFunc: batchNormTraining as tf.KernelFunc });
   tf.registerKernel({ kernelName: FUSED.batchNormTrainingGrad, backendName: 'tensorflow', kernelFunc: batchNormTrainingGrad as tf.KernelFunc });
+  tf.registerKernel({ kernelName: FUSED.sigmoidCrossEntropyMean, backendName: 'tensorflow', kernelFunc: sigmoidCrossEntropyMean as tf.KernelFunc });
+  tf.registerKernel({ kernelName: FUSED.sigmoidCrossEntropyMeanGrad, backendName: 'tensorflow', kernelFunc: sigmoidCrossEntropyMeanGrad as tf.KernelFunc });
   tf.registerKernel({
     kernelName: FUSED.reluGrad,
     backendName: 'tensorflow',

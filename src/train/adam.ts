@@ -1,10 +1,12 @@
 // Adam with its bias corrections 1 / (1 - beta^t) computed in doubles on the CPU, as PyTorch does: tfjs-core keeps
 // beta^t in a float32 variable, which makes 1 - beta2^t 1.3e-5 low at t = 1 and every early update about 1e-5 too
 // small (test/train-parity.test.ts measures it). The per-variable update is three fused kernels (two moments, then
-// the step) on a backend that registers them (src/backend/fused-kernels.ts; webgpu), tfjs ops elsewhere. The saved
-// state (moments, iteration count, beta^t) is tfjs-core's, so checkpoints read back either way.
+// the step) on a backend that registers them (src/backend/fused-kernels.ts; webgpu), TensorFlow's ResourceApplyAdam
+// on the tensorflow backend (src/backend/tensorflow-adam.ts: one kernel), tfjs ops elsewhere. The saved state
+// (moments, iteration count, beta^t) is tfjs-core's, so checkpoints read back either way.
 import * as tf from '@tensorflow/tfjs';
 import { FUSED, hasFused } from '../backend/fused-kernels.ts';
+import { activeTensorflowBackend, ResourceAdam } from '../backend/tensorflow-adam.ts';
 
 /** The parts of tfjs-core's AdamOptimizer that its TypeScript declarations keep private. */
 interface AdamState {
@@ -16,7 +18,13 @@ interface AdamState {
 
 /** Its class name stays tfjs-core's 'Adam' (inherited), so saved optimizer state reads back either way. */
 export class BiasCorrectedAdam extends tf.AdamOptimizer {
+  /** TensorFlow's resource variables behind the update, from the first update on the tensorflow backend. */
+  private native?: ResourceAdam;
+
   override applyGradients(variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0]): void {
+    const tensorflow = activeTensorflowBackend();
+    if (tensorflow) this.native ??= new ResourceAdam(tensorflow);
+    else if (this.native) this.releaseNative(); // another backend from here on: the moments go back to tfjs
     const fused = hasFused(FUSED.adamUpdate) && hasFused(FUSED.adamMoment);
     const state = this as unknown as AdamState;
     const named = Array.isArray(variableGradients) ? variableGradients : Object.entries(variableGradients).map(([name, tensor]) => ({ name, tensor }));
@@ -32,6 +40,16 @@ export class BiasCorrectedAdam extends tf.AdamOptimizer {
         if (gradient == null) return;
         const m = state.accumulatedFirstMoment[i]!.variable;
         const v = state.accumulatedSecondMoment[i]!.variable;
+        if (this.native) {
+          this.native.update(i, { value, m, v }, gradient, {
+            learningRate: this.learningRate,
+            beta1: this.beta1,
+            beta2: this.beta2,
+            epsilon: this.epsilon,
+            step: t,
+          });
+          return;
+        }
         const moment = (current: tf.Tensor, beta: number, squared: boolean) =>
           fused
             ? (tf.engine().runKernel(FUSED.adamMoment, { moment: current, gradient }, { beta, squared }) as tf.Tensor)
@@ -47,5 +65,28 @@ export class BiasCorrectedAdam extends tf.AdamOptimizer {
       state.accBeta2.assign(tf.mul(state.accBeta2, this.beta2));
     });
     this.incrementIterations();
+  }
+
+  /** The moments of a TensorFlow-backed update live in its resource variables until read back here. */
+  override async getWeights(): ReturnType<tf.AdamOptimizer['getWeights']> {
+    this.readMoments();
+    return super.getWeights();
+  }
+
+  override dispose(): void {
+    this.native?.dispose();
+    this.native = undefined;
+    super.dispose();
+  }
+
+  private readMoments(): void {
+    const state = this as unknown as AdamState;
+    this.native?.readMoments(state.accumulatedFirstMoment.map((m, i) => ({ m: m.variable, v: state.accumulatedSecondMoment[i]!.variable })));
+  }
+
+  private releaseNative(): void {
+    this.readMoments();
+    this.native!.dispose();
+    this.native = undefined;
   }
 }

@@ -1,13 +1,14 @@
-// One DCGAN training step, the gradients of both losses, and one batch-norm layer call, on any backend from
-// identical weights: what the backend tests compare against the pure-JS cpu backend.
+// One DCGAN training step, the gradients of both losses, one batch-norm layer call, the fused loss and Adam, on any
+// backend from identical weights: what the backend tests compare against the pure-JS cpu backend.
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { sigmoidCrossEntropyMean } from '../../src/backend/fused-kernels.ts';
 import { type BackendName, useBackend } from '../../src/backend/select.ts';
 import { buildDiscriminator, buildGenerator } from '../../src/model/build.ts';
 import { FusedBatchNorm } from '../../src/model/layers.ts';
 import { makeAdam, trainStep } from '../../src/train/step.ts';
 import { LESSON_ADAM, tinyModel } from '../parity/fixtures.ts';
-import { normals, relativeError } from './numeric.ts';
+import { normals, relativeError, size } from './numeric.ts';
 
 const MODEL = tinyModel();
 const ADAM = LESSON_ADAM;
@@ -194,4 +195,76 @@ export async function assertBatchNormMatchesCpu(backend: BackendName, c: BatchNo
   const errors = Object.keys(expected).map((k) => [k, relativeError(actual[k]!, expected[k]!)] as const);
   for (const [k, err] of errors) assert.ok(err <= tolerance, `${k}: relative error ${err.toExponential(2)}`);
   return errors.map(([k, err]) => `${k} ${err.toExponential(1)}`).join(', ');
+}
+
+/** Reads tensors back asynchronously (webgpu has no usable dataSync in Node) and disposes them. */
+export async function readAndDispose(tensors: tf.Tensor[]): Promise<Float32Array[]> {
+  const out = await Promise.all(tensors.map(async (t) => (await t.data()) as Float32Array));
+  tf.dispose(tensors);
+  return out;
+}
+
+/** The fused bce loss (value and gradient) on `backend` against tfjs-core's sigmoid cross-entropy on cpu, large logits included. */
+export async function assertLossMatchesCpu(backend: BackendName, tolerance: number): Promise<void> {
+  const logits = Float32Array.from([...normals(61, 64).map((v) => 4 * v), 0, 30, -30, 90, -90]);
+  const run = async (on: BackendName, label: 0 | 1) => {
+    await useBackend(on);
+    const x = tf.tensor4d(logits, [logits.length, 1, 1, 1]);
+    const { value, grad } = tf.valueAndGrad((z: tf.Tensor) => sigmoidCrossEntropyMean(z, label))(x);
+    tf.dispose(x);
+    return readAndDispose([value, grad]);
+  };
+  for (const label of [0, 1] as const) {
+    const [expectedLoss, expectedGrad] = await run('cpu', label);
+    const [loss, grad] = await run(backend, label);
+    assert.ok(relativeError(loss!, expectedLoss!) <= tolerance, `label ${label}: loss ${loss} vs ${expectedLoss}`);
+    assert.ok(relativeError(grad!, expectedGrad!) <= tolerance, `label ${label}: gradient relative error ${relativeError(grad!, expectedGrad!)}`);
+  }
+}
+
+/**
+ * BiasCorrectedAdam on `backend` against its tfjs-ops path on cpu and tf.train.adam's saved-state layout. Between
+ * its updates the state is saved, one more update made, then weights and state are set back (a resume): an
+ * implementation that keeps its own copy of either must pick up both.
+ */
+export async function assertAdamMatchesCpu(backend: BackendName, tolerance: number, stateTolerance = tolerance): Promise<void> {
+  const shapes = [[4, 4, 3, 8], [8], [1]];
+  const gradients = (variables: tf.Variable[], step: number) =>
+    Object.fromEntries(variables.map((v, i) => [v.name, tf.tensor(normals(v.size, 80 + 10 * step + i), v.shape)]));
+  const update = (optimizer: tf.Optimizer, variables: tf.Variable[], step: number) => {
+    const grads = gradients(variables, step);
+    optimizer.applyGradients(grads);
+    tf.dispose(Object.values(grads));
+  };
+  const run = async (on: BackendName, make: () => tf.Optimizer) => {
+    await useBackend(on);
+    const variables = shapes.map((shape, i) => tf.variable(tf.tensor(normals(size(shape), 70 + i), shape), true, `adam_check_${on}_${i}_${Math.random()}`));
+    const optimizer = make();
+    for (let step = 0; step < 2; step++) update(optimizer, variables, step);
+    const savedState = await optimizer.getWeights();
+    const saved = { values: variables.map((v) => v.clone()), state: savedState.map((w) => ({ name: w.name, tensor: w.tensor.clone() })) };
+    update(optimizer, variables, 2);
+    variables.forEach((v, i) => v.assign(saved.values[i]!));
+    await optimizer.setWeights(saved.state);
+    for (let step = 2; step < 4; step++) update(optimizer, variables, step);
+    const values = await readAndDispose(variables.map((v) => v.clone()));
+    const state = await optimizer.getWeights();
+    const result = {
+      values,
+      names: state.map((w) => w.name.replace(/adam_check_\w+?_(\d)_[\d.]+/, 'v$1')),
+      state: await readAndDispose(state.map((w) => w.tensor.clone())),
+    };
+    optimizer.dispose();
+    tf.dispose([...variables, ...saved.values, ...saved.state.map((w) => w.tensor)]);
+    return result;
+  };
+  const expected = await run('cpu', () => makeAdam(ADAM));
+  const stock = await run('cpu', () => tf.train.adam(ADAM.learningRate, ADAM.beta1, ADAM.beta2, ADAM.epsilon));
+  assert.deepEqual(expected.names, stock.names, "the saved state has tf.train.adam's layout");
+  const actual = await run(backend, () => makeAdam(ADAM));
+  actual.values.forEach((v, i) => assert.ok(relativeError(v, expected.values[i]!) <= tolerance, `variable ${i}: ${relativeError(v, expected.values[i]!)}`));
+  assert.deepEqual(actual.names, expected.names);
+  actual.state.forEach((v, i) =>
+    assert.ok(relativeError(v, expected.state[i]!) <= stateTolerance, `${expected.names[i]}: ${relativeError(v, expected.state[i]!)}`),
+  );
 }
