@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
+import type { RunReportData } from '../src/report/report-data.ts';
+import { readMetrics } from '../src/track/run-dir.ts';
+import { COLLAPSE_RATIO, COLOUR_COLLAPSE_RATIO } from '../src/train/health.ts';
 import { findChromium, launchChromium } from './support/chromium.ts';
 import { chartInk, openReport, screenshot, type OpenedReport } from './support/report-browser.ts';
 import { needs } from './support/requirements.ts';
@@ -100,6 +103,20 @@ test('the loss, D output and quality plots render, the metric with its floor and
   const facts = (await page.locator('#run table.facts').textContent())!;
   for (const label of ['status', 'backend', 'versions', 'wall time', 'dataset']) assert.ok(facts.includes(label), label);
   assert.match((await page.locator('pre.config').textContent())!, /latentDim: 8/);
+});
+
+test("the samples' spread is plotted per epoch as metrics.jsonl records it, with the collapse warning's thresholds", { skip }, async () => {
+  const { page } = opened;
+  assert.ok((await chartInk(page, '#chart-spread')) > 2000, '#chart-spread is drawn');
+  const epochs = readMetrics(runDir).filter((r) => r.type === 'epoch');
+  const shown = await page.evaluate(() => (window as unknown as { DCGAN_REPORT: RunReportData }).DCGAN_REPORT.spread);
+  assert.deepEqual(shown, {
+    epoch: [1, 2, 3],
+    pixels: epochs.map((r) => r.sampleSpread!.pixels),
+    colours: epochs.map((r) => r.sampleSpread!.colours),
+    thresholds: { pixels: COLLAPSE_RATIO, colours: COLOUR_COLLAPSE_RATIO },
+  });
+  assert.match((await page.locator('#training').textContent())!, /How varied the samples are/);
 });
 
 test('the generator in the page draws the pixels of `dcgan-run sample` for the same checkpoint and seed', { skip }, async () => {

@@ -60,6 +60,8 @@ export interface RunReportData {
   steps: LossSeries;
   epochs: LossSeries;
   evals: { epoch: number[]; metrics: MetricSeries[] };
+  /** The fixed-noise grid's spread per epoch as a share of real images' (the collapse warning's measures), and the warning's thresholds. */
+  spread: { epoch: number[]; pixels: number[]; colours: number[]; thresholds: { pixels: number; colours: number } } | null;
   best: { metric: string; value: number; epoch: number } | null;
   /** Every sample grid, the untrained one as epoch 0. */
   samples: { epoch: number; src: string }[];

@@ -2,6 +2,7 @@
 // quality metrics with their real-vs-real floors, and its sample grids.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { COLLAPSE_RATIO, COLOUR_COLLAPSE_RATIO } from '../train/health.ts';
 import { readMetrics, UNTRAINED_SAMPLE_FILE } from '../track/run-dir.ts';
 import type { LossRecord, MetricRecord } from '../track/run-types.ts';
 import { readRunState } from '../track/run-state.ts';
@@ -35,6 +36,18 @@ function evalSeries(records: Extract<MetricRecord, { type: 'eval' }>[]): RunRepo
   return { epoch: records.map((r) => r.epoch), metrics };
 }
 
+/** The epochs whose line carries the grid's spread (runs from before it was measured have none). */
+function spreadSeries(records: Extract<LossRecord, { type: 'epoch' }>[]): RunReportData['spread'] {
+  const measured = records.filter((r) => r.sampleSpread !== undefined);
+  if (measured.length === 0) return null;
+  return {
+    epoch: measured.map((r) => r.epoch),
+    pixels: measured.map((r) => r.sampleSpread!.pixels),
+    colours: measured.map((r) => r.sampleSpread!.colours),
+    thresholds: { pixels: COLLAPSE_RATIO, colours: COLOUR_COLLAPSE_RATIO },
+  };
+}
+
 /** samples/epoch-NNNN.png relative to the run directory, by epoch; the untrained grid is epoch 0. */
 export function sampleFiles(runDir: string): { epoch: number; file: string }[] {
   const grids = existsSync(join(runDir, 'samples')) ? readdirSync(join(runDir, 'samples')) : [];
@@ -59,7 +72,8 @@ export function readRunData(runDir: string): Omit<RunReportData, 'samples' | 'ge
   const records = existsSync(join(runDir, 'metrics.jsonl')) ? readMetrics(runDir) : [];
   const info = existsSync(join(runDir, 'run-info.json')) ? (JSON.parse(readFileSync(join(runDir, 'run-info.json'), 'utf8')) as Record<string, unknown>) : {};
   const steps = records.filter((r): r is Extract<LossRecord, { type: 'step' }> => r.type === 'step');
-  const epochs = lossSeries(records.filter((r): r is Extract<LossRecord, { type: 'epoch' }> => r.type === 'epoch'));
+  const epochRecords = records.filter((r): r is Extract<LossRecord, { type: 'epoch' }> => r.type === 'epoch');
+  const epochs = lossSeries(epochRecords);
   // An epoch line's step is its epoch (MLflow's x); on the steps' axis its mean belongs at the epoch's last step.
   const lastStep = new Map(steps.map((r) => [r.epoch, r.step]));
   const facts: [string, string][] = [
@@ -91,6 +105,7 @@ export function readRunData(runDir: string): Omit<RunReportData, 'samples' | 'ge
     steps: lossSeries(steps),
     epochs: { ...epochs, step: epochs.epoch.map((epoch) => lastStep.get(epoch) ?? epoch * (summary.position?.stepsPerEpoch ?? 1)) },
     evals: evalSeries(records.filter((r): r is Extract<MetricRecord, { type: 'eval' }> => r.type === 'eval')),
+    spread: spreadSeries(epochRecords),
     best: summary.best ?? null,
   };
 }

@@ -51,6 +51,32 @@ function lossChart(id: string, data: RunReportData, columns: [keyof LossSeries, 
   }).box;
 }
 
+/** The grid's two spreads over the epochs, each with the line below which the run warns of mode collapse. */
+function spreadChart(spread: NonNullable<RunReportData['spread']>): HTMLElement {
+  // Labels at either end of the chart: the two thresholds are close.
+  const line = (name: string, values: number[], threshold: number, position: 'insideStartBottom' | 'insideEndTop') => ({
+    name,
+    type: 'line' as const,
+    symbolSize: 5,
+    data: pairs(spread.epoch, values),
+    markLine: {
+      symbol: 'none',
+      label: { position, formatter: `${name}: collapse below ${threshold}` },
+      lineStyle: { type: 'dashed' as const },
+      data: [{ yAxis: threshold }],
+    },
+  });
+  return chart('chart-spread', {
+    ...lineDefaults,
+    xAxis: { type: 'value', name: 'epoch', min: 'dataMin' as const, minInterval: 1 },
+    yAxis: { type: 'value', name: "share of real images'", min: 0 },
+    series: [
+      line('pixels', spread.pixels, spread.thresholds.pixels, 'insideStartBottom'),
+      line('colours', spread.colours, spread.thresholds.colours, 'insideEndTop'),
+    ],
+  }).box;
+}
+
 function metricOption(data: RunReportData, name: string): ChartOption {
   const metric = data.evals.metrics.find((m) => m.name === name)!;
   const best = data.best && data.best.metric === name ? data.best : null;
@@ -229,6 +255,17 @@ function render(data: RunReportData): void {
         ],
         'mean D output',
       ),
+      ...(data.spread
+        ? [
+            el('h3', {}, 'How varied the samples are'),
+            el(
+              'p',
+              {},
+              "The fixed-noise grid's mean pairwise distance, of its pixels and of its foreground colours, as a share of the same on real images: a run warns of mode collapse when either stays below its dashed line.",
+            ),
+            spreadChart(data.spread),
+          ]
+        : []),
     ),
     metricsSection(data) ?? '',
     generatorSection(data) ?? '',
