@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Model } from '../src/config/experiment.generated.ts';
 import { buildDiscriminator, buildGenerator, type ImageChannels } from '../src/model/build.ts';
 import { discriminatorChannels, generatorChannels, startSize } from '../src/plan/geometry.ts';
-import { type NamedTensor, readTensors, writeTensors } from './parity/exchange.ts';
+import { type NamedTensor, namedTensor, readTensors, writeTensors } from './parity/exchange.ts';
 import { lessonModel, mnistModel } from './parity/fixtures.ts';
 import { needs } from './support/requirements.ts';
 
@@ -28,13 +28,9 @@ interface Ours {
   bnLayers: string[];
 }
 
-function named(t: tf.Tensor): NamedTensor {
-  return { shape: [...t.shape], data: t.dataSync() as Float32Array };
-}
-
 /** Every weight under its saved name (layer/weight), prefixed; moving statistics included. */
 function exportWeights(m: tf.LayersModel, prefix: string, into: Map<string, NamedTensor>): void {
-  for (const w of m.weights) into.set(prefix + w.originalName, named(w.read()));
+  for (const w of m.weights) into.set(prefix + w.originalName, namedTensor(w.read()));
 }
 
 function bnLayerNames(m: tf.LayersModel): string[] {
@@ -51,21 +47,21 @@ function runOurs(model: Model, imageChannels: ImageChannels, batch: number, seed
   tf.tidy(() => {
     const z = tf.randomNormal([batch, model.latentDim], 0, 1, 'float32', seed + 1);
     const x = tf.randomUniform([batch, model.imageSize, model.imageSize, imageChannels], -1, 1, 'float32', seed + 2);
-    input.set('z', named(z));
-    input.set('x', named(x));
-    tensors.set('g_train', named(G.apply(z, { training: true }) as tf.Tensor));
-    tensors.set('d_train_logit', named(D.apply(x, { training: true }) as tf.Tensor));
+    input.set('z', namedTensor(z));
+    input.set('x', namedTensor(x));
+    tensors.set('g_train', namedTensor(G.apply(z, { training: true }) as tf.Tensor));
+    tensors.set('d_train_logit', namedTensor(D.apply(x, { training: true }) as tf.Tensor));
     for (const m of [G, D]) {
       for (const name of bnLayerNames(m)) {
         const [, , mean, variance] = m.getLayer(name).getWeights();
-        tensors.set(`stats/${name}/moving_mean`, named(mean));
-        tensors.set(`stats/${name}/moving_variance`, named(variance));
-        input.set(`tfstats/${name}/moving_mean`, named(mean));
-        input.set(`tfstats/${name}/moving_variance`, named(variance));
+        tensors.set(`stats/${name}/moving_mean`, namedTensor(mean));
+        tensors.set(`stats/${name}/moving_variance`, namedTensor(variance));
+        input.set(`tfstats/${name}/moving_mean`, namedTensor(mean));
+        input.set(`tfstats/${name}/moving_variance`, namedTensor(variance));
       }
     }
-    tensors.set('g_eval', named(G.apply(z, { training: false }) as tf.Tensor));
-    tensors.set('d_eval_logit', named(D.apply(x, { training: false }) as tf.Tensor));
+    tensors.set('g_eval', namedTensor(G.apply(z, { training: false }) as tf.Tensor));
+    tensors.set('d_eval_logit', namedTensor(D.apply(x, { training: false }) as tf.Tensor));
   });
   G.dispose();
   D.dispose();

@@ -9,7 +9,7 @@ import { availableBackends, useBackend } from '../src/backend/select.ts';
 import type { Model } from '../src/config/experiment.generated.ts';
 import { buildGenerator, type ImageChannels } from '../src/model/build.ts';
 import { generatorChannels, startSize } from '../src/plan/geometry.ts';
-import { type NamedTensor, runTorchScript, torchSkip } from './parity/exchange.ts';
+import { type NamedTensor, namedTensor, runTorchScript, torchSkip } from './parity/exchange.ts';
 import { lessonModel, mnistModel } from './parity/fixtures.ts';
 import { relativeError } from './support/numeric.ts';
 
@@ -84,30 +84,29 @@ const CASES: { title: string; model: Model; imageChannels: ImageChannels }[] = [
 for (const c of CASES) {
   describe(`PyTorch parity of upsample: nearest, ${c.title}`, { skip: torchSkip() }, () => {
     const batch = 3;
-    const named = (t: tf.Tensor): NamedTensor => ({ shape: [...t.shape], data: t.dataSync() as Float32Array });
     let ours: Map<string, NamedTensor>;
     let torch: Map<string, NamedTensor>;
 
     before(() => {
       const G = buildGenerator(c.model, c.imageChannels, 5);
       const input = new Map<string, NamedTensor>();
-      for (const w of G.weights) input.set(`G/${w.originalName}`, named(w.read()));
+      for (const w of G.weights) input.set(`G/${w.originalName}`, namedTensor(w.read()));
       ours = new Map();
       tf.tidy(() => {
         const z = tf.randomNormal([batch, c.model.latentDim], 0, 1, 'float32', 11);
         const r = tf.randomNormal([batch, c.model.imageSize, c.model.imageSize, c.imageChannels], 0, 1, 'float32', 12);
-        input.set('z', named(z));
-        input.set('r', named(r));
+        input.set('z', namedTensor(z));
+        input.set('r', namedTensor(r));
         const trainable = G.trainableWeights.map((w) => w.read() as tf.Variable);
         const { value, grads } = tf.variableGrads(() => {
           const y = G.apply(z, { training: true }) as tf.Tensor;
-          ours.set('g_train', named(y));
+          ours.set('g_train', namedTensor(y));
           return tf.sum(tf.mul(y, r)) as tf.Scalar;
         }, trainable);
         value.dispose();
-        for (const w of G.trainableWeights) ours.set(`grad/${w.originalName}`, named(grads[(w.read() as tf.Variable).name]!));
-        for (const w of G.weights.filter((w) => /moving_(mean|variance)$/.test(w.originalName))) input.set(`tfstats/${w.originalName}`, named(w.read()));
-        ours.set('g_eval', named(G.apply(z, { training: false }) as tf.Tensor));
+        for (const w of G.trainableWeights) ours.set(`grad/${w.originalName}`, namedTensor(grads[(w.read() as tf.Variable).name]!));
+        for (const w of G.weights.filter((w) => /moving_(mean|variance)$/.test(w.originalName))) input.set(`tfstats/${w.originalName}`, namedTensor(w.read()));
+        ours.set('g_eval', namedTensor(G.apply(z, { training: false }) as tf.Tensor));
       });
       G.dispose();
       const meta = {

@@ -13,7 +13,7 @@ import { buildDiscriminator, type ImageChannels } from '../src/model/build.ts';
 import { discriminatorChannels, startSize } from '../src/plan/geometry.ts';
 import { Rng } from '../src/random/rng.ts';
 import { r1Penalty, wganGradientPenalty } from '../src/train/penalties.ts';
-import { type NamedTensor, runTorchScript, torchSkip } from './parity/exchange.ts';
+import { type NamedTensor, namedTensor, runTorchScript, torchSkip } from './parity/exchange.ts';
 import { lessonModel, mnistModel } from './parity/fixtures.ts';
 import { normals } from './support/numeric.ts';
 import { needsBackend } from './support/requirements.ts';
@@ -94,16 +94,12 @@ type Penalty = (typeof PENALTIES)[number];
 
 const SEED = 7;
 
-function named(t: tf.Tensor): NamedTensor {
-  return { shape: [...t.shape], data: t.dataSync() as Float32Array };
-}
-
 /** D's weights (biases drawn, not zero, so they shift the activations) and the case's images and mixing weights. */
 function caseInputs(c: Case, seed: number): Map<string, NamedTensor> {
   const D = buildDiscriminator(c.model, c.imageChannels, seed);
   const inputs = new Map<string, NamedTensor>();
   D.weights.forEach((w, i) => {
-    const value = named(w.read());
+    const value = namedTensor(w.read());
     if (w.originalName.endsWith('/bias')) value.data = normals(value.data.length, seed + i, 0.1);
     inputs.set(`D/${w.originalName}`, value);
   });

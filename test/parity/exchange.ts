@@ -4,12 +4,16 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
 import { needs } from '../support/requirements.ts';
 
 export interface NamedTensor {
   shape: number[];
   data: Float32Array;
 }
+
+/** A float32 tensor's shape and values, read synchronously, as the exchange files hold them. */
+export const namedTensor = (t: tf.Tensor): NamedTensor => ({ shape: [...t.shape], data: t.dataSync() as Float32Array });
 
 interface Manifest {
   meta: unknown;
