@@ -5,7 +5,8 @@ import { UserError } from '../src/errors.ts';
 import { buildDiscriminator, buildGenerator } from '../src/model/build.ts';
 import { discriminatorChannels, generatorChannels, startSize } from '../src/plan/geometry.ts';
 import { describeModel, formatModelDescription } from '../src/model/summary.ts';
-import { lessonModel, mnistModel } from './parity/fixtures.ts';
+import { discriminatorStep, type Gan, generatorStep, makeAdam } from '../src/train/step.ts';
+import { LESSON_ADAM, lessonModel, mnistModel, tinyModel } from './parity/fixtures.ts';
 
 type Rows = { name: string; type: string; outputShape: (number | null)[]; params: number }[];
 
@@ -360,23 +361,70 @@ describe('seeding and saving', () => {
     }
   });
 
-  it('saves and loads as a TF.js LayersModel with readable weight names', async () => {
-    const G = buildGenerator(model, 1, 5);
-    let artifacts: tf.io.ModelArtifacts | undefined;
-    await G.save(
-      tf.io.withSaveHandler(async (a) => {
-        artifacts = a;
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-      }),
-    );
-    assert.ok(artifacts?.weightSpecs);
-    assert.ok(artifacts.weightSpecs.some((s) => s.name === 'g_block1_bn/moving_variance'));
-    const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
-    const diff = tf.tidy(() => {
-      const z = tf.randomNormal([2, 8], 0, 1, 'float32', 1);
-      return tf.max(tf.abs(tf.sub(G.predict(z) as tf.Tensor, loaded.predict(z) as tf.Tensor))).dataSync()[0];
+  it('saves and loads as TF.js LayersModels with readable weight names', async () => {
+    const cases = [
+      { net: buildGenerator(model, 1, 5), weight: 'g_block1_bn/moving_variance', input: () => tf.randomNormal([2, 8], 0, 1, 'float32', 1) },
+      { net: buildDiscriminator(model, 1, 5), weight: 'd_block1_conv/kernel', input: () => tf.randomNormal([2, 28, 28, 1], 0, 1, 'float32', 1) },
+    ];
+    for (const { net, weight, input } of cases) {
+      let artifacts: tf.io.ModelArtifacts | undefined;
+      await net.save(
+        tf.io.withSaveHandler(async (a) => {
+          artifacts = a;
+          return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+        }),
+      );
+      assert.ok(artifacts?.weightSpecs);
+      assert.ok(
+        artifacts.weightSpecs.some((s) => s.name === weight),
+        weight,
+      );
+      const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+      // The same classes again, under tfjs-layers' names: D's convolutions (src/model/conv.ts) are saved as Conv2D.
+      assert.deepEqual(
+        loaded.layers.map((l) => l.constructor),
+        net.layers.map((l) => l.constructor),
+      );
+      const diff = tf.tidy(() => {
+        const x = input();
+        return tf.max(tf.abs(tf.sub(net.predict(x) as tf.Tensor, loaded.predict(x) as tf.Tensor))).dataSync()[0];
+      });
+      assert.equal(diff, 0, net.name);
+    }
+  });
+});
+
+describe('gradients a training step computes', () => {
+  // D's convolutions run as tf.conv2d (src/model/conv.ts), whose gradient computes only what the tape asks for.
+  const model = tinyModel();
+  const convs = (net: tf.LayersModel) => net.layers.filter((l) => /conv/i.test(l.getClassName())).length;
+  const count = async (run: () => unknown) => {
+    const { kernels } = await tf.profile(() => {
+      tf.dispose(run() as tf.TensorContainer);
     });
-    assert.equal(diff, 0);
+    const names = kernels.map((k) => k.name);
+    return { input: names.filter((n) => n === 'Conv2DBackpropInput').length, filter: names.filter((n) => n === 'Conv2DBackpropFilter').length };
+  };
+
+  it("D's update computes no gradient of the images, G's update none of D's filters", async () => {
+    const generator = buildGenerator(model, 3, 1);
+    const discriminator = buildDiscriminator(model, 3, 2);
+    const gan: Gan = { generator, discriminator, optimizers: { generator: makeAdam(LESSON_ADAM), discriminator: makeAdam(LESSON_ADAM) } };
+    const [g, d] = [convs(generator), convs(discriminator)];
+    assert.deepEqual([g, d], [3, 3]);
+    const real = tf.randomNormal([4, 16, 16, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const noise = tf.randomNormal([4, 8], 0, 1, 'float32', 4) as tf.Tensor2D;
+    // D's update: G's forward (a transposed convolution is Conv2DBackpropInput), then for the real and the fake
+    // batch each D filter's gradient and the input gradient of every D conv but the first.
+    const dStep = await count(() => Object.values(discriminatorStep(gan, real, noise)));
+    assert.deepEqual(dStep, { input: g + 2 * (d - 1), filter: 2 * d });
+    // G's update: G's forward, every D conv's input gradient on the way back, and G's filter gradients only.
+    const gStep = await count(() => generatorStep(gan, noise));
+    assert.deepEqual(gStep, { input: g + d, filter: g });
+    tf.dispose([real, noise]);
+    for (const net of [generator, discriminator]) net.dispose();
+    gan.optimizers.generator.dispose();
+    gan.optimizers.discriminator.dispose();
   });
 });
 

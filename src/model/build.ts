@@ -11,6 +11,7 @@ import type { Activation, Model } from '../config/experiment.generated.ts';
 import { deriveSeed } from '../random/rng.ts';
 import { requireGeometry } from './geometry.ts';
 import { FusedBatchNorm, ScaledElu } from './layers.ts';
+import { Conv2D } from './conv.ts';
 import { SpectralNormConv2D } from './spectral-norm.ts';
 
 export type ImageChannels = 1 | 3;
@@ -88,7 +89,7 @@ export function buildDiscriminator(model: Model, imageChannels: ImageChannels, s
   const bn = d.batchNorm === false ? null : d.batchNorm;
   const init = initializers(model, seed, 'discriminator');
   // u gets a seed of its own: the kernel's seed would make u's draw repeat the kernel's first draws.
-  const conv = (args: ConvArgs) => (d.spectralNorm ? new SpectralNormConv2D({ ...args, seed: init.seedFor(`${args.name}/u`) }) : tf.layers.conv2d(args));
+  const conv = (args: ConvArgs) => (d.spectralNorm ? new SpectralNormConv2D({ ...args, seed: init.seedFor(`${args.name}/u`) }) : new Conv2D(args));
 
   const input = tf.input({ shape: [model.imageSize, model.imageSize, imageChannels], name: 'd_input' });
   let x: tf.SymbolicTensor = input;

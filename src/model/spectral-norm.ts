@@ -10,20 +10,7 @@
 // Only ordinary differentiable ops: a gradient penalty can differentiate the input gradient again.
 // Registered for (de)serialisation; u and v are non-trainable weights, so checkpoints keep them.
 import * as tf from '@tensorflow/tfjs';
-
-type ConvArgs = Parameters<typeof tf.layers.conv2d>[0];
-// tfjs-layers exports a factory, not the class: take the class from an instance to extend it.
-const Conv2D = Object.getPrototypeOf(tf.layers.conv2d({ filters: 1, kernelSize: 1 })).constructor as new (args: ConvArgs) => tf.layers.Layer;
-
-/** The fields of tfjs-layers' Conv2D this layer reads (protected there, untyped on the class taken above). */
-interface ConvState {
-  kernel: tf.LayerVariable;
-  bias?: tf.LayerVariable;
-  strides: [number, number];
-  padding: 'same' | 'valid';
-  dilationRate: [number, number];
-  activation: { apply(x: tf.Tensor): tf.Tensor };
-}
+import { Conv2D, type ConvArgs, type ConvState } from './conv.ts';
 
 /** PyTorch's F.normalize eps: a zero vector stays zero instead of becoming NaN. */
 const EPSILON = 1e-12;
@@ -40,7 +27,7 @@ export function powerIteration(matrix: tf.Tensor2D, u: tf.Tensor1D): { u: tf.Ten
 export const sigmaOf = (matrix: tf.Tensor2D, u: tf.Tensor1D, v: tf.Tensor1D): tf.Scalar => tf.dot(v, tf.dot(matrix, u)) as tf.Scalar;
 
 export class SpectralNormConv2D extends Conv2D {
-  static className = 'DcganSpectralNormConv2D';
+  static override className = 'DcganSpectralNormConv2D';
   /** Seeds u's initial normal draw; tfjs draws from Math.random() when a seed is falsy, so one is required. */
   readonly seed: number;
   private u!: tf.LayerVariable;
@@ -85,14 +72,8 @@ export class SpectralNormConv2D extends Conv2D {
     });
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
-    const conv = this as unknown as ConvState;
-    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
-    return tf.tidy(() => {
-      let y: tf.Tensor = tf.conv2d(x, this.normalizedKernel(kwargs.training === true), conv.strides, conv.padding, 'NHWC', conv.dilationRate);
-      if (conv.bias) y = tf.add(y, conv.bias.read());
-      return conv.activation.apply(y);
-    });
+  protected override filter(training: boolean): tf.Tensor4D {
+    return this.normalizedKernel(training);
   }
 
   override getConfig(): tf.serialization.ConfigDict {
