@@ -82,6 +82,19 @@ test("BiasCorrectedAdam on tensorflow (ResourceApplyAdam) gives its cpu path's v
   await assertAdamMatchesCpu('tensorflow', 1e-6, 2e-5);
 });
 
+test('an Adam optimizer that has updated on tensorflow refuses to go on on another backend', { skip }, async () => {
+  await useBackend('tensorflow');
+  const weight = tf.variable(tf.tensor1d([1, 2, 3]), true, `adam_switch_${Math.random()}`);
+  const optimizer = makeAdam(LESSON_ADAM);
+  const update = () => optimizer.applyGradients([{ name: weight.name, tensor: tf.ones([3]) }]);
+  update();
+  await useBackend('cpu');
+  assert.throws(update, { message: 'this Adam optimizer updates on the tensorflow backend and cannot go on on cpu' });
+  await useBackend('tensorflow');
+  optimizer.dispose();
+  weight.dispose();
+});
+
 test('the loss and Adam on tensorflow run as TensorFlow ops, not as tfjs-core compositions', { skip }, async () => {
   await useBackend('tensorflow');
   const weight = tf.variable(tf.tensor2d(normals(12, 9), [3, 4]), true, `adam_kernels_${Math.random()}`);

@@ -24,7 +24,8 @@ export class BiasCorrectedAdam extends tf.AdamOptimizer {
   override applyGradients(variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0]): void {
     const tensorflow = activeTensorflowBackend();
     if (tensorflow) this.native ??= new ResourceAdam(tensorflow);
-    else if (this.native) this.releaseNative(); // another backend from here on: the moments go back to tfjs
+    // Its moments live in TensorFlow from the first update on; a run never changes backend half-way.
+    else if (this.native) throw new Error(`this Adam optimizer updates on the tensorflow backend and cannot go on on ${tf.getBackend()}`);
     const fused = hasFused(FUSED.adamUpdate) && hasFused(FUSED.adamMoment);
     const state = this as unknown as AdamState;
     const named = Array.isArray(variableGradients) ? variableGradients : Object.entries(variableGradients).map(([name, tensor]) => ({ name, tensor }));
@@ -82,11 +83,5 @@ export class BiasCorrectedAdam extends tf.AdamOptimizer {
   private readMoments(): void {
     const state = this as unknown as AdamState;
     this.native?.readMoments(state.accumulatedFirstMoment.map((m, i) => ({ m: m.variable, v: state.accumulatedSecondMoment[i]!.variable })));
-  }
-
-  private releaseNative(): void {
-    this.readMoments();
-    this.native!.dispose();
-    this.native = undefined;
   }
 }
