@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
 import type { RunReportData } from '../src/report/report-data.ts';
 import { readMetrics } from '../src/track/run-dir.ts';
-import { COLLAPSE_RATIO, COLOUR_COLLAPSE_RATIO } from '../src/train/health.ts';
+import { COLLAPSE_RATIO, COLOUR_COLLAPSE_RATIO } from '../src/track/collapse-thresholds.ts';
 import { findChromium, launchChromium } from './support/chromium.ts';
 import { chartInk, openReport, screenshot, type OpenedReport } from './support/report-browser.ts';
 import { needs } from './support/requirements.ts';

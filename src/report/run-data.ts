@@ -2,7 +2,7 @@
 // quality metrics with their real-vs-real floors, and its sample grids.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { COLLAPSE_RATIO, COLOUR_COLLAPSE_RATIO } from '../train/health.ts';
+import { COLLAPSE_RATIO, COLOUR_COLLAPSE_RATIO } from '../track/collapse-thresholds.ts';
 import { readMetrics, UNTRAINED_SAMPLE_FILE } from '../track/run-dir.ts';
 import type { LossRecord, MetricRecord } from '../track/run-types.ts';
 import { readRunState } from '../track/run-state.ts';

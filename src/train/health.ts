@@ -4,6 +4,7 @@
 // consecutive checks.
 import type { Shape } from '../data/types.ts';
 import type { RunWarning } from '../track/run-types.ts';
+import { COLLAPSE_RATIO, COLOUR_COLLAPSE_RATIO } from '../track/collapse-thresholds.ts';
 import type { LossKind } from './losses.ts';
 
 export type WarningKind = 'discriminatorWins' | 'modeCollapse';
@@ -21,15 +22,6 @@ export interface EpochMeans {
 const REMEDIES =
   'likely remedies: lower learning rates (the DCGAN paper uses 2e-4), train.augment (DiffAugment), batch-norm epsilon 1e-5 ' +
   "instead of the lesson's 0.8, train.r1, or model.discriminator.spectralNorm with train.loss: hinge; configs/pokemon-stable.yaml uses the first three";
-
-/** Generated images whose pixel spread is below this share of real images' count as collapsed. */
-export const COLLAPSE_RATIO = 0.25;
-/**
- * The same for the spread of their foreground colours. Generators that collapse on sprites keep drawing blobs of
- * different sizes and places in one colour scheme, which pixel distances count as varied: the first stable recipe's
- * near-copies after 30 epochs had 56% of real images' pixel spread and 34% of their colour spread (docs/results.md).
- */
-export const COLOUR_COLLAPSE_RATIO = 0.4;
 
 /** How varied the fixed-noise grid is, each as a share of the same measure on as many real images. */
 export interface SampleSpread {
