@@ -14,22 +14,28 @@ import { POKEMON_ROOT, tinyExperiment } from './support/tiny-config.ts';
 
 const skip = needs('redis', redisMissing());
 let redis: RedisTestServer;
-const workers: CliProcess[] = [];
+/** Every process a test starts, workers and coordinators. */
+const started: CliProcess[] = [];
 
 before(async () => {
   if (!skip) redis = await startRedisServer();
 });
-/** Each test's workers end with it: SIGTERM (running trials go back to the queue), then SIGKILL. */
-afterEach(() => endProcesses(workers));
+/**
+ * Each test's processes end with it, passed or failed: SIGTERM (running trials go back to the queue), then SIGKILL.
+ * A coordinator left running would keep the test file alive after a failure.
+ */
+afterEach(() => endProcesses(started));
 after(async () => {
   await redis?.stop();
 });
 
-const startWorker = (dir: string) => {
-  const worker = startCli(['worker', '--queue', redis.url, '--lock-seconds', '2'], { cwd: dir });
-  workers.push(worker);
-  return worker;
+const startTracked = (args: string[], dir: string) => {
+  const child = startCli(args, { cwd: dir });
+  started.push(child);
+  return child;
 };
+const startWorker = (dir: string) => startTracked(['worker', '--queue', redis.url, '--lock-seconds', '2'], dir);
+const startCoordinator = (file: string, dir: string) => startTracked(['run', file, '--queue', redis.url], dir);
 
 const parentPid = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
 
@@ -46,7 +52,7 @@ test(
       sweep: { parameters: { seed: [1, 2, 3], 'data.batchSize': [4, 8] } },
     });
     const pool = [startWorker(dir), startWorker(dir), startWorker(dir)];
-    const coordinator = startCli(['run', file, '--queue', redis.url], { cwd: dir });
+    const coordinator = startCoordinator(file, dir);
     const runs = join(dir, 'runs');
     // A trial past its first checkpoint: its worker is killed (its trial's process stops at its step's end).
     const victim = await waitFor(
@@ -106,8 +112,17 @@ test('a UserError is not retried; sweep status shows the trials; sweep cancel re
     sweep: { retries: 2, parameters: { seed: [11, 12], 'data.source.root': [POKEMON_ROOT, '/nonexistent/sprites'] } },
   });
   // No worker yet: the trials wait in the queue.
-  const coordinator = startCli(['run', file, '--queue', redis.url], { cwd: dir });
-  const sweepDir = await waitFor('the sweep directory', () => onlySweepDir(join(dir, 'runs'), name), 30_000, coordinator.output);
+  const coordinator = startCoordinator(file, dir);
+  // The directory comes before its manifest (written atomically, so there once it exists).
+  const sweepDir = await waitFor(
+    'the sweep manifest',
+    () => {
+      const found = onlySweepDir(join(dir, 'runs'), name);
+      return found && existsSync(join(found, 'manifest.json')) && found;
+    },
+    30_000,
+    coordinator.output,
+  );
   const sweepId = readManifest(sweepDir).sweepId;
   await waitFor('the trials enqueued', () => coordinator.output().includes('4 enqueued now'), 30_000, coordinator.output);
   const queued = await runCli(['sweep', 'status', sweepId, '--queue', redis.url], { cwd: dir });
