@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../src/errors.ts';
 import { buildDiscriminator, buildGenerator } from '../src/model/build.ts';
 import { discriminatorChannels, generatorChannels, startSize } from '../src/plan/geometry.ts';
+import { Conv2D, Conv2DTranspose } from '../src/model/conv.ts';
 import { describeModel, formatModelDescription } from '../src/model/summary.ts';
 import { discriminatorStep, type Gan, generatorStep, makeAdam } from '../src/train/step.ts';
 import { LESSON_ADAM, lessonModel, mnistModel, tinyModel } from './parity/fixtures.ts';
@@ -395,7 +396,8 @@ describe('seeding and saving', () => {
 });
 
 describe('gradients a training step computes', () => {
-  // D's convolutions run as tf.conv2d (src/model/conv.ts), whose gradient computes only what the tape asks for.
+  // D's convolutions run as tf.conv2d (src/model/conv.ts), whose gradient computes only what the tape asks for; a
+  // convolution whose kernel covers its input (G's first, from 1x1; D's last) runs as a matrix product.
   const model = tinyModel();
   const convs = (net: tf.LayersModel) => net.layers.filter((l) => /conv/i.test(l.getClassName())).length;
   const count = async (run: () => unknown) => {
@@ -403,28 +405,73 @@ describe('gradients a training step computes', () => {
       tf.dispose(run() as tf.TensorContainer);
     });
     const names = kernels.map((k) => k.name);
-    return { input: names.filter((n) => n === 'Conv2DBackpropInput').length, filter: names.filter((n) => n === 'Conv2DBackpropFilter').length };
+    const times = (name: string) => names.filter((n) => n === name).length;
+    return { input: times('Conv2DBackpropInput'), filter: times('Conv2DBackpropFilter'), conv: times('Conv2D'), matMul: times('BatchMatMul') };
   };
 
   it("D's update computes no gradient of the images, G's update none of D's filters", async () => {
     const generator = buildGenerator(model, 3, 1);
     const discriminator = buildDiscriminator(model, 3, 2);
     const gan: Gan = { generator, discriminator, optimizers: { generator: makeAdam(LESSON_ADAM), discriminator: makeAdam(LESSON_ADAM) } };
-    const [g, d] = [convs(generator), convs(discriminator)];
-    assert.deepEqual([g, d], [3, 3]);
+    assert.deepEqual([convs(generator), convs(discriminator)], [3, 3]);
+    // Of each network's 3 convolutions, 2 are convolutions and the one that covers its input is a matrix product.
     const real = tf.randomNormal([4, 16, 16, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
     const noise = tf.randomNormal([4, 8], 0, 1, 'float32', 4) as tf.Tensor2D;
-    // D's update: G's forward (a transposed convolution is Conv2DBackpropInput), then for the real and the fake
-    // batch each D filter's gradient and the input gradient of every D conv but the first.
+    // D's update: G's forward (a transposed convolution is Conv2DBackpropInput; its first layer a product), then for
+    // the real and the fake batch: D's forward (2 convolutions, 1 product), D's 3 filter gradients (the last one a
+    // product) and the input gradients of D's last two layers (one conv, one product), none of its first.
     const dStep = await count(() => Object.values(discriminatorStep(gan, real, noise)));
-    assert.deepEqual(dStep, { input: g + 2 * (d - 1), filter: 2 * d });
-    // G's update: G's forward, every D conv's input gradient on the way back, and G's filter gradients only.
+    assert.deepEqual(dStep, { input: 2 + 2 * 1, filter: 2 * 2, conv: 2 * 2, matMul: 1 + 2 * (1 + 1 + 1) });
+    // G's update: G's forward, D's forward and every D layer's input gradient on the way back (the last a product),
+    // then G's filter gradients (the first a product) and the input gradients of G's last two layers (convolutions).
     const gStep = await count(() => generatorStep(gan, noise));
-    assert.deepEqual(gStep, { input: g + d, filter: g });
+    assert.deepEqual(gStep, { input: 2 + 2, filter: 2, conv: 2 + 2, matMul: 1 + 1 + 1 + 1 });
     tf.dispose([real, noise]);
     for (const net of [generator, discriminator]) net.dispose();
     gan.optimizers.generator.dispose();
     gan.optimizers.discriminator.dispose();
+  });
+});
+
+describe('convolutions that cover their input, as matrix products', () => {
+  // Relative to the largest magnitude: float32 sums in another order.
+  const assertClose = (actual: tf.Tensor, expected: tf.Tensor) => {
+    assert.deepEqual(actual.shape, expected.shape);
+    const scale = expected.abs().max().dataSync()[0]!;
+    const error = actual.sub(expected).abs().max().dataSync()[0]!;
+    assert.ok(scale > 0.1 && error <= 1e-5 * scale, `error ${error} against ${scale}`);
+  };
+  /** The layer's output and the gradients of a weighted sum of it, against the same from `reference`. */
+  const assertSameAsConvolution = (layer: tf.layers.Layer, x: tf.Tensor4D, reference: (x: tf.Tensor4D, kernel: tf.Tensor4D) => tf.Tensor4D) => {
+    const variable = layer.trainableWeights[0]!.read() as tf.Variable;
+    const kernel = variable.clone() as tf.Tensor4D;
+    const expected = reference(x, kernel);
+    assertClose(layer.apply(x) as tf.Tensor, expected);
+    const w = tf.randomNormal(expected.shape, 0, 1, 'float32', 5);
+    const weighted = (y: tf.Tensor) => tf.sum(tf.mul(y, w)) as tf.Scalar;
+    const [dx, dk] = tf.grads((a: tf.Tensor, k: tf.Tensor) => weighted(reference(a as tf.Tensor4D, k as tf.Tensor4D)))([x, kernel]);
+    assertClose(tf.grad((a: tf.Tensor) => weighted(layer.apply(a) as tf.Tensor))(x), dx!);
+    assertClose(tf.variableGrads(() => weighted(layer.apply(x) as tf.Tensor), [variable]).grads[variable.name]!, dk!);
+  };
+
+  it("D's last layer: a kernel as large as its input equals tf.conv2d, values and gradients", () => {
+    const layer = new Conv2D({ filters: 3, kernelSize: 7, padding: 'valid', useBias: false, kernelInitializer: tf.initializers.randomNormal({ seed: 1 }) });
+    const x = tf.randomNormal([5, 7, 7, 16], 0, 1, 'float32', 2) as tf.Tensor4D;
+    layer.build(x.shape);
+    assertSameAsConvolution(layer, x, (a, k) => tf.conv2d(a, k, 1, 'valid'));
+  });
+
+  it("G's first layer: from 1x1, equals tf.conv2dTranspose, values and gradients", () => {
+    const layer = new Conv2DTranspose({
+      filters: 6,
+      kernelSize: 4,
+      padding: 'valid',
+      useBias: false,
+      kernelInitializer: tf.initializers.randomNormal({ seed: 3 }),
+    });
+    const x = tf.randomNormal([5, 1, 1, 10], 0, 1, 'float32', 4) as tf.Tensor4D;
+    layer.build(x.shape);
+    assertSameAsConvolution(layer, x, (a, k) => tf.conv2dTranspose(a, k, [5, 4, 4, 6], 1, 'valid'));
   });
 });
 

@@ -18,6 +18,7 @@ import { mnistModel } from './parity/fixtures.ts';
 import { createProgress } from '../src/train/progress.ts';
 import { train } from '../src/train/trainer.ts';
 import { readLossRecords } from '../src/track/run-dir.ts';
+import { COLLAPSE_RATIO, COLOUR_COLLAPSE_RATIO } from '../src/track/collapse-thresholds.ts';
 import { STABLE, tinyExperiment } from './support/tiny-config.ts';
 
 await tf.setBackend('cpu');
@@ -204,8 +205,9 @@ describe('run-health warnings', () => {
   });
 
   it('warns in a real run that learning rate 10 with init std 10 lets D win and draws saturated noise (the run finishes, losses finite)', async () => {
+    const epochCount = 10;
     const { config, file } = tinyExperiment({}, [
-      'train.epochs=8',
+      `train.epochs=${epochCount}`,
       'train.optimizers.generator.learningRate=10',
       'train.optimizers.discriminator.learningRate=10',
       'model.init.std=10',
@@ -213,28 +215,38 @@ describe('run-health warnings', () => {
     const lines: string[] = [];
     const { summary, runDir } = await train(config, { configFile: file, progress: { startEpoch() {}, step() {}, endEpoch() {}, log: (l) => lines.push(l) } });
     assert.equal(summary.status, 'finished');
-    // G's tanh saturates: every image is noise of the 8 corner colours, varied pixel by pixel, alike in colours.
-    assert.deepEqual(
-      summary.warnings?.map((w) => [w.kind, w.epoch]),
-      [
-        ['modeCollapse', 4],
-        ['discriminatorWins', 6],
-      ],
-    );
-    const [, pixels, colours] =
-      /drawn in nearly the same colours in 2 grids in a row \(their spread is (\d+)% of real images' in pixels, (\d+)% in foreground colours/.exec(
-        summary.warnings![0]!.message,
-      )!;
-    // Every epoch's record carries its grid's spreads; the warning quotes epoch 4's.
     const epochs = readLossRecords(runDir).filter((r) => r.type === 'epoch');
     assert.deepEqual(
       epochs.map((r) => r.epoch),
-      [1, 2, 3, 4, 5, 6, 7, 8],
+      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
     );
     for (const r of epochs) assert.ok(r.sampleSpread && r.sampleSpread.pixels >= 0 && r.sampleSpread.colours >= 0, JSON.stringify(r));
-    const fourth = epochs[3]!.sampleSpread!;
-    assert.deepEqual([(fourth.pixels * 100).toFixed(0), (fourth.colours * 100).toFixed(0)], [pixels, colours]);
-    assert.ok(fourth.colours < 0.4);
+    // The run is chaotic (the epoch each state begins moves with any change in the float rounding of a step), so the
+    // warnings are checked against the epoch records they are drawn from: D wins from the third epoch in a row with
+    // D(x) > 0.9, D(G(z)) < 0.1 and loss D < 0.1; the samples collapse from the second grid in a row after the
+    // warm-up (the first fifth of the epochs) with either spread under its threshold.
+    const firstStreak = (holds: (r: (typeof epochs)[number]) => boolean, length: number, after = 0) =>
+      epochs.find((_, i) => i + 1 >= after + length && epochs.slice(i + 1 - length, i + 1).every(holds))?.epoch;
+    const winsAt = firstStreak((r) => r.dReal > 0.9 && r.dFake < 0.1 && r.lossD < 0.1, 3);
+    const collapseAt = firstStreak((r) => r.sampleSpread!.pixels < COLLAPSE_RATIO || r.sampleSpread!.colours < COLOUR_COLLAPSE_RATIO, 2, epochCount / 5);
+    assert.ok(winsAt !== undefined && collapseAt !== undefined, JSON.stringify(epochs));
+    assert.deepEqual(
+      summary.warnings?.map((w) => [w.kind, w.epoch]),
+      [
+        ['modeCollapse', collapseAt],
+        ['discriminatorWins', winsAt],
+      ].sort((a, b) => (a[1] as number) - (b[1] as number)),
+    );
+    // G's tanh saturates: every image is noise of the 8 corner colours, varied pixel by pixel, alike in colours.
+    const collapse = summary.warnings!.find((w) => w.kind === 'modeCollapse')!;
+    const [, pixels, colours] =
+      /drawn in nearly the same colours in 2 grids in a row \(their spread is (\d+)% of real images' in pixels, (\d+)% in foreground colours/.exec(
+        collapse.message,
+      )!;
+    // The warning quotes its epoch's record.
+    const spread = epochs[collapseAt - 1]!.sampleSpread!;
+    assert.deepEqual([(spread.pixels * 100).toFixed(0), (spread.colours * 100).toFixed(0)], [pixels, colours]);
+    assert.ok(spread.colours < COLOUR_COLLAPSE_RATIO && spread.pixels >= COLLAPSE_RATIO);
     assert.ok(
       lines.some((l) => l.startsWith('warning: the discriminator has won outright for 3 epochs')),
       lines.join('\n'),

@@ -11,7 +11,7 @@ import type { Activation, Model } from '../config/experiment.generated.ts';
 import { deriveSeed } from '../random/rng.ts';
 import { requireGeometry } from './geometry.ts';
 import { FusedBatchNorm, ScaledElu } from './layers.ts';
-import { Conv2D } from './conv.ts';
+import { Conv2D, Conv2DTranspose } from './conv.ts';
 import { SpectralNormConv2D } from './spectral-norm.ts';
 
 export type ImageChannels = 1 | 3;
@@ -42,9 +42,9 @@ export function buildGenerator(model: Model, imageChannels: ImageChannels, seed:
     const name = `g_block${i + 1}`;
     x =
       i === 0
-        ? (tf.layers
-            .conv2dTranspose({ filters, kernelSize: start, strides: 1, padding: 'valid', ...convWeights(init, `${name}_convT`, bn === null) })
-            .apply(x) as tf.SymbolicTensor)
+        ? (new Conv2DTranspose({ filters, kernelSize: start, strides: 1, padding: 'valid', ...convWeights(init, `${name}_convT`, bn === null) }).apply(
+            x,
+          ) as tf.SymbolicTensor)
         : doubling(g, init, name, filters, bn === null, x);
     if (bn) x = batchNorm(init, `${name}_bn`, bn).apply(x) as tf.SymbolicTensor;
     x = activation(g.activation, `${name}_act`).apply(x) as tf.SymbolicTensor;
@@ -64,9 +64,9 @@ export function buildGenerator(model: Model, imageChannels: ImageChannels, seed:
  */
 function doubling(g: Model['generator'], init: Init, name: string, filters: number, useBias: boolean, x: tf.SymbolicTensor): tf.SymbolicTensor {
   if (g.upsample === 'transposed') {
-    return tf.layers
-      .conv2dTranspose({ filters, kernelSize: g.kernelSize, strides: 2, padding: 'same', ...convWeights(init, `${name}_convT`, useBias) })
-      .apply(x) as tf.SymbolicTensor;
+    return new Conv2DTranspose({ filters, kernelSize: g.kernelSize, strides: 2, padding: 'same', ...convWeights(init, `${name}_convT`, useBias) }).apply(
+      x,
+    ) as tf.SymbolicTensor;
   }
   const up = tf.layers.upSampling2d({ size: [2, 2], interpolation: 'nearest', name: `${name}_up` }).apply(x) as tf.SymbolicTensor;
   return tf.layers
