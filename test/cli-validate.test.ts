@@ -188,3 +188,27 @@ describe('dcgan-run plan', () => {
     assert.doesNotMatch(stdout, /hunter2/);
   });
 });
+
+describe('dcgan-run eval --metrics', () => {
+  /** A run directory with just its config (written as a run writes it): the metrics are checked before anything loads. */
+  const runWith = (configFile: string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'dcgan-run-eval-metrics-'));
+    writeFileSync(join(dir, 'config.yaml'), readFileSync(join(ROOT, configFile), 'utf8'));
+    return dir;
+  };
+
+  test('a name train.eval.metrics does not take, perClass without classifier, classifier on unlabelled data: exit 2, one line each, no stack trace', () => {
+    const fashion = runWith('configs/fashion-mnist.yaml');
+    const cases: [string, string, string][] = [
+      [fashion, 'classifier,perclass', '--metrics: no metric perclass; there are patches, classifier, background, deadUnits, perClass'],
+      [fashion, 'patches,perClass', "--metrics: train.eval.metrics: perClass is measured on the classifier's features: add classifier"],
+      [fashion, ' , ', '--metrics: none given; there are patches, classifier, background, deadUnits, perClass'],
+      [runWith(VALID), 'classifier', '--metrics: classifier needs a labelled data source (fashionMnist, mnist, or idx with labels)'],
+    ];
+    for (const [dir, metrics, message] of cases) {
+      const { code, stderr } = cli('eval', dir, '--metrics', metrics);
+      assert.equal(code, 2, stderr);
+      assert.equal(stderr.trim(), message);
+    }
+  });
+});

@@ -42,9 +42,9 @@ const files = {
  * 3,000 training images give a weaker classifier than 60,000 (81.7% on the subset's t10k, tensorflow backend),
  * and the subset has fewer images of each class to sample.
  */
-const { MIN_ACCURACY, MIN_SNEAKER_SHARE, COLLAPSED_N, CONDITIONAL_N } = fashion.full
-  ? { MIN_ACCURACY: 0.9, MIN_SNEAKER_SHARE: 0.9, COLLAPSED_N: 500, CONDITIONAL_N: 400 }
-  : { MIN_ACCURACY: 0.78, MIN_SNEAKER_SHARE: 0.8, COLLAPSED_N: 150, CONDITIONAL_N: 90 };
+const { MIN_ACCURACY, MIN_SNEAKER_SHARE, COLLAPSED_N, CONDITIONAL_N, PER_CLASS_N } = fashion.full
+  ? { MIN_ACCURACY: 0.9, MIN_SNEAKER_SHARE: 0.9, COLLAPSED_N: 500, CONDITIONAL_N: 400, PER_CLASS_N: 2000 }
+  : { MIN_ACCURACY: 0.78, MIN_SNEAKER_SHARE: 0.8, COLLAPSED_N: 150, CONDITIONAL_N: 90, PER_CLASS_N: 600 };
 const cacheDir = join(PROJECT_ROOT, '.cache/classifiers');
 
 let classifier: Classifier;
@@ -200,5 +200,31 @@ describe('Fashion-MNIST classifier and the classifier-based metrics', { skip }, 
       conditional[`fd/${tag400}`] < 3 * conditional[`${BASELINE_PREFIX}fd/${tag400}`],
       `${conditional[`fd/${tag400}`]} vs ${conditional[`${BASELINE_PREFIX}fd/${tag400}`]}`,
     );
+  });
+
+  test('per-class FD: real images of every class are near their floors; classes a set lacks are left out', async () => {
+    const train = await readIdx({ kind: 'idx', ...files.train }, 6000);
+    const trainImages = imagesFromDataset({ ...train, channels: 1 });
+    const perClass = (generated: ImageSet) =>
+      computeMetrics({ real: t10k, generated, classifier, seed: 4, sampleSize: PER_CLASS_N, perClass: true, patchMetrics: false });
+    const tag = `fmnist-cnn/n${PER_CLASS_N}`;
+    const classOf = (metrics: Record<string, number>, id: number) => ({
+      fd: metrics[`fd_class/${tag}/c${id}`],
+      floor: metrics[`${BASELINE_PREFIX}fd_class/${tag}/c${id}`],
+      count: metrics[`fd_class_n/${tag}/c${id}`],
+    });
+    // Every class from the training split against the t10k split: each class is as far as two real samples are.
+    const all = await perClass(trainImages);
+    const classes = Array.from({ length: 10 }, (_, id) => classOf(all, id));
+    console.log(`per-class FD, train vs t10k: ${classes.map((c, id) => `c${id} ${c.fd?.toFixed(2)} (floor ${c.floor?.toFixed(2)}, n ${c.count})`).join('; ')}`);
+    for (const [id, c] of classes.entries()) {
+      assert.ok(c.count !== undefined && c.count >= 10 && c.count <= PER_CLASS_N / 5, `c${id}: ${JSON.stringify(c)}`);
+      assert.ok(c.fd! < 2 * c.floor!, `c${id}: ${JSON.stringify(c)}`);
+    }
+    // Clothes only (T-shirt/top, trouser, pullover, dress, coat): no footwear (sandal 5, sneaker 7, ankle boot 9).
+    const clothes = await perClass(ofClasses(trainImages, train.labels!, [0, 1, 2, 3, 4]));
+    for (const id of [5, 7, 9]) assert.equal(classOf(clothes, id).fd, undefined, `c${id} ${JSON.stringify(classOf(clothes, id))}`);
+    const trousers = classOf(clothes, 1);
+    assert.ok(trousers.fd! < 2 * trousers.floor!, JSON.stringify(trousers));
   });
 });

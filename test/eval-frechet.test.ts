@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { featureStats, frechetDistance, frechetFromStats } from '../src/eval/frechet.ts';
-import { matMul, meanAndCovariance, sqrtPsd, symmetricEigen, trace, traceSqrtProduct } from '../src/eval/linalg.ts';
+import { features, matMul, meanAndCovariance, selectRows, sqrtPsd, symmetricEigen, trace, traceSqrtProduct } from '../src/eval/linalg.ts';
+import { type Classified, perClassFrechet } from '../src/eval/per-class.ts';
 import { Rng } from '../src/random/rng.ts';
 
 /** A random SPD matrix X X^T / m + shift I. */
@@ -195,5 +196,68 @@ describe('Frechet distance', () => {
     const fd = frechetDistance({ count: n, dim: 2, data: x }, { count: n, dim: 2, data: y });
     assert.ok(Math.abs(stats1.cov[1] - 1) < 0.05, `sampled covariance ${stats1.cov}`);
     assert.ok(Math.abs(fd - closed) < 0.05, `FD ${fd} vs closed form ${closed}`);
+  });
+});
+
+describe('Frechet distance per class (src/eval/per-class.ts)', () => {
+  /** `labels.length` rows of 3 features: class k centred at (k, 2k, -k), plus noise. */
+  const classified = (labels: number[], seed: number): Classified => {
+    const rng = new Rng(seed);
+    const data = Float64Array.from(labels.flatMap((k) => [k, 2 * k, -k].map((centre) => centre + rng.normal())));
+    return { features: features(data, 3), predicted: Int32Array.from(labels) };
+  };
+  /** `counts[k]` images of class k, the classes interleaved (0, 1, 2, 0, 1, 2, ...), so "the first m" is a real choice. */
+  const interleaved = (counts: number[]) => {
+    const left = [...counts];
+    const labels: number[] = [];
+    while (left.some((n) => n > 0)) left.forEach((n, k) => n > 0 && (labels.push(k), left[k]--));
+    return labels;
+  };
+  const firstOf = (set: Classified, id: number, count: number) =>
+    selectRows(
+      set.features,
+      Array.from(set.predicted.keys())
+        .filter((i) => set.predicted[i] === id)
+        .slice(0, count),
+    );
+
+  test('each class at the smallest of its counts, the first images of each set, its floor at the same size; classes under the minimum left out', () => {
+    const generated = classified(interleaved([30, 12, 5]), 1);
+    const reference = classified(interleaved([20, 40, 40]), 2);
+    const second = classified(interleaved([25, 11, 50]), 3);
+    const result = perClassFrechet(generated, reference, second, 3, 10);
+    assert.deepEqual(
+      result.map((c) => [c.id, c.count]),
+      [
+        [0, 20],
+        [1, 11],
+      ],
+    );
+    for (const c of result) {
+      assert.equal(c.distance, frechetDistance(firstOf(generated, c.id, c.count), firstOf(reference, c.id, c.count)));
+      assert.equal(c.floor, frechetDistance(firstOf(second, c.id, c.count), firstOf(reference, c.id, c.count)));
+    }
+    // Without a second real sample: no floor, and its counts no longer limit the size.
+    const alone = perClassFrechet(generated, reference, undefined, 3, 10);
+    assert.deepEqual(
+      alone.map((c) => [c.id, c.count, c.floor]),
+      [
+        [0, 20, undefined],
+        [1, 12, undefined],
+      ],
+    );
+  });
+
+  test('a class drawn off its place is far, one drawn right is near its floor', () => {
+    const labels = interleaved([200, 200]);
+    const reference = classified(labels, 4);
+    const second = classified(labels, 5);
+    // Class 1's generated images sit at class 0's place, with class 1's label.
+    const shifted = classified(labels, 6);
+    labels.forEach((k, i) => k === 1 && [0, 1, 2].forEach((j) => (shifted.features.data[3 * i + j] -= [1, 2, -1][j]!)));
+    const [zero, one] = perClassFrechet(shifted, reference, second, 2, 10);
+    assert.ok(zero!.distance < 3 * zero!.floor!, `${zero!.distance} vs ${zero!.floor}`);
+    // ||(1, 2, -1)||^2 = 6 from the means alone.
+    assert.ok(one!.distance > 5 && one!.distance > 20 * one!.floor!, `${one!.distance} vs ${one!.floor}`);
   });
 });

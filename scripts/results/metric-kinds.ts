@@ -5,8 +5,8 @@ import type { EpochRow } from './trials.ts';
 
 // Distances whose real-vs-real floor is a positive bias, so "x floor" means something. Not KID: it is unbiased, its
 // floor is 0 in expectation (noise either side at n = 1000), and a ratio to it is noise; read KID against its floor.
-export const DISTANCE = /^(fd|swd|class_tv|class_max_gap)\//;
-const LOWER_BETTER = /^(fd|kid|swd|class_tv|class_max_gap|dead_units|dead_cells)\//;
+export const DISTANCE = /^(fd|fd_class|swd|class_tv|class_max_gap)\//;
+const LOWER_BETTER = /^(fd|fd_class|kid|swd|class_tv|class_max_gap|dead_units|dead_cells)\//;
 const NEAR_FLOOR = /^background\//;
 const HIGHER_BETTER = /^(precision|recall|class_share)\//;
 /** Shown in the overview, not analysed: a property of the real data, the same for every trial on it. */

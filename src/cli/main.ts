@@ -93,6 +93,7 @@ program
   .argument('<run-dir>', 'a run directory, runs/<experiment>/<run-id>')
   .option('--checkpoint <name>', 'latest, best, or a folder under checkpoints/ such as epoch-0005', 'latest')
   .option('--samples <n>', 'images per sample (default: train.eval.samples or 1000)', (v) => Number.parseInt(v, 10))
+  .option('--metrics <list>', "what to measure, as train.eval.metrics takes it, comma-separated (default: the run config's train.eval.metrics)")
   .action(async (...args: Parameters<typeof import('./eval.ts').evalCommand>) => (await import('./eval.ts')).evalCommand(...args));
 
 program

@@ -19,6 +19,8 @@ function planDiagnostics(config: Experiment, origins: Origins): Diagnostic[] {
   });
 }
 
+export const PER_CLASS_NEEDS_CLASSIFIER = "train.eval.metrics: perClass is measured on the classifier's features: add classifier";
+
 /** Quality metrics need what they measure with: a classifier needs labeled IDX data; keepBest needs its metric. */
 function evaluation(config: Experiment, origins: Origins): Diagnostic[] {
   const { eval: evaluation, checkpoint } = config.train;
@@ -30,6 +32,12 @@ function evaluation(config: Experiment, origins: Origins): Diagnostic[] {
       origin: metricsAt,
       message:
         'train.eval.metrics: classifier needs a labelled data source: fashionMnist, mnist, or idx with labels (the classifier is trained on its training split); use patches for image folders',
+    });
+  }
+  if (evaluation?.metrics.includes('perClass') && !evaluation.metrics.includes('classifier')) {
+    diagnostics.push({
+      origin: origins.ofValue(toPointer(['train', 'eval', 'metrics', String(evaluation.metrics.indexOf('perClass'))])),
+      message: PER_CLASS_NEEDS_CLASSIFIER,
     });
   }
   const best = checkpoint.keepBest;

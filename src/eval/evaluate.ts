@@ -115,6 +115,7 @@ export async function createEvaluator(
         intendedClasses: intended,
         patchMetrics: settings.metrics.includes('patches'),
         background: settings.metrics.includes('background'),
+        perClass: settings.metrics.includes('perClass'),
         discriminator: deadUnits ? { model: discriminator!, batchSize: config.data.batchSize, scale: pixelScale(config, dataset.channels) } : undefined,
         log: options.log,
       });

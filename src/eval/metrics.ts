@@ -14,7 +14,9 @@
 // class_hist/C/nN/c<id> (the share predicted as each class: mode collapse), class_share/C/nN (the share
 // predicted as one of intendedClasses), class_tv/C/nN (total variation distance between the predicted class
 // histogram and the reference real sample's: half the sum of |share difference|, 0 = the same histogram) and
-// class_max_gap/C/nN (the largest |share difference| of one class). For any data: swd/patch7/nN/r<level height> and
+// class_max_gap/C/nN (the largest |share difference| of one class); with perClass, fd_class/C/nN/c<id>, the FD of
+// the generated images the classifier assigns to class id against the real ones it assigns to it, at the sample size
+// fd_class_n/C/nN/c<id> (the smallest of those counts; classes under 10 are left out). For any data: swd/patch7/nN/r<level height> and
 // .../avg, and precision|recall/patch7/nN/k3/r<level>|avg on the same patch descriptors (normalised by the real
 // sample's channel statistics, 1000 per set and level). With `background` (background.ts):
 // background/frame2/nN and background/empty/nN, the mean intensity in [0, 1] of the outer 2-pixel frame and of
@@ -34,6 +36,7 @@ import { kernelInceptionDistance } from './kid.ts';
 import { features, type Features } from './linalg.ts';
 import { kthNeighbourRadii, precisionRecall } from './precision-recall.ts';
 import { deriveSeed, Rng } from '../random/rng.ts';
+import { type Classified, perClassFrechet } from './per-class.ts';
 import { descriptorStats, normalizeDescriptors, patchDescriptors, type PatchOptions, subsampleRows, swdOfDescriptors } from './swd.ts';
 
 export interface MetricsOptions {
@@ -45,6 +48,8 @@ export interface MetricsOptions {
   sampleSize?: number;
   /** Labeled data: the classifier whose features give FD, KID and precision/recall, and whose predictions the class metrics. */
   classifier?: Classifier;
+  /** With the classifier: FD per class of the images it assigns to each class, each beside its floor (per-class.ts). */
+  perClass?: boolean;
   /** The class ids the generator should produce (e.g. data.source.classes): adds class_share. */
   intendedClasses?: number[];
   /** Patch SWD and precision/recall (default true). */
@@ -104,7 +109,9 @@ export async function computeMetrics(opts: MetricsOptions): Promise<Metrics> {
     const reference = features(await classifier.features(realA), classifier.featureDim);
     const referenceRadii = kthNeighbourRadii(reference, k);
     const kidOptions = { subsetSize: opts.kid?.subsetSize ?? Math.min(1000, Math.floor(n / 2)), subsets: opts.kid?.subsets ?? 100 };
-    const referenceShares = classShares(await classifier.predict(realA), classifier.config.classes);
+    const referencePredicted = await classifier.predict(realA);
+    const referenceShares = classShares(referencePredicted, classifier.config.classes);
+    const classified: Record<string, Classified> = {};
     for (const [prefix, images] of sets) {
       const other = features(await classifier.features(images), classifier.featureDim);
       out[`${prefix}fd/${tag}`] = frechetDistance(other, reference);
@@ -116,6 +123,7 @@ export async function computeMetrics(opts: MetricsOptions): Promise<Metrics> {
       out[`${prefix}recall/${tag}/k${k}`] = pr.recall;
 
       const predicted = await classifier.predict(images);
+      classified[prefix] = { features: other, predicted };
       const shares = classShares(predicted, classifier.config.classes);
       shares.forEach((share, id) => (out[`${prefix}class_hist/${tag}/c${id}`] = share));
       const gaps = shares.map((share, id) => Math.abs(share - referenceShares[id]!));
@@ -124,6 +132,14 @@ export async function computeMetrics(opts: MetricsOptions): Promise<Metrics> {
       if (opts.intendedClasses) {
         const wanted = new Set(opts.intendedClasses);
         out[`${prefix}class_share/${tag}`] = predicted.reduce((count, id) => count + (wanted.has(id) ? 1 : 0), 0) / predicted.length;
+      }
+    }
+    if (opts.perClass) {
+      const referenceSet = { features: reference, predicted: referencePredicted };
+      for (const c of perClassFrechet(classified['']!, referenceSet, classified[BASELINE_PREFIX], classifier.config.classes, MIN_EVAL_SAMPLES)) {
+        out[`fd_class/${tag}/c${c.id}`] = c.distance;
+        if (c.floor !== undefined) out[`${BASELINE_PREFIX}fd_class/${tag}/c${c.id}`] = c.floor;
+        out[`fd_class_n/${tag}/c${c.id}`] = c.count;
       }
     }
     log(`metrics: ${classifier.name} features, FD, KID, precision/recall, classes in ${seconds(started)} s`);
