@@ -57,7 +57,7 @@ function main(): void {
       });
       if (found.length === 0) return ['-', '-', '-'];
       const ratio = summarize(found.map((f) => f.fd / f.floor));
-      const mean = (key: 'fd' | 'floor' | 'count') => found.reduce((a, f) => a + f[key], 0) / found.length;
+      const mean = (key: 'fd' | 'floor') => found.reduce((a, f) => a + f[key], 0) / found.length;
       const interval = found.length > 1 ? ` [${fmt(ratio.low, 1)}, ${fmt(ratio.high, 1)}]` : '';
       return [
         `${fmt(mean('fd'))} (${fmt(mean('floor'))})`,

@@ -203,7 +203,11 @@ describe('dcgan-run eval --metrics', () => {
       [fashion, 'classifier,perclass', '--metrics: no metric perclass; there are patches, classifier, background, deadUnits, perClass'],
       [fashion, 'patches,perClass', "--metrics: train.eval.metrics: perClass is measured on the classifier's features: add classifier"],
       [fashion, ' , ', '--metrics: none given; there are patches, classifier, background, deadUnits, perClass'],
-      [runWith(VALID), 'classifier', '--metrics: classifier needs a labelled data source (fashionMnist, mnist, or idx with labels)'],
+      [
+        runWith(VALID),
+        'classifier',
+        '--metrics: train.eval.metrics: classifier needs a labelled data source: fashionMnist, mnist, or idx with labels (the classifier is trained on its training split); use patches for image folders',
+      ],
     ];
     for (const [dir, metrics, message] of cases) {
       const { code, stderr } = cli('eval', dir, '--metrics', metrics);

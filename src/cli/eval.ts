@@ -13,7 +13,7 @@ import { readRunConfig } from '../track/run-dir.ts';
 import { statusNote } from '../track/run-state.ts';
 import type { Experiment } from '../config/experiment.generated.ts';
 import { schemasAt } from '../config/schema.ts';
-import { PER_CLASS_NEEDS_CLASSIFIER } from '../config/semantic.ts';
+import { CLASSIFIER_NEEDS_LABELS, PER_CLASS_NEEDS_CLASSIFIER } from '../config/semantic.ts';
 
 type EvalMetrics = NonNullable<Experiment['train']['eval']>['metrics'];
 type EvalMetric = EvalMetrics[number];
@@ -25,8 +25,7 @@ function parseMetrics(list: string, labeled: boolean): EvalMetrics {
   const unknown = metrics.filter((name) => !known.includes(name));
   if (metrics.length === 0 || unknown.length > 0)
     throw new UserError(`--metrics: ${unknown.length > 0 ? `no metric ${unknown.join(', ')}` : 'none given'}; there are ${known.join(', ')}`);
-  if (metrics.includes('classifier') && !labeled)
-    throw new UserError('--metrics: classifier needs a labelled data source (fashionMnist, mnist, or idx with labels)');
+  if (metrics.includes('classifier') && !labeled) throw new UserError(`--metrics: ${CLASSIFIER_NEEDS_LABELS}`);
   if (metrics.includes('perClass') && !metrics.includes('classifier')) throw new UserError(`--metrics: ${PER_CLASS_NEEDS_CLASSIFIER}`);
   return metrics as EvalMetrics;
 }

@@ -19,6 +19,8 @@ function planDiagnostics(config: Experiment, origins: Origins): Diagnostic[] {
   });
 }
 
+export const CLASSIFIER_NEEDS_LABELS =
+  'train.eval.metrics: classifier needs a labelled data source: fashionMnist, mnist, or idx with labels (the classifier is trained on its training split); use patches for image folders';
 export const PER_CLASS_NEEDS_CLASSIFIER = "train.eval.metrics: perClass is measured on the classifier's features: add classifier";
 
 /** Quality metrics need what they measure with: a classifier needs labeled IDX data; keepBest needs its metric. */
@@ -30,8 +32,7 @@ function evaluation(config: Experiment, origins: Origins): Diagnostic[] {
   if (evaluation?.metrics.includes('classifier') && !isLabeled(source)) {
     diagnostics.push({
       origin: metricsAt,
-      message:
-        'train.eval.metrics: classifier needs a labelled data source: fashionMnist, mnist, or idx with labels (the classifier is trained on its training split); use patches for image folders',
+      message: CLASSIFIER_NEEDS_LABELS,
     });
   }
   if (evaluation?.metrics.includes('perClass') && !evaluation.metrics.includes('classifier')) {

@@ -2,6 +2,7 @@
 // the real data, with the metrics the config asks for (train.eval) and the checkpoint metric (keepBest).
 import * as tf from '@tensorflow/tfjs';
 import type { Experiment } from '../config/experiment.generated.ts';
+import { CLASSIFIER_NEEDS_LABELS } from '../config/semantic.ts';
 import { classifierSplits } from '../data/resolve-source.ts';
 import { isLabeled, sourceClasses } from '../plan/source.ts';
 import type { ImageDataset } from '../data/types.ts';
@@ -47,7 +48,7 @@ export function isBetter(value: number, best: number | undefined, higherIsBetter
 /** The classifier for a labelled source: trained on its training split, tested on its test split when there is one. */
 async function classifierFor(config: Experiment, cacheDir: string, log: (line: string) => void): Promise<Classifier> {
   const { source } = config.data;
-  if (!isLabeled(source)) throw new UserError('train.eval.metrics classifier needs a labelled data source (fashionMnist, mnist, or idx with labels)');
+  if (!isLabeled(source)) throw new UserError(CLASSIFIER_NEEDS_LABELS);
   const { train, test } = await classifierSplits(source, { log });
   return loadOrTrainClassifier({ train, test, cacheDir, log });
 }
